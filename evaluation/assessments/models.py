@@ -1,0 +1,81 @@
+"""Assessments: the settled result of a case's review. Published ones are immutable; corrections are versions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evaluation.db import enum_type, utcnow
+from evaluation.extensions import db
+
+if TYPE_CHECKING:
+    from evaluation.batches.models import BatchItem
+    from evaluation.cases.models import Case
+    from evaluation.org.models import Department
+
+
+class Verdict(StrEnum):
+    UPHELD = "upheld"  # 成立
+    PARTLY_UPHELD = "partly_upheld"  # 部分成立
+    NOT_UPHELD = "not_upheld"  # 不成立
+
+
+class Assessment(db.Model):
+    __tablename__ = "assessments"
+    __table_args__ = (sa.UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    batch_item_id: Mapped[int] = mapped_column(sa.ForeignKey("batch_items.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessments.id"))
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)  # evaluated unit
+    verdict: Mapped[Verdict] = mapped_column(enum_type(Verdict))
+    total: Mapped[float]  # 0–100 by the rubric version's aggregation rule
+    adjusted_total: Mapped[float | None]  # severity-adjusted
+    criteria: Mapped[dict[str, Any]] = mapped_column(default=dict)  # per-criterion mean, median, sd, n
+    votes: Mapped[dict[str, Any]] = mapped_column(default=dict)  # verdict-question tallies
+    dissent: Mapped[list[Any]] = mapped_column(default=list)  # [{"verdict": ..., "reason": ...}] anonymised
+    agreement: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tie_break_reason: Mapped[str | None] = mapped_column(sa.Text)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    finalized_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    published_dt: Mapped[datetime | None] = mapped_column(index=True)
+
+    case: Mapped[Case] = relationship()
+    batch_item: Mapped[BatchItem] = relationship()
+    department: Mapped[Department] = relationship()
+    supersedes: Mapped[Assessment | None] = relationship(remote_side=[id])
+
+
+class AppealState(StrEnum):
+    FILED = "filed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DECIDED = "decided"
+
+
+class Appeal(db.Model):
+    """申请复核: a department asks for a re-review of an assessment, with its re-contact record."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    filed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    recontact_record: Mapped[str | None] = mapped_column(sa.Text)
+    state: Mapped[AppealState] = mapped_column(enum_type(AppealState), default=AppealState.FILED)
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    filed_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_dt: Mapped[datetime | None]
+
+    assessment: Mapped[Assessment] = relationship()

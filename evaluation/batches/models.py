@@ -1,0 +1,72 @@
+"""Batches (评议批次) of cases reviewed together under one rubric version and composition policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evaluation.db import enum_type, utcnow
+from evaluation.extensions import db
+
+if TYPE_CHECKING:
+    from evaluation.cases.models import Case
+    from panels.models import CompositionPolicy, Panel
+    from procurement.models import Contract
+    from rubrics.models import RubricVersion
+
+
+class BatchState(StrEnum):
+    DRAFT = "draft"
+    PANELS_DRAWN = "panels_drawn"
+    SCORING = "scoring"
+    DELIBERATION = "deliberation"
+    FINALIZED = "finalized"
+    PUBLISHED = "published"
+
+
+class ItemPurpose(StrEnum):
+    REVIEW = "review"
+    APPEAL_REVIEW = "appeal_review"  # 复核: a fresh panel re-reviews an appealed case
+
+
+class Batch(db.Model):
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    state: Mapped[BatchState] = mapped_column(enum_type(BatchState), default=BatchState.DRAFT, index=True)
+    rubric_version_id: Mapped[int] = mapped_column(sa.ForeignKey("rubric_versions.id"), index=True)
+    policy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("composition_policies.id"))
+    contract_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contracts.id"), index=True)
+    sample_seed: Mapped[str | None] = mapped_column(sa.String(128))
+    opens_dt: Mapped[datetime | None]
+    closes_dt: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    finalized_dt: Mapped[datetime | None]
+    published_dt: Mapped[datetime | None]
+
+    rubric_version: Mapped[RubricVersion] = relationship()
+    policy: Mapped[CompositionPolicy | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    items: Mapped[list[BatchItem]] = relationship(back_populates="batch", cascade="all, delete-orphan")
+
+
+class BatchItem(db.Model):
+    __tablename__ = "batch_items"
+    __table_args__ = (sa.UniqueConstraint("batch_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    purpose: Mapped[ItemPurpose] = mapped_column(enum_type(ItemPurpose), default=ItemPurpose.REVIEW)
+    in_deliberation: Mapped[bool] = mapped_column(default=False)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    batch: Mapped[Batch] = relationship(back_populates="items")
+    case: Mapped[Case] = relationship()
+    panel: Mapped[Panel | None] = relationship(back_populates="batch_item")

@@ -1,0 +1,184 @@
+"""Unsatisfied cases pushed in by the main system, their handling timeline, and verification calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evaluation.crypto import EncryptedText
+from evaluation.db import enum_type, utcnow
+from evaluation.extensions import db
+
+if TYPE_CHECKING:
+    from evaluation.accounts.models import User
+    from evaluation.org.models import Department
+
+
+class Channel(StrEnum):
+    HOTLINE = "hotline"  # 12345
+    MAYOR_MAILBOX = "mayor_mailbox"  # 市长信箱
+    SECRETARY_MAILBOX = "secretary_mailbox"  # 书记信箱
+    WEB = "web"
+    APP = "app"
+    OTHER = "other"
+
+
+class CaseType(StrEnum):
+    CONSULTATION = "consultation"  # 咨询
+    HELP = "help"  # 求助
+    COMPLAINT = "complaint"  # 投诉
+    REPORT = "report"  # 举报
+    SUGGESTION = "suggestion"  # 建议
+    OTHER = "other"
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    ELIGIBLE = "eligible"
+    EXCLUDED = "excluded"
+    QUEUED = "queued"
+    IN_REVIEW = "in_review"
+    ASSESSED = "assessed"
+    PUBLISHED = "published"
+    APPEALED = "appealed"
+    CLOSED = "closed"
+
+
+class CallbackRating(StrEnum):
+    UNSATISFIED = "unsatisfied"  # 不满意
+    VERY_UNSATISFIED = "very_unsatisfied"  # 非常不满意
+
+
+class ExclusionReason(StrEnum):
+    DUPLICATE = "duplicate"
+    OUT_OF_SCOPE = "out_of_scope"
+    WITHDRAWN = "withdrawn"
+    RESOLVED_ON_REHANDLING = "resolved_on_rehandling"
+
+
+class StepAction(StrEnum):
+    ACCEPT = "accept"
+    DISPATCH = "dispatch"
+    SIGN = "sign"
+    RETURN = "return"
+    REASSIGN = "reassign"
+    EXTEND = "extend"
+    REPLY = "reply"
+    AUDIT = "audit"
+    CALLBACK = "callback"
+    REHANDLE = "rehandle"
+
+
+case_assisting_departments = sa.Table(
+    "case_assisting_departments",
+    db.metadata,
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("department_id", sa.ForeignKey("departments.id"), primary_key=True),
+)
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (sa.UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(64))
+    external_id: Mapped[str] = mapped_column(sa.String(128))
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel), default=Channel.OTHER)
+    case_type: Mapped[CaseType] = mapped_column(enum_type(CaseType), index=True)
+    category: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    region_code: Mapped[str | None] = mapped_column(sa.String(12), index=True)
+    received_dt: Mapped[datetime] = mapped_column(index=True)
+    dispatched_dt: Mapped[datetime | None]
+    due_dt: Mapped[datetime | None]
+    replied_dt: Mapped[datetime | None]
+    lead_department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    title: Mapped[str | None] = mapped_column(sa.String(300))
+    request_text: Mapped[str] = mapped_column(sa.Text)
+    reply_text: Mapped[str | None] = mapped_column(sa.Text)
+    callback_dt: Mapped[datetime | None]
+    callback_rating: Mapped[CallbackRating] = mapped_column(enum_type(CallbackRating))
+    callback_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The citizen's identity: encrypted at rest, never shown to panel members (DESIGN §9).
+    citizen_name: Mapped[str | None] = mapped_column("citizen_name_enc", EncryptedText)
+    citizen_phone: Mapped[str | None] = mapped_column("citizen_phone_enc", EncryptedText)
+    citizen_id_number: Mapped[str | None] = mapped_column("citizen_id_number_enc", EncryptedText)
+    citizen_address: Mapped[str | None] = mapped_column("citizen_address_enc", EncryptedText)
+    confidential: Mapped[bool] = mapped_column(default=False)  # 举报: hidden from the evaluated department
+    status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus), default=CaseStatus.RECEIVED, index=True)
+    exclusion_reason: Mapped[ExclusionReason | None] = mapped_column(enum_type(ExclusionReason))
+    exclusion_note: Mapped[str | None] = mapped_column(sa.Text)
+    # SHA-256 of the canonical ingested payload: an identical push is recognised without decrypting anything.
+    payload_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lead_department: Mapped[Department] = relationship()
+    assisting_departments: Mapped[list[Department]] = relationship(secondary=case_assisting_departments)
+    steps: Mapped[list[HandlingStep]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="HandlingStep.position"
+    )
+    attachments: Mapped[list[CaseAttachment]] = relationship(cascade="all, delete-orphan")
+    verification_calls: Mapped[list[VerificationCall]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="VerificationCall.called_dt"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Case {self.source}/{self.external_id}>"
+
+
+class HandlingStep(db.Model):
+    __tablename__ = "handling_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    action: Mapped[StepAction] = mapped_column(enum_type(StepAction))
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"))
+    at_dt: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    case: Mapped[Case] = relationship(back_populates="steps")
+    department: Mapped[Department | None] = relationship()
+
+
+class CaseAttachment(db.Model):
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+    url: Mapped[str] = mapped_column(sa.String(2000))
+
+
+class VerificationCall(db.Model):
+    """回访核实: the organizer's call to the citizen before the panel judges."""
+
+    __tablename__ = "verification_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    caller_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    called_dt: Mapped[datetime]
+    reached: Mapped[bool]
+    account: Mapped[str | None] = mapped_column(sa.Text)  # the citizen's account now
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="verification_calls")
+    caller: Mapped[User] = relationship()
+
+
+class CaseView(db.Model):
+    """Who read a case's content, and when (DESIGN §9: views of case content are logged)."""
+
+    __tablename__ = "case_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    viewed_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    context: Mapped[str] = mapped_column(sa.String(32))

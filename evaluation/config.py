@@ -1,0 +1,90 @@
+"""Configuration read from the environment.
+
+Every setting has a safe default for development; production sets at least ``SECRET_KEY``,
+``DATABASE_URL`` and ``EVALUATION_PII_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused outside debug/testing
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` and ``postgresql://`` spellings and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    env = os.environ
+    default_db = "sqlite:///" + str(Path(instance_path) / "evaluation.db")
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Mail (Flask-Mail reads these names).
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "评议平台 <noreply@localhost>"),
+        "MAIL_SUPPRESS_SEND": _bool(env.get("MAIL_SUPPRESS_SEND")),
+        # i18n: Chinese by default, dates shown in Beijing time, stored in UTC.
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": env.get("EVALUATION_TIMEZONE", "Asia/Shanghai"),
+        "EVALUATION_LOCALES": ["zh_CN", "en"],
+        "EVALUATION_PII_KEY": env.get("EVALUATION_PII_KEY"),
+        "EVALUATION_PAGE_SIZE": _int("EVALUATION_PAGE_SIZE", 50),
+        "EVALUATION_BASE_URL": env.get("EVALUATION_BASE_URL", "http://127.0.0.1:5000"),
+        # Login throttling; production points this at Redis so all workers share the counters.
+        "RATELIMIT_STORAGE_URI": env.get("EVALUATION_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_ENABLED": _bool(env.get("EVALUATION_RATELIMIT_ENABLED"), default=True),
+        "EVALUATION_LOGIN_LIMIT": env.get("EVALUATION_LOGIN_LIMIT", "10 per minute"),
+        # Session cookies: secure unless explicitly served over plain HTTP (the demo on 127.0.0.1).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("EVALUATION_SECURE_COOKIES"), default=True),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("EVALUATION_SECURE_COOKIES"), default=True),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    }
+
+
+def check(config: dict[str, Any], *, debug: bool) -> None:
+    """Refuse a configuration that would be unsafe in production."""
+    relaxed = debug or config.get("TESTING", False)
+    if not relaxed and config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY is the development key; set SECRET_KEY in the environment "
+            "(for example `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
+    if not relaxed and not config.get("EVALUATION_PII_KEY"):
+        raise ConfigError("EVALUATION_PII_KEY is not set; citizens' personal data cannot be encrypted without it")

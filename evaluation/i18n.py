@@ -1,0 +1,50 @@
+"""Locale and timezone selection: the user's setting, then the session's switch, then Accept-Language."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from evaluation import PACKAGE_DIR
+from evaluation.extensions import babel
+
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
+def normalise_locale(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.replace("-", "_")
+    if value.lower().startswith("zh"):
+        return "zh_CN"
+    if value.lower().startswith("en"):
+        return "en"
+    return None
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    chosen = normalise_locale(session.get("locale"))
+    if chosen:
+        return chosen
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"]) if request else None
+    return normalise_locale(best) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
+
+    @app.context_processor
+    def _i18n_context() -> dict[str, object]:
+        locale = str(get_locale() or "zh_CN")
+        return {
+            "current_locale": locale,
+            "html_lang": "zh-CN" if locale == "zh_CN" else "en",
+            "language_names": LANGUAGE_NAMES,
+        }

@@ -1,0 +1,52 @@
+"""Human labels for the codes stored in the database; English message ids, translated by Babel."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+LABELS: dict[str, Any] = {
+    # roles
+    "admin": _l("Administrator"), "organizer": _l("Organizer"), "member": _l("Panel member"),
+    "department": _l("Department"), "agency": _l("Evaluation agency"),
+    # member roles
+    "official": _l("Government official"), "lawyer": _l("Lawyer representative"),
+    "township_rep": _l("Township/street representative"), "citizen_rep": _l("Citizen representative"),
+    "expert": _l("Procurement expert"),
+    # case types
+    "consultation": _l("Consultation"), "help": _l("Request for help"), "complaint": _l("Complaint"),
+    "report": _l("Whistle-blowing report"), "suggestion": _l("Suggestion"), "other": _l("Other"),
+    # channels
+    "hotline": _l("12345 hotline"), "mayor_mailbox": _l("Mayor's mailbox"),
+    "secretary_mailbox": _l("Party secretary's mailbox"), "web": _l("Website"), "app": _l("Mobile app"),
+    # case states
+    "received": _l("Received"), "eligible": _l("Eligible"), "excluded": _l("Excluded"), "queued": _l("Queued"),
+    "in_review": _l("In review"), "assessed": _l("Assessed"), "published": _l("Published"),
+    "appealed": _l("Appealed"), "closed": _l("Closed"),
+    # batch states
+    "draft": _l("Draft"), "panels_drawn": _l("Panels drawn"), "scoring": _l("Scoring"),
+    "deliberation": _l("Deliberation"), "finalized": _l("Finalized"),
+    # seat and sheet states
+    "drawn": _l("Drawn"), "invited": _l("Invited"), "accepted": _l("Accepted"), "declined": _l("Declined"),
+    "expired": _l("Expired"), "recused": _l("Recused"), "submitted": _l("Submitted"), "revised": _l("Revised"),
+    # rubric version states
+    "retired": _l("Retired"),
+    # verdicts
+    "upheld": _l("Upheld"), "partly_upheld": _l("Partly upheld"), "not_upheld": _l("Not upheld"),
+    # callback ratings
+    "unsatisfied": _l("Unsatisfied"), "very_unsatisfied": _l("Very unsatisfied"),
+    # department kinds
+    "municipal": _l("Municipal bureau"), "district": _l("District government"),
+    "township": _l("Township / street"), "enterprise": _l("Public enterprise"),
+    # contracts and projects
+    "active": _l("Active"), "completed": _l("Completed"), "terminated": _l("Terminated"),
+    "open": _l("Open for bids"), "evaluating": _l("Evaluating bids"), "awarded": _l("Awarded"),
+    "cancelled": _l("Cancelled"),
+}
+
+
+def label(value: Any) -> str:
+    key = value.value if isinstance(value, Enum) else value
+    return str(LABELS.get(key, key if key is not None else ""))
