@@ -13,7 +13,7 @@ from flask import Flask
 
 from evaluation import config as config_module
 from evaluation import crypto
-from evaluation.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from evaluation.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -1,4 +1,8 @@
-"""Locale and timezone selection: the user's setting, then the session's switch, then Accept-Language."""
+"""Locale and timezone selection: the user's setting, then the session's switch, then Accept-Language.
+
+Locales are called ``zh_CN`` and ``en`` in settings and URLs. Babel canonicalises ``zh_CN`` as
+``zh_Hans_CN``, which is why the Chinese catalog lives in ``translations/zh_Hans_CN``.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _i18n_context() -> dict[str, object]:
-        locale = str(get_locale() or "zh_CN")
+        # Babel canonicalises zh_CN as zh_Hans_CN (hence the catalog's directory name); we speak of zh_CN.
+        babel_locale = get_locale()
+        locale = "en" if babel_locale is not None and babel_locale.language == "en" else "zh_CN"
         return {
             "current_locale": locale,
             "html_lang": "zh-CN" if locale == "zh_CN" else "en",

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from evaluation.accounts.models import User
+from evaluation.assessments.models import Assessment
+from evaluation.batches.models import Batch, BatchState
+from evaluation.cases.models import Case
+from evaluation.extensions import db
+from evaluation.models import (
+    Answer,
+    AuditEvent,
+    Department,
+    HandlingStep,
+    Member,
+    Region,
+    Rubric,
+    ScoreSheet,
+    Seat,
+    SheetRevision,
+)
+from evaluation.org.models import DepartmentKind
+from panels.models import MemberRole
+from procurement.models import Agency, Bid, Contract
+
+COUNTED = [Region, Department, User, Member, Case, HandlingStep, Rubric, Batch, Seat, ScoreSheet, Answer,
+           SheetRevision, Assessment, AuditEvent, Agency, Bid, Contract]
+
+
+def _counts() -> dict[str, int]:
+    return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in COUNTED}
+
+
+def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    for username in ("admin", "organizer", "member", "department", "agency"):
+        assert username in first.output
+    counts = _counts()
+
+    assert counts["Case"] == 600
+    assert counts["Member"] == 80
+    assert counts["Department"] >= 20
+    kinds = set(db.session.scalars(sa.select(Department.kind).distinct()))
+    assert kinds == set(DepartmentKind)
+    districts = db.session.scalars(sa.select(Region.code).where(Region.level == "district")).all()
+    assert len(districts) >= 10 and "510107" in districts  # 武侯区
+    roles = set(db.session.scalars(sa.select(Member.role).distinct()))
+    assert {MemberRole.OFFICIAL, MemberRole.LAWYER, MemberRole.TOWNSHIP_REP, MemberRole.CITIZEN_REP} <= roles
+    states = set(db.session.scalars(sa.select(Batch.state)))
+    assert {BatchState.PUBLISHED, BatchState.FINALIZED, BatchState.SCORING} <= states
+    published = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)
+                                  .where(Assessment.published_dt.is_not(None)))
+    unpublished = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)
+                                    .where(Assessment.published_dt.is_(None)))
+    assert published > 0 and unpublished > 0
+    case_types = set(db.session.scalars(sa.select(Case.case_type).distinct()))
+    assert len(case_types) >= 4
+    sample = db.session.scalar(sa.select(Case).order_by(Case.id).limit(1))
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in sample.request_text)
+
+    second = runner.invoke(args=["demo", "seed"])
+    assert second.exit_code == 0, second.output
+    db.session.expire_all()
+    assert _counts() == counts
+
+
+def test_demo_citizen_identity_is_encrypted_at_rest(runner) -> None:
+    runner.invoke(args=["demo", "seed"])
+    case = db.session.scalar(sa.select(Case).order_by(Case.id).limit(1))
+    raw = db.session.execute(sa.text(
+        "SELECT citizen_name_enc, citizen_phone_enc, citizen_id_number_enc, citizen_address_enc "
+        "FROM cases WHERE id = :id"), {"id": case.id}).one()
+    for plain, stored in zip((case.citizen_name, case.citizen_phone, case.citizen_id_number,
+                              case.citizen_address), raw, strict=True):
+        assert plain and plain.encode() not in bytes(stored)
+
+
+def test_demo_logins_work(runner, client, auth) -> None:
+    runner.invoke(args=["demo", "seed"])
+    for username, page, marker in (("organizer", "/cases/", "CD12345-2026-"),
+                                   ("member", "/batches/mine", "不满意件评议 第3批"),
+                                   ("department", "/results/", "CD12345-2026-"),
+                                   ("agency", "/batches/", "不满意件评议 第1批")):
+        assert auth.login(username, "demo-2026").status_code == 302, username
+        assert marker in client.get(page).get_data(as_text=True), username
+        auth.logout()

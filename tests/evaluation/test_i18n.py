@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from evaluation.accounts.models import Role, User
+from evaluation.extensions import db
+from evaluation.web import local_datetime
+from tests.conftest import make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "evaluation" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
+
+
+def _extracted_ids() -> set[str]:
+    ids: set[str] = set()
+    method_map = [("evaluation/**.py", "python"), ("panels/**.py", "python"), ("rubrics/**.py", "python"),
+                  ("procurement/**.py", "python"), ("templates/**.html", "jinja2")]
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map=method_map, keywords=KEYWORDS):
+        ids.add(message if isinstance(message, str) else message[0])
+    return ids
+
+
+def test_every_ui_string_has_a_chinese_translation() -> None:
+    with CATALOG.open("rb") as f:
+        catalog = read_po(f)
+    translated = {m.id: m.string for m in catalog if m.id and m.string and "fuzzy" not in m.flags}
+    missing = sorted(_extracted_ids() - set(translated))
+    assert not missing, f"untranslated message ids (run `make translations`): {missing}"
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'<button[^>]*lang="en"[^>]*>English</button>', " ", html)  # the language switch itself
+    html = re.sub(r"<code>.*?</code>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("role, url", [
+    ("organizer", "/dashboard"), ("organizer", "/cases/"), ("organizer", "/batches/"),
+    ("organizer", "/panels/members"), ("organizer", "/rubrics/"), ("organizer", "/procurement/"),
+    ("admin", "/admin/users"), ("member", "/batches/mine"), ("organizer", "/account"),
+])
+def test_pages_in_chinese_show_no_untranslated_english(client, auth, role, url) -> None:
+    make_user("u", role)
+    auth.login("u")
+    text = _visible_text(client.get(url).get_data(as_text=True))
+    english = re.findall(r"[A-Za-z]{3,}(?:\s+[A-Za-z]{3,})+", text)
+    assert not english, english
+
+
+def test_accept_language_english(client) -> None:
+    text = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in text and ">Log in<" in text
+
+
+def test_accept_language_chinese_variants(client) -> None:
+    for header in ("zh-CN", "zh", "zh-TW,zh;q=0.8", "fr"):
+        text = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
+        assert '<html lang="zh-CN">' in text, header
+
+
+def test_the_header_switch_changes_the_language_for_the_session(client) -> None:
+    response = client.post("/locale", data={"locale": "en", "next": "/login"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert ">Log in<" in client.get("/login").get_data(as_text=True)
+
+
+def test_the_switch_is_kept_on_the_account_and_beats_accept_language(client, auth) -> None:
+    make_user("u", Role.ORGANIZER)
+    auth.login("u")
+    client.post("/locale", data={"locale": "en"})
+    assert db.session.scalar(sa.select(User.locale).where(User.username == "u")) == "en"
+    page = client.get("/dashboard", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "Welcome, u" in page
+
+
+def test_the_switch_refuses_an_unknown_language(client) -> None:
+    client.post("/locale", data={"locale": "fr"})
+    assert '<html lang="zh-CN">' in client.get("/login").get_data(as_text=True)
+
+
+def test_the_switch_does_not_redirect_off_site(client) -> None:
+    response = client.post("/locale", data={"locale": "en", "next": "//evil.example/x"})
+    assert response.headers["Location"].endswith("/dashboard")
+
+
+@pytest.mark.parametrize("code, zh, en", [
+    (404, "页面不存在", "Page not found"),
+    (403, "无权访问", "Access denied"),
+])
+def test_error_pages_in_both_languages(client, auth, code, zh, en) -> None:
+    make_user("u", Role.MEMBER)
+    auth.login("u")
+    url = "/no-such-page" if code == 404 else "/cases/"
+    response = client.get(url)
+    assert response.status_code == code and zh in response.get_data(as_text=True)
+    response = client.get(url, headers={"Accept-Language": "en"})
+    assert en in response.get_data(as_text=True)
+
+
+def test_the_500_page_in_both_languages(app_ctx, client, monkeypatch) -> None:
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app_ctx.view_functions, "accounts.login", boom)
+    monkeypatch.setitem(app_ctx.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.get("/login")
+    assert response.status_code == 500 and "出错了" in response.get_data(as_text=True)
+    response = client.get("/login", headers={"Accept-Language": "en"})
+    assert "Something went wrong" in response.get_data(as_text=True)
+
+
+def test_the_400_page_in_both_languages(app_ctx, client, monkeypatch) -> None:
+    monkeypatch.setitem(app_ctx.config, "WTF_CSRF_ENABLED", True)
+    response = client.post("/locale", data={"locale": "en"})
+    assert response.status_code == 400 and "请求有误" in response.get_data(as_text=True)
+    response = client.post("/locale", data={"locale": "en"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 400 and "Bad request" in response.get_data(as_text=True)
+
+
+def test_dates_are_shown_in_beijing_time(app_ctx) -> None:
+    with app_ctx.test_request_context("/"):
+        assert local_datetime(datetime(2026, 11, 26, 16, 30, tzinfo=UTC)) == "2026-11-27 00:30"
