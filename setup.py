@@ -1,8 +1,13 @@
-"""Compile the message catalogs whenever the package is built, so a plain `pip install .` ships them too."""
+"""Packaging details pyproject.toml cannot say.
+
+* templates/ and migrations/ stand at the top of the tree (the product card fixes the layout); a wheel
+  carries them as ``evaluation/templates`` and ``evaluation/migrations``, where create_app looks first.
+* The message catalogs are compiled whenever the package is built, so a plain `pip install .` ships them.
+"""
 
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 
@@ -19,4 +24,16 @@ class BuildWithCatalogs(build_py):
         super().run()
 
 
-setup(cmdclass={"build_py": BuildWithCatalogs})
+setup(
+    packages=find_packages(include=["evaluation*", "panels*", "rubrics*", "procurement*"])
+    + ["evaluation.templates", "evaluation.migrations"],
+    package_dir={"evaluation.templates": "templates", "evaluation.migrations": "migrations"},
+    package_data={
+        "evaluation": ["static/**/*", "translations/*/LC_MESSAGES/*.po", "translations/*/LC_MESSAGES/*.mo"],
+        "evaluation.templates": ["*.html", "**/*.html"],
+        "evaluation.migrations": ["alembic.ini", "script.py.mako", "README", "versions/*.py"],
+        "rubrics": ["templates/*.json"],
+    },
+    include_package_data=False,
+    cmdclass={"build_py": BuildWithCatalogs},
+)

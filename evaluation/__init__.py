@@ -18,10 +18,10 @@ from evaluation.extensions import csrf, db, limiter, login_manager, mail, migrat
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def _template_folder() -> str:
-    # A wheel carries the top-level templates/ inside the package; a source checkout has it beside the package.
-    installed = PACKAGE_DIR / "templates"
-    return str(installed if installed.is_dir() else PACKAGE_DIR.parent / "templates")
+def _shipped_folder(name: str) -> str:
+    """templates/ and migrations/ sit at the top of the source tree; a wheel carries them inside the package."""
+    installed = PACKAGE_DIR / name
+    return str(installed if installed.is_dir() else PACKAGE_DIR.parent / name)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -29,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         __name__,
         instance_path=os.environ.get("EVALUATION_INSTANCE_PATH") or None,
         instance_relative_config=True,
-        template_folder=_template_folder(),
+        template_folder=_shipped_folder("templates"),
         static_folder="static",
     )
     app.config.from_mapping(config_module.from_environment(app.instance_path))
@@ -47,8 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from evaluation import models  # noqa: F401 - registers every table on the metadata
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PACKAGE_DIR.parent / "migrations")
-                     if (PACKAGE_DIR.parent / "migrations").is_dir() else str(PACKAGE_DIR / "migrations"))
+    migrate.init_app(app, db, directory=_shipped_folder("migrations"))
     login_manager.init_app(app)
     mail.init_app(app)
     csrf.init_app(app)
