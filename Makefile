@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app evaluation
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install catalogs demo serve test lint e2e translations clean
+.PHONY: install catalogs demo serve test lint e2e translations clean bench-agreement
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(VENV)/.installed
 ## e2e: browser journeys in tests/e2e (needs Debian's chromium; .ci/run installs it)
 e2e: install
 	$(BIN)/pytest -q -m e2e tests/e2e
+
+## bench-agreement: statistics vs krippendorff and pingouin (with the machine's OpenBLAS overrides lifted)
+bench-agreement: install
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/agreement.py
 
 ## translations: re-extract the message ids and merge them into the catalogs
 translations: $(VENV)/.installed
