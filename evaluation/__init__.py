@@ -83,6 +83,7 @@ def _register_commands(app: Flask) -> None:
     from evaluation.accounts.cli import users_cli
     from evaluation.audit.cli import audit_cli
     from evaluation.demo.cli import demo_cli
+    from rubrics.cli import rubrics_cli
 
-    for group in (users_cli, demo_cli, audit_cli):
+    for group in (users_cli, demo_cli, audit_cli, rubrics_cli):
         app.cli.add_command(group)

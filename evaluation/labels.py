@@ -33,6 +33,14 @@ LABELS: dict[str, Any] = {
     "expired": _l("Expired"), "recused": _l("Recused"), "submitted": _l("Submitted"), "revised": _l("Revised"),
     # rubric version states
     "retired": _l("Retired"),
+    # rubric dimensions, criterion roles, scales, aggregation
+    "procedure": _l("Procedure"), "content": _l("Content"), "goal": _l("Goal"),
+    "score": _l("Scored criterion"), "claim_reasonable": _l("Was the demand reasonable?"),
+    "duty_done": _l("Did the department do its duty?"), "verdict": _l("Verdict"),
+    "responsibility": _l("Responsibility"), "recommendation": _l("Recommendation"), "note": _l("Note"),
+    "ordinal": _l("Levels"), "range": _l("Number in a range"), "boolean": _l("Yes / no"),
+    "nominal": _l("Options"), "weighted_mean": _l("Weighted mean"),
+    "trimmed_mean": _l("Trimmed mean (drop the highest and lowest, 5 or more members)"),
     # verdicts
     "upheld": _l("Upheld"), "partly_upheld": _l("Partly upheld"), "not_upheld": _l("Not upheld"),
     # callback ratings

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from flask_babel import format_datetime, gettext, lazy_gettext
+from flask_babel import format_datetime, get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -58,6 +58,14 @@ def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str
     return "" if value is None else format_datetime(value, fmt)
 
 
+def localized(zh: str | None, en: str | None) -> str:
+    """The text in the user's language, falling back to the other one."""
+    locale = get_locale()
+    if locale is not None and locale.language == "en":
+        return en or zh or ""
+    return zh or en or ""
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json"
@@ -71,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["label"] = label
     app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["loc"] = localized
 
     @app.context_processor
     def _navigation() -> dict[str, Any]:

@@ -99,3 +99,54 @@ class Criterion(db.Model):
     comment_required_at_or_below: Mapped[float | None]
 
     version: Mapped[RubricVersion] = relationship(back_populates="criteria")
+
+
+class FrozenVersionError(RuntimeError):
+    """A published or retired rubric version was about to change; edits make a new version instead."""
+
+
+# A published version may only be retired; nothing else about it, nor its criteria, may change.
+_MUTABLE_AFTER_PUBLISHING = {"state", "retired_dt"}
+
+
+def _committed_state(version: RubricVersion) -> VersionState | None:
+    """The state as stored in the database, whatever the object says now."""
+    inspected = sa.inspect(version)
+    history = inspected.attrs.state.history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    if inspected.persistent and inspected.session is not None:
+        # Set on an expired object: the old value was never loaded. Ask the database (no autoflush mid-flush).
+        return inspected.session.scalar(sa.select(RubricVersion.state).where(RubricVersion.id == version.id))
+    return None  # new, never stored
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _refuse_changes_to_frozen_versions(session: sa.orm.Session, _context: object, _instances: object) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, RubricVersion):
+            stored = _committed_state(obj)
+            if stored in (VersionState.PUBLISHED, VersionState.RETIRED):
+                state = sa.inspect(obj)
+                changed = {a.key for a in state.attrs if a.history.has_changes()} - {"criteria", "rubric"}
+                if obj in session.deleted:
+                    raise FrozenVersionError(f"rubric version {obj.id} is {stored.value} and cannot be deleted")
+                if changed - _MUTABLE_AFTER_PUBLISHING or (
+                        "state" in changed and obj.state != VersionState.RETIRED):
+                    raise FrozenVersionError(
+                        f"rubric version {obj.id} is {stored.value}; it cannot change "
+                        f"({', '.join(sorted(changed))}); edit a new version instead")
+                if sa.inspect(obj).attrs.criteria.history.has_changes():
+                    raise FrozenVersionError(f"rubric version {obj.id} is {stored.value}; its criteria are frozen")
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Criterion):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            version = obj.version
+            if version is None and obj.version_id is not None:
+                version = session.get(RubricVersion, obj.version_id)
+            if version is not None and _committed_state(version) in (VersionState.PUBLISHED, VersionState.RETIRED):
+                raise FrozenVersionError(
+                    f"criterion {obj.code} belongs to a {version.state.value} rubric version; its criteria are frozen")
