@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from evaluation.accounts.views import bp as accounts_bp
     from evaluation.admin.views import bp as admin_bp
+    from evaluation.api.views import bp as api_bp
     from evaluation.batches.views import bp as batches_bp
     from evaluation.cases.views import bp as cases_bp
     from evaluation.main.views import bp as main_bp
@@ -75,15 +76,15 @@ def _register_blueprints(app: Flask) -> None:
     from rubrics.views import bp as rubrics_bp
 
     for bp in (main_bp, accounts_bp, admin_bp, cases_bp, batches_bp, results_bp,
-               panels_bp, rubrics_bp, procurement_bp):
+               panels_bp, rubrics_bp, procurement_bp, api_bp):
         app.register_blueprint(bp)
 
 
 def _register_commands(app: Flask) -> None:
-    from evaluation.accounts.cli import users_cli
+    from evaluation.accounts.cli import clients_cli, users_cli
     from evaluation.audit.cli import audit_cli
     from evaluation.demo.cli import demo_cli
     from rubrics.cli import rubrics_cli
 
-    for group in (users_cli, demo_cli, audit_cli, rubrics_cli):
+    for group in (users_cli, clients_cli, demo_cli, audit_cli, rubrics_cli):
         app.cli.add_command(group)

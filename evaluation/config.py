@@ -63,6 +63,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EVALUATION_LOCALES": ["zh_CN", "en"],
         "EVALUATION_PII_KEY": env.get("EVALUATION_PII_KEY"),
         "EVALUATION_PAGE_SIZE": _int("EVALUATION_PAGE_SIZE", 50),
+        # The API's body limit (1,000 cases with long texts fit); uploads of the web pages have their own.
+        "EVALUATION_API_MAX_BYTES": _int("EVALUATION_API_MAX_BYTES", 32 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int("EVALUATION_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
         "EVALUATION_BASE_URL": env.get("EVALUATION_BASE_URL", "http://127.0.0.1:5000"),
         # Login throttling; production points this at Redis so all workers share the counters.
         "RATELIMIT_STORAGE_URI": env.get("EVALUATION_RATELIMIT_STORAGE", "memory://"),

@@ -88,9 +88,10 @@ def init_app(app: Flask) -> None:
             items = [(endpoint, label) for endpoint, label, roles in NAVIGATION if current_user.has_role(*roles)]
         return {"navigation": items}
 
-    def _render_error(code: int, description: str | None = None) -> Any:
+    def _render_error(code: int, description: str | None = None, slug: str | None = None) -> Any:
         if wants_json():
-            return jsonify(error={"status": code, "message": str(description or ERROR_TITLES.get(code, ""))}), code
+            return jsonify(error={"status": code, "code": slug or f"http_{code}",
+                                  "message": str(description or ERROR_TITLES.get(code, ""))}), code
         return render_template(
             "errors/error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[500]),
             hint=description or ERROR_HINTS.get(code, ERROR_HINTS[500]),
@@ -104,7 +105,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         code = error.code or 500
-        return _render_error(code if code in ERROR_TITLES else 500 if code >= 500 else code)
+        slug = (error.name or "").lower().replace(" ", "_") or None
+        description = error.description if wants_json() and code == 413 else None
+        return _render_error(code if code in ERROR_TITLES else 500 if code >= 500 else code, description, slug)
 
     @app.errorhandler(500)
     def _server_error(error: Exception) -> Any:

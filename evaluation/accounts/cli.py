@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
 import sys
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from evaluation.accounts.models import Role
@@ -37,3 +39,64 @@ def create_command(username: str, roles: tuple[str, ...], department_code: str |
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"created user {user.username} with roles {', '.join(sorted(r.value for r in user.roles))}")
+
+
+clients_cli = AppGroup("clients", help="Manage API clients (the main system's tokens and webhooks).")
+
+
+@clients_cli.command("create")
+@click.argument("name")
+@click.option("--scopes", required=True, help="Comma-separated: cases:write, departments:write, assessments:read.")
+@click.option("--webhook", help="URL that receives published assessments (signed with the webhook secret).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"token": …, "webhook_secret": …}.')
+def create_client_command(name: str, scopes: str, webhook: str | None, as_json: bool) -> None:
+    """Create client NAME; its token (and webhook secret) are printed once and stored only hashed/encrypted."""
+    from evaluation.accounts.operations import create_client
+
+    try:
+        client, token, secret = create_client(name, [s.strip() for s in scopes.split(",") if s.strip()], webhook)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps({"token": token, "webhook_secret": secret}))
+        return
+    click.echo(f"created client {client.name} with scopes {', '.join(client.scopes)}")
+    click.echo(f"token: {token}")
+    if secret:
+        click.echo(f"webhook secret: {secret}")
+    click.echo("Store these now: they are not shown again.")
+
+
+@clients_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def list_clients_command(as_json: bool) -> None:
+    """List the API clients."""
+    from evaluation.accounts.models import ApiClient
+
+    clients = db.session.scalars(sa.select(ApiClient).order_by(ApiClient.name)).all()
+    rows = [{"name": c.name, "scopes": list(c.scopes), "webhook": c.webhook_url,
+             "created": c.created_dt.isoformat(), "last_used": c.last_used_dt.isoformat() if c.last_used_dt else None,
+             "revoked": c.revoked_dt.isoformat() if c.revoked_dt else None} for c in clients]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        state = f"revoked {row['revoked'][:10]}" if row["revoked"] else "active"
+        click.echo(f"{row['name']}\t{','.join(row['scopes'])}\t{row['webhook'] or '-'}\t{state}")
+
+
+@clients_cli.command("revoke")
+@click.argument("name")
+def revoke_client_command(name: str) -> None:
+    """Revoke client NAME's token at once."""
+    from evaluation.accounts.operations import revoke_client
+
+    try:
+        revoke_client(name)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"revoked client {name}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 
-from evaluation.accounts.models import Role, User
+from evaluation.accounts.models import ApiClient, Role, User, hash_token
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
@@ -52,3 +54,39 @@ def create_user(username: str, password: str, roles: list[str], department_code:
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def create_client(name: str, scopes: list[str], webhook_url: str | None) -> tuple[ApiClient, str, str | None]:
+    """A new API client; returns it with its token and webhook secret, which exist in clear only here."""
+    from evaluation.api.auth import SCOPES
+
+    name = name.strip()
+    if not name:
+        raise AccountError("the client name is empty")
+    if not scopes:
+        raise AccountError(f"give at least one scope ({', '.join(SCOPES)})")
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise AccountError(f"unknown scope {unknown[0]!r}; choose from {', '.join(SCOPES)}")
+    if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
+        raise AccountError("the webhook must be an http:// or https:// URL")
+    if db.session.scalar(sa.select(ApiClient.id).where(ApiClient.name == name)) is not None:
+        raise AccountError(f"a client named {name!r} already exists")
+    token = ApiClient.new_token()
+    secret = "whsec_" + secrets.token_urlsafe(32) if webhook_url else None
+    client = ApiClient(name=name, token_hash=hash_token(token), scopes=list(dict.fromkeys(scopes)),
+                       webhook_url=webhook_url, webhook_secret=secret)
+    db.session.add(client)
+    db.session.flush()
+    return client, token, secret
+
+
+def revoke_client(name: str) -> ApiClient:
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.name == name))
+    if client is None:
+        raise AccountError(f"no client named {name!r}")
+    if client.revoked_dt is not None:
+        raise AccountError(f"client {name!r} was already revoked")
+    client.revoked_dt = utcnow()
+    db.session.flush()
+    return client

@@ -48,14 +48,16 @@ class Department(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[DepartmentKind] = mapped_column(enum_type(DepartmentKind))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
-    region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    # A plain code, not a foreign key: the main system may name districts this platform has no name for.
+    region_code: Mapped[str | None] = mapped_column(sa.String(12), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Department]] = relationship(back_populates="parent")
-    region: Mapped[Region | None] = relationship()
+    region: Mapped[Region | None] = relationship(
+        primaryjoin="foreign(Department.region_code) == Region.code", viewonly=True)
 
     @staticmethod
     def subtree_ids(root_id: int) -> sa.Select[tuple[int]]:

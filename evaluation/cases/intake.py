@@ -1,0 +1,227 @@
+"""Bringing cases in: from the main system's API and from organizers' CSV/XLSX uploads.
+
+Each item is atomic and gets its own result. Everything is validated before anything is written; the
+departments and the existing cases of a whole request are loaded in one query each, and the writes go out in
+one flush. Only if that flush collides with a concurrent writer are the items retried one by one, each in
+its own savepoint, so one item's failure never takes another with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from evaluation.api.schemas import CaseIn, canonical, field_errors
+from evaluation.cases.models import (
+    CallbackRating,
+    Case,
+    CaseAttachment,
+    CaseStatus,
+    CaseType,
+    Channel,
+    HandlingStep,
+    StepAction,
+)
+from evaluation.extensions import db
+from evaluation.org.models import Department
+
+# A case may still change while it is being screened; once it is in a batch it is frozen for the panel.
+CHANGEABLE = frozenset({CaseStatus.RECEIVED, CaseStatus.ELIGIBLE, CaseStatus.EXCLUDED})
+UNSATISFIED = frozenset({"unsatisfied", "very_unsatisfied"})
+
+
+@dataclass
+class ItemResult:
+    index: int
+    source: str | None
+    external_id: str | None
+    result: str  # created | updated | unchanged | rejected
+    status: str | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+    conflict: bool = False  # rejected because the case is already under review (409 for a single object)
+
+    def as_json(self, with_index: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": self.source, "external_id": self.external_id, "result": self.result}
+        if with_index:
+            out = {"index": self.index, **out}
+        if self.status is not None:
+            out["status"] = self.status
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+@dataclass
+class _Valid:
+    index: int
+    case: CaseIn
+    digest: str
+    prefix: str
+
+
+def payload_digest(case: CaseIn) -> str:
+    body = json.dumps(canonical(case.model_dump(mode="python")), ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _identity(raw: Any) -> tuple[str | None, str | None]:
+    if isinstance(raw, dict):
+        source, external_id = raw.get("source"), raw.get("external_id")
+        return (source if isinstance(source, str) else None, external_id if isinstance(external_id, str) else None)
+    return None, None
+
+
+def ingest_cases(raw_items: list[Any], *, list_mode: bool) -> list[ItemResult]:
+    """Create, update or leave unchanged each case; flushes, the caller commits."""
+    results: list[ItemResult | None] = [None] * len(raw_items)
+    valid: list[_Valid] = []
+    for index, raw in enumerate(raw_items):
+        prefix = f"cases[{index}]" if list_mode else ""
+        source, external_id = _identity(raw)
+        try:
+            case = CaseIn.model_validate(raw)
+        except ValidationError as exc:
+            results[index] = ItemResult(index, source, external_id, "rejected", errors=field_errors(exc, prefix))
+            continue
+        valid.append(_Valid(index, case, payload_digest(case), prefix))
+
+    codes = {code for v in valid for code in _department_codes(v.case)}
+    departments = {d.code: d for d in db.session.scalars(sa.select(Department).where(Department.code.in_(codes)))} \
+        if codes else {}
+    checked: list[_Valid] = []
+    for v in valid:
+        errors = _semantic_errors(v, departments)
+        if errors:
+            results[v.index] = ItemResult(v.index, v.case.source, v.case.external_id, "rejected", errors=errors)
+        else:
+            checked.append(v)
+
+    identities = {(v.case.source, v.case.external_id) for v in checked}
+    existing = _existing(identities)
+    try:
+        with db.session.begin_nested():
+            _write(checked, existing, departments, results)
+    except IntegrityError:
+        # A concurrent request inserted one of these cases first: redo item by item, each in its own savepoint.
+        existing = _existing(identities)
+        for v in checked:
+            try:
+                with db.session.begin_nested():
+                    _write([v], existing, departments, results)
+            except IntegrityError:
+                results[v.index] = ItemResult(v.index, v.case.source, v.case.external_id, "rejected", errors=[{
+                    "field": v.prefix or "$", "code": "concurrent_write",
+                    "message": "another request wrote this case at the same time; send it again"}])
+    return [r for r in results if r is not None]
+
+
+def _department_codes(case: CaseIn) -> set[str]:
+    codes = {case.lead_department, *case.assisting_departments}
+    codes.update(step.department for step in case.steps if step.department)
+    return codes
+
+
+def _join(prefix: str, path: str) -> str:
+    return f"{prefix}.{path}" if prefix else path
+
+
+def _semantic_errors(v: _Valid, departments: dict[str, Department]) -> list[dict[str, str]]:
+    case, errors = v.case, []
+    if case.callback.rating not in UNSATISFIED:
+        errors.append({"field": _join(v.prefix, "callback.rating"), "code": "not_unsatisfied",
+                       "message": f"only cases rated unsatisfied or very_unsatisfied are evaluated, "
+                                  f"not {case.callback.rating!r}"})
+    if case.lead_department not in departments:
+        errors.append({"field": _join(v.prefix, "lead_department"), "code": "unknown_department",
+                       "message": f"no department with code {case.lead_department!r}; "
+                                  "send it with PUT /api/v1/departments/<code> first"})
+    for i, code in enumerate(case.assisting_departments):
+        if code not in departments:
+            errors.append({"field": _join(v.prefix, f"assisting_departments[{i}]"), "code": "unknown_department",
+                           "message": f"no department with code {code!r}"})
+    for i, step in enumerate(case.steps):
+        if step.department and step.department not in departments:
+            errors.append({"field": _join(v.prefix, f"steps[{i}].department"), "code": "unknown_department",
+                           "message": f"no department with code {step.department!r}"})
+    return errors
+
+
+def _existing(identities: set[tuple[str, str]]) -> dict[tuple[str, str], Case]:
+    if not identities:
+        return {}
+    found: dict[tuple[str, str], Case] = {}
+    pairs = sorted(identities)
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start:start + 500]
+        query = sa.select(Case).where(sa.tuple_(Case.source, Case.external_id).in_(chunk)).options(
+            selectinload(Case.steps), selectinload(Case.attachments), selectinload(Case.assisting_departments))
+        for case in db.session.scalars(query):
+            found[(case.source, case.external_id)] = case
+    return found
+
+
+def _write(items: list[_Valid], existing: dict[tuple[str, str], Case], departments: dict[str, Department],
+           results: list[ItemResult | None]) -> None:
+    for v in items:
+        key = (v.case.source, v.case.external_id)
+        case = existing.get(key)
+        if case is None:
+            case = Case(source=v.case.source, external_id=v.case.external_id, status=CaseStatus.RECEIVED)
+            _apply(case, v.case, v.digest, departments)
+            db.session.add(case)
+            existing[key] = case
+            outcome = "created"
+        elif case.payload_hash == v.digest:
+            outcome = "unchanged"
+        elif case.status not in CHANGEABLE:
+            results[v.index] = ItemResult(
+                v.index, *key, "rejected", status=case.status.value, conflict=True, errors=[{
+                    "field": v.prefix or "$", "code": "in_review",
+                    "message": f"the case is already {case.status.value} in a review batch and can no longer change"}])
+            continue
+        else:
+            _apply(case, v.case, v.digest, departments)
+            outcome = "updated"
+        results[v.index] = ItemResult(v.index, *key, outcome, status=case.status.value)
+    db.session.flush()
+
+
+def _apply(case: Case, data: CaseIn, digest: str, departments: dict[str, Department]) -> None:
+    case.channel = Channel(data.channel)
+    case.case_type = CaseType(data.type)
+    case.category = data.category
+    case.region_code = data.region_code
+    case.received_dt = data.received_at
+    case.dispatched_dt = data.dispatched_at
+    case.due_dt = data.due_at
+    case.replied_dt = data.replied_at
+    case.lead_department = departments[data.lead_department]
+    case.assisting_departments = [departments[c] for c in dict.fromkeys(data.assisting_departments)]
+    case.title = data.title
+    case.request_text = data.request_text
+    case.reply_text = data.reply_text
+    case.callback_dt = data.callback.at
+    case.callback_rating = CallbackRating(data.callback.rating)
+    case.callback_reason = data.callback.reason
+    citizen = data.citizen
+    case.citizen_name = citizen.name if citizen else None
+    case.citizen_phone = citizen.phone if citizen else None
+    case.citizen_id_number = citizen.id_number if citizen else None
+    case.citizen_address = citizen.address if citizen else None
+    # A whistle-blowing report is confidential whatever the sender says.
+    case.confidential = data.confidential or data.type == "report"
+    case.steps = [
+        HandlingStep(position=i, action=StepAction(s.action), at_dt=s.at, note=s.note,
+                     department=departments[s.department] if s.department else None)
+        for i, s in enumerate(data.steps)
+    ]
+    case.attachments = [CaseAttachment(name=a.name, url=a.url) for a in data.attachments]
+    case.payload_hash = digest

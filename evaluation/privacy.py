@@ -1,0 +1,89 @@
+"""Masking of citizens' personal information (PIPL), for everyone who is not the organizer.
+
+Pure functions, no Flask. Panel members and evaluated departments only ever see what these return:
+a name as its surname and ``**`` (张** / 欧阳**), a mobile as ``138****1234``, a landline as
+``028-****1234``, an 18-digit ID number as its first 6 and last 4 characters, an address cut to the street
+(township) level, and free text with phone and ID numbers masked inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+# 复姓: the compound surnames common enough to matter; anything else keeps one character.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 令狐 公孙 慕容 尉迟 长孙 宇文 夏侯 司徒 司空 澹台 端木 西门 南宫 独孤 "
+    "轩辕 呼延 百里 东郭 万俟 钟离 闻人 赫连 申屠 濮阳 太史 公冶 仲孙 单于 第五 左丘 拓跋".split()
+)
+
+MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+# Area codes: 3 digits for 010 and 02x (Beijing, Shanghai, Chengdu 028, …), 4 digits elsewhere.
+LANDLINE_RE = re.compile(r"(?<!\d)(0[12]\d|0[3-9]\d{2})[- ]?(\d{3,4})(\d{4})(?!\d)")
+ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8}|\d{5})(\d{3}[0-9Xx]|\d)(?![0-9A-Za-z])")
+STREET_LEVEL_RE = re.compile(r"^.*?(?:街道|镇|乡)")
+DISTRICT_LEVEL_RE = re.compile(r"^.*?(?:区|县)")
+CITY_LEVEL_RE = re.compile(r"^.*?市")
+
+
+def mask_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        return ""
+    surname = name[:2] if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else name[:1]
+    return surname + "**"
+
+
+def mask_phone(phone: str | None) -> str:
+    phone = (phone or "").strip()
+    if not phone:
+        return ""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"{digits[:3]}****{digits[-4:]}"
+    landline = LANDLINE_RE.fullmatch(phone.replace(" ", ""))
+    if landline:
+        return f"{landline.group(1)}-****{landline.group(3)}"
+    return "*" * max(0, len(digits) - 4) + digits[-4:] if len(digits) > 4 else "****"
+
+
+def mask_id_number(id_number: str | None) -> str:
+    value = (id_number or "").strip()
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_address(address: str | None) -> str:
+    """Cut an address to the street (township) level; without one, to the district, with the rest hidden."""
+    address = (address or "").strip()
+    if not address:
+        return ""
+    street = STREET_LEVEL_RE.match(address)
+    if street:
+        return street.group(0)
+    for pattern in (DISTRICT_LEVEL_RE, CITY_LEVEL_RE):
+        prefix = pattern.match(address)
+        if prefix and prefix.group(0) != address:
+            return prefix.group(0) + "***"
+    return "***"
+
+
+def mask_text(text: str | None) -> str:
+    """Phone numbers and ID numbers inside free text (request, reply, callback reason) masked."""
+    if not text:
+        return text or ""
+    text = ID_NUMBER_RE.sub(lambda m: mask_id_number(m.group(0)), text)
+    text = MOBILE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return LANDLINE_RE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)
+
+
+def pseudonym(case_id: int, secret: str) -> str:
+    """A stable stand-in for the citizen of one case, the same on every page, revealing nothing."""
+    digest = hmac.new(secret.encode(), f"citizen:{case_id}".encode(), hashlib.sha256).hexdigest()
+    return f"诉求人{digest[:4].upper()}"
