@@ -89,3 +89,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Python's sqlite3 starts and ends transactions behind SQLAlchemy's back, which breaks SAVEPOINTs
+        # (a rolled-back savepoint may keep its rows). Let SQLAlchemy emit BEGIN itself, as its docs advise.
+        dbapi_connection.isolation_level = None
+
+
+@sa.event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: sa.Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")

@@ -43,6 +43,15 @@ LABELS: dict[str, Any] = {
     "trimmed_mean": _l("Trimmed mean (drop the highest and lowest, 5 or more members)"),
     # verdicts
     "upheld": _l("Upheld"), "partly_upheld": _l("Partly upheld"), "not_upheld": _l("Not upheld"),
+    # exclusion reasons
+    "duplicate": _l("Duplicate"), "out_of_scope": _l("Out of scope"), "withdrawn": _l("Withdrawn by the citizen"),
+    "resolved_on_rehandling": _l("Resolved on re-handling"),
+    # handling steps
+    "accept": _l("Case accepted"), "dispatch": _l("Dispatched"), "sign": _l("Signed for"), "return": _l("Returned"),
+    "reassign": _l("Reassigned"), "extend": _l("Extension requested"), "reply": _l("Replied"),
+    "audit": _l("Audited"), "callback": _l("Callback"), "rehandle": _l("Re-handled"),
+    # import results
+    "created": _l("New"), "updated": _l("Updated"), "unchanged": _l("Unchanged"), "rejected": _l("Has errors"),
     # callback ratings
     "unsatisfied": _l("Unsatisfied"), "very_unsatisfied": _l("Very unsatisfied"),
     # department kinds
@@ -56,5 +65,11 @@ LABELS: dict[str, Any] = {
 
 
 def label(value: Any) -> str:
+    """The label in the current request's language."""
+    return str(lazy_label(value))
+
+
+def lazy_label(value: Any) -> Any:
+    """The label, translated when it is rendered: for form choices defined at import time."""
     key = value.value if isinstance(value, Enum) else value
-    return str(LABELS.get(key, key if key is not None else ""))
+    return LABELS.get(key, key if key is not None else "")

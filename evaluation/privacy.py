@@ -74,10 +74,15 @@ def mask_address(address: str | None) -> str:
     return "***"
 
 
-def mask_text(text: str | None) -> str:
-    """Phone numbers and ID numbers inside free text (request, reply, callback reason) masked."""
+def mask_text(text: str | None, *, remove: bool = False) -> str:
+    """Phone numbers and ID numbers inside free text (request, reply, callback reason) masked; with ``remove``
+    (a confidential report shown to the evaluated department) taken out entirely, not even four digits left."""
     if not text:
         return text or ""
+    if remove:
+        for pattern in (ID_NUMBER_RE, MOBILE_RE, LANDLINE_RE):
+            text = pattern.sub("***", text)
+        return text
     text = ID_NUMBER_RE.sub(lambda m: mask_id_number(m.group(0)), text)
     text = MOBILE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
     return LANDLINE_RE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.fields import FloatField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from evaluation.labels import label
+from evaluation.labels import lazy_label
 from rubrics.spec import AGGREGATIONS, CODE_RE, DIMENSIONS, ROLES, SCALE_TYPES
 
 CODE_MESSAGE = _l("Use letters, digits, '-', '_' or '.'")
@@ -30,7 +30,7 @@ EMPTY_ROWS = 2  # blank level/option rows offered for adding more
 
 
 def _choices(values: tuple[str, ...]) -> list[SelectChoice]:
-    return [SelectChoice(v, label(v)) for v in values]
+    return [SelectChoice(v, lazy_label(v)) for v in values]
 
 
 class NewRubricForm(FlaskForm):

@@ -53,8 +53,15 @@ class FreshContextClient(FlaskClient):
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+        # The test's own session ends its transaction around each request, as separate requests' sessions do:
+        # what the test set up is visible to the request, and what the request wrote is visible afterwards
+        # (SQLite gives a transaction a snapshot).
+        db.session.commit()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            db.session.commit()
 
 
 @pytest.fixture(scope="session")

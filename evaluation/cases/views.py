@@ -1,24 +1,255 @@
+"""Organizers screen cases; everyone who may see a case reads it on its page, masked unless organizer."""
+
 from __future__ import annotations
 
+import json
+import secrets
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request
-from sqlalchemy.orm import joinedload
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+from wtforms import SelectChoice
 
 from evaluation.access import roles_required
 from evaluation.accounts.models import Role
-from evaluation.cases.models import Case, CaseStatus
+from evaluation.cases import importer
+from evaluation.cases.forms import BulkScreeningForm, CaseFilterForm, ImportCommitForm, ImportUploadForm
+from evaluation.cases.intake import ingest_cases
+from evaluation.cases.models import Case, ExclusionReason, HandlingStep
+from evaluation.cases.operations import (
+    ScreeningAction,
+    Visibility,
+    case_visibility,
+    record_view,
+    screen_cases,
+)
 from evaluation.extensions import db
+from evaluation.org.models import Department, Region
+from evaluation.privacy import mask_address, mask_id_number, mask_name, mask_phone, mask_text, pseudonym
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+IMPORT_TTL = timedelta(hours=12)
+
+
+def _filter_choices(form: CaseFilterForm) -> None:
+    departments = db.session.execute(sa.select(Department.code, Department.name).order_by(Department.code)).all()
+    form.department.choices = [SelectChoice("", _("All"))] + [SelectChoice(code, f"{name} ({code})")
+                                                               for code, name in departments]
+    codes = db.session.scalars(sa.select(Case.region_code).where(Case.region_code.is_not(None)).distinct()).all()
+    names = dict(db.session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all())
+    form.district.choices = [SelectChoice("", _("All"))] + [SelectChoice(c, names.get(c, c)) for c in sorted(codes)]
+    categories = db.session.scalars(sa.select(Case.category).where(Case.category.is_not(None)).distinct()
+                                    .order_by(Case.category)).all()
+    form.category.choices = [SelectChoice("", _("All"))] + [SelectChoice(c, c) for c in categories]
+
+
+def _filtered(form: CaseFilterForm) -> sa.Select[tuple[Case]]:
+    query = sa.select(Case)
+    if form.status.data:
+        query = query.where(Case.status == form.status.data)
+    if form.type.data:
+        query = query.where(Case.case_type == form.type.data)
+    if form.channel.data:
+        query = query.where(Case.channel == form.channel.data)
+    if form.category.data:
+        query = query.where(Case.category == form.category.data)
+    if form.district.data:
+        query = query.where(Case.region_code == form.district.data)
+    if form.department.data:
+        root = db.session.scalar(sa.select(Department.id).where(Department.code == form.department.data))
+        query = query.where(Case.lead_department_id.in_(Department.subtree_ids(root if root is not None else -1)))
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    if form.received_from.data:
+        query = query.where(Case.received_dt >= datetime.combine(form.received_from.data, datetime.min.time(), zone))
+    if form.received_to.data:
+        end = datetime.combine(form.received_to.data, datetime.min.time(), zone) + timedelta(days=1)
+        query = query.where(Case.received_dt < end)
+    if form.q.data:
+        needle = f"%{form.q.data.strip()}%"
+        query = query.where(sa.or_(Case.external_id.ilike(needle), Case.title.ilike(needle),
+                                   Case.request_text.ilike(needle)))
+    return query
 
 
 @bp.get("/")
 @roles_required(Role.ORGANIZER)
-def index() -> str:
-    status = request.args.get("status") or None
-    query = sa.select(Case).options(joinedload(Case.lead_department)).order_by(Case.received_dt.desc(), Case.id)
-    if status in {s.value for s in CaseStatus}:
-        query = query.where(Case.status == status)
+def index() -> Any:
+    form = CaseFilterForm(request.args)
+    _filter_choices(form)
+    if not form.validate():
+        flash(_("Please correct the marked fields."), "error")
+    query = _filtered(form).options(joinedload(Case.lead_department)).order_by(Case.received_dt.desc(), Case.id)
     page = db.paginate(query, page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["EVALUATION_PAGE_SIZE"], error_out=False)
-    return render_template("evaluation/cases/index.html", page=page, status=status, statuses=list(CaseStatus))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("evaluation/cases/index.html", page=page, form=form, args=args,
+                           bulk=BulkScreeningForm(next=request.full_path))
+
+
+@bp.post("/screen")
+@roles_required(Role.ORGANIZER)
+def screen() -> Any:
+    form = BulkScreeningForm()
+    back = form.next.data if (form.next.data or "").startswith("/cases") else url_for(".index")
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(back)
+    action = ScreeningAction(form.action.data)
+    reason = ExclusionReason(form.reason.data) if form.reason.data else None
+    if action == ScreeningAction.EXCLUDE and reason is None:
+        flash(_("Choose a reason for the exclusion."), "error")
+        return redirect(back)
+    cases = db.session.scalars(sa.select(Case).where(Case.id.in_(form.case_ids.data))).all()
+    changed, skipped = screen_cases(cases, action, reason, (form.note.data or "").strip() or None)
+    db.session.commit()
+    flash(_("%(changed)d cases changed.", changed=changed), "success")
+    if skipped:
+        flash(_("%(skipped)d cases were left as they are: they are not in a state this action applies to.",
+                skipped=skipped), "info")
+    return redirect(back)
+
+
+def present(case: Case, visibility: Visibility) -> dict[str, Any]:
+    """The case as this viewer may see it: identity in clear, masked, or absent."""
+    secret = current_app.config["SECRET_KEY"]
+    remove = visibility == Visibility.HIDDEN_CITIZEN
+    if visibility == Visibility.FULL:
+        citizen = {"name": case.citizen_name, "phone": case.citizen_phone, "id_number": case.citizen_id_number,
+                   "address": case.citizen_address}
+        texts = {"request": case.request_text, "reply": case.reply_text, "reason": case.callback_reason}
+    else:
+        citizen = None if visibility == Visibility.HIDDEN_CITIZEN else {
+            "name": f"{pseudonym(case.id, secret)}（{mask_name(case.citizen_name)}）" if case.citizen_name
+            else pseudonym(case.id, secret),
+            "phone": mask_phone(case.citizen_phone), "id_number": mask_id_number(case.citizen_id_number),
+            "address": mask_address(case.citizen_address)}
+        texts = {"request": mask_text(case.request_text, remove=remove),
+                 "reply": mask_text(case.reply_text, remove=remove),
+                 "reason": mask_text(case.callback_reason, remove=remove)}
+    return {"citizen": citizen, "texts": texts, "steps": [
+        {"action": s.action, "department": s.department.name if s.department else "", "at": s.at_dt,
+         "note": s.note if visibility == Visibility.FULL else mask_text(s.note, remove=remove)}
+        for s in case.steps]}
+
+
+@bp.get("/<int:case_id>")
+@login_required
+def show(case_id: int) -> str:
+    case = db.session.scalar(sa.select(Case).where(Case.id == case_id).options(
+        joinedload(Case.lead_department), selectinload(Case.assisting_departments),
+        selectinload(Case.steps).joinedload(HandlingStep.department), selectinload(Case.attachments),
+        selectinload(Case.verification_calls)))
+    if case is None:
+        abort(404)
+    visibility = case_visibility(current_user, case)
+    if visibility is None:
+        abort(403)
+    record_view(case, current_user, visibility)
+    db.session.commit()
+    return render_template("evaluation/cases/show.html", case=case, view=present(case, visibility),
+                           visibility=visibility, full=visibility == Visibility.FULL)
+
+
+# --- import ---------------------------------------------------------------------------------------------------
+
+def _import_dir() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.json"):  # previews nobody committed
+        if time.time() - old.stat().st_mtime > IMPORT_TTL.total_seconds():
+            old.unlink(missing_ok=True)
+    return folder
+
+
+def _dry_run(rows: list[dict[str, Any]]) -> list[Any]:
+    """The real intake inside a savepoint that is rolled back: the preview sees exactly what a commit would."""
+    savepoint = db.session.begin_nested()
+    try:
+        return ingest_cases(rows, list_mode=True)
+    finally:
+        savepoint.rollback()
+
+
+def _row_errors(results: list[Any], numbers: list[int]) -> list[dict[str, Any]]:
+    errors = []
+    for result in results:
+        for error in result.errors:
+            errors.append({"row": numbers[result.index], "column": importer.column_of(error["field"]),
+                           "field": error["field"], "message": error["message"]})
+    return errors
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def import_upload() -> Any:
+    form = ImportUploadForm()
+    if not form.validate_on_submit():
+        return render_template("evaluation/cases/import.html", form=form), 400 if form.errors else 200
+    upload = form.file.data
+    try:
+        parsed = importer.parse(upload.filename or "", upload.read(), current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    except importer.ImportFileError as exc:
+        form.file.errors.append(_(exc.message, **exc.params))
+        return render_template("evaluation/cases/import.html", form=form), 400
+    results = _dry_run(parsed.rows)
+    counts = {key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged", "rejected")}
+    errors = _row_errors(results, parsed.row_numbers)
+    token = ""
+    if not errors:
+        token = secrets.token_urlsafe(16)
+        payload = {"user_id": current_user.id, "filename": upload.filename, "rows": parsed.rows}
+        (_import_dir() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    preview = [{"row": parsed.row_numbers[r.index], "result": r.result, "external_id": r.external_id,
+                "title": (parsed.rows[r.index].get("title") or "")[:60]} for r in results[:200]]
+    return render_template("evaluation/cases/import_preview.html", filename=upload.filename,
+                           encoding=parsed.encoding, counts=counts, errors=errors, preview=preview,
+                           total=len(results), commit=ImportCommitForm(token=token)), 400 if errors else 200
+
+
+@bp.post("/import/commit")
+@roles_required(Role.ORGANIZER)
+def import_commit() -> Any:
+    form = ImportCommitForm()
+    token = form.token.data or ""
+    path = _import_dir() / f"{token}.json"
+    if not form.validate_on_submit() or not token.replace("-", "").replace("_", "").isalnum() or not path.exists():
+        flash(_("This import has expired or was already done. Upload the file again."), "error")
+        return redirect(url_for(".import_upload"))
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    if payload["user_id"] != current_user.id:
+        abort(403)
+    results = ingest_cases(payload["rows"], list_mode=True)
+    if any(r.result == "rejected" for r in results):
+        # Something changed since the preview (a case entered review): all or nothing, so nothing.
+        db.session.rollback()
+        flash(_("Nothing was imported: some rows are no longer valid. Upload the file again to see why."), "error")
+        return redirect(url_for(".import_upload"))
+    db.session.commit()
+    path.unlink(missing_ok=True)
+    counts = {key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged")}
+    flash(_("Imported %(filename)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
+            filename=payload["filename"], **counts), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/import/template.<ext>")
+@roles_required(Role.ORGANIZER)
+def import_template(ext: str) -> Response:
+    if ext == "xlsx":
+        return Response(importer.template_xlsx(), headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''%E4%B8%8D%E6%BB%A1%E6%84%8F%E4%BB%B6%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"},
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    if ext == "csv":
+        return Response(importer.template_csv(), mimetype="text/csv", headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''%E4%B8%8D%E6%BB%A1%E6%84%8F%E4%BB%B6%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv"})
+    abort(404)
+

@@ -52,6 +52,7 @@ def _visible_text(html: str) -> str:
     ("organizer", "/dashboard"), ("organizer", "/cases/"), ("organizer", "/batches/"),
     ("organizer", "/panels/members"), ("organizer", "/rubrics/"), ("organizer", "/procurement/"),
     ("admin", "/admin/users"), ("member", "/batches/mine"), ("organizer", "/account"),
+    ("organizer", "/rubrics/new"), ("organizer", "/cases/import"),
 ])
 def test_pages_in_chinese_show_no_untranslated_english(client, auth, role, url) -> None:
     make_user("u", role)

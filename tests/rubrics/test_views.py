@@ -229,3 +229,11 @@ def test_validate_endpoint(organizer) -> None:
     version = _create(organizer, start="blank")
     result = organizer.get(f"/rubrics/versions/{version.id}/validate").get_json()
     assert result["valid"] is False and result["problems"][0]["path"] == "criteria"
+
+
+def test_the_criterion_form_speaks_the_users_language(organizer) -> None:
+    version = _create(organizer)
+    page = organizer.get(f"/rubrics/versions/{version.id}/criteria/new").get_data(as_text=True)
+    assert '<option value="procedure">程序</option>' in page and "评议结论" in page
+    english = organizer.get(f"/rubrics/versions/{version.id}/criteria/new", headers={"Accept-Language": "en"})
+    assert '<option value="procedure">Procedure</option>' in english.get_data(as_text=True)

@@ -1,0 +1,90 @@
+"""Screening and who may see a case. Operations flush; the request commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+from evaluation.accounts.models import Role, User
+from evaluation.batches.models import Batch, BatchItem
+from evaluation.cases.models import Case, CaseStatus, CaseView, ExclusionReason, case_assisting_departments
+from evaluation.extensions import db
+from evaluation.org.models import Department
+from panels.models import Member, Panel, Seat
+from procurement.models import Contract
+
+
+class Visibility(StrEnum):
+    FULL = "full"  # the organizer: the citizen's identity in clear
+    MASKED = "masked"  # panel members, departments, agencies: masked identity and text
+    HIDDEN_CITIZEN = "hidden_citizen"  # the evaluated department of a confidential case (举报): no citizen at all
+
+
+def case_visibility(user: User, case: Case) -> Visibility | None:
+    """What ``user`` may see of ``case``; None: nothing (403). Checks the object, not only the role."""
+    if user.has_role(Role.ORGANIZER):
+        return Visibility.FULL
+    if user.has_role(Role.MEMBER):
+        seated = db.session.scalar(
+            sa.select(Seat.id).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
+            .join(Member, Seat.member_id == Member.id)
+            .where(BatchItem.case_id == case.id, Member.user_id == user.id).limit(1))
+        if seated is not None:
+            return Visibility.MASKED
+    if user.has_role(Role.DEPARTMENT) and user.department_id is not None:
+        subtree = Department.subtree_ids(user.department_id)
+        involved = db.session.scalar(sa.select(sa.literal(1)).where(sa.or_(
+            sa.literal(case.lead_department_id).in_(subtree),
+            sa.exists().where(case_assisting_departments.c.case_id == case.id,
+                              case_assisting_departments.c.department_id.in_(subtree)))))
+        if involved:
+            return Visibility.HIDDEN_CITIZEN if case.confidential else Visibility.MASKED
+    if user.has_role(Role.AGENCY) and user.agency_id is not None:
+        contracted = db.session.scalar(
+            sa.select(BatchItem.id).join(Batch, BatchItem.batch_id == Batch.id)
+            .join(Contract, Batch.contract_id == Contract.id)
+            .where(BatchItem.case_id == case.id, Contract.agency_id == user.agency_id).limit(1))
+        if contracted is not None:
+            return Visibility.MASKED
+    return None
+
+
+def record_view(case: Case, user: User, visibility: Visibility) -> None:
+    db.session.add(CaseView(case_id=case.id, user_id=user.id, context=visibility.value))
+
+
+class ScreeningAction(StrEnum):
+    ELIGIBLE = "eligible"
+    EXCLUDE = "exclude"
+    BACK = "back"
+
+
+# action -> (states it applies to, state it leads to)
+TRANSITIONS = {
+    ScreeningAction.ELIGIBLE: ({CaseStatus.RECEIVED, CaseStatus.EXCLUDED}, CaseStatus.ELIGIBLE),
+    ScreeningAction.EXCLUDE: ({CaseStatus.RECEIVED, CaseStatus.ELIGIBLE}, CaseStatus.EXCLUDED),
+    ScreeningAction.BACK: ({CaseStatus.ELIGIBLE, CaseStatus.EXCLUDED}, CaseStatus.RECEIVED),
+}
+
+
+def screen_cases(cases: Iterable[Case], action: ScreeningAction, reason: ExclusionReason | None = None,
+                 note: str | None = None) -> tuple[int, int]:
+    """Apply a screening decision; returns (changed, skipped). Cases already in review are skipped."""
+    if action == ScreeningAction.EXCLUDE and reason is None:
+        raise ValueError("an exclusion needs a reason")
+    sources, target = TRANSITIONS[action]
+    changed = skipped = 0
+    for case in cases:
+        if case.status not in sources:
+            skipped += 1
+            continue
+        case.status = target
+        if target == CaseStatus.EXCLUDED:
+            case.exclusion_reason, case.exclusion_note = reason, note
+        else:
+            case.exclusion_reason, case.exclusion_note = None, None
+        changed += 1
+    db.session.flush()
+    return changed, skipped
