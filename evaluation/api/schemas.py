@@ -7,9 +7,9 @@ Unknown fields are ignored, so the main system can send more than we read.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 Channel = Literal["hotline", "mayor_mailbox", "secretary_mailbox", "web", "app", "other"]
 CaseType = Literal["consultation", "help", "complaint", "report", "suggestion", "other"]
@@ -20,6 +20,8 @@ Rating = Literal["very_satisfied", "satisfied", "basically_satisfied", "unsatisf
 DepartmentKind = Literal["municipal", "district", "township", "enterprise"]
 REGION_CODE = r"^\d{6}(\d{3}(\d{3})?)?$"
 MAX_CASES_PER_REQUEST = 1000
+# An ISO 8601 timestamp with an offset, held in UTC: the same instant sent in another offset is the same value.
+Timestamp = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
 
 
 class Payload(BaseModel):
@@ -29,12 +31,12 @@ class Payload(BaseModel):
 class StepIn(Payload):
     action: StepAction
     department: str | None = Field(None, max_length=32, description="department code")
-    at: AwareDatetime
+    at: Timestamp
     note: str | None = Field(None, max_length=2000)
 
 
 class CallbackIn(Payload):
-    at: AwareDatetime | None = None
+    at: Timestamp | None = None
     rating: Rating
     reason: str | None = Field(None, max_length=4000, description="the citizen's reason for the rating")
 
@@ -60,10 +62,10 @@ class CaseIn(Payload):
     type: CaseType
     category: str | None = Field(None, max_length=100)
     region_code: str | None = Field(None, pattern=REGION_CODE, description="行政区划代码, 6, 9 or 12 digits")
-    received_at: AwareDatetime
-    dispatched_at: AwareDatetime | None = None
-    due_at: AwareDatetime | None = None
-    replied_at: AwareDatetime | None = None
+    received_at: Timestamp
+    dispatched_at: Timestamp | None = None
+    due_at: Timestamp | None = None
+    replied_at: Timestamp | None = None
     lead_department: str = Field(min_length=1, max_length=32, description="code of a known department")
     assisting_departments: list[str] = Field(default_factory=list, max_length=20)
     title: str | None = Field(None, max_length=300)
@@ -152,13 +154,3 @@ def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]
     return [{"field": json_path(tuple(e["loc"]), prefix), "code": e["type"], "message": e["msg"]}
             for e in exc.errors(include_url=False, include_input=False)]
 
-
-def canonical(value: Any) -> Any:
-    """The validated payload with every timestamp in UTC, so the same instant always hashes the same."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, dict):
-        return {k: canonical(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [canonical(v) for v in value]
-    return value
