@@ -298,3 +298,19 @@ def test_clients_cli(runner) -> None:
         assert failed.exit_code != 0 and reason in failed.output, args
     assert runner.invoke(args=["clients", "revoke", "main"]).exit_code == 0
     assert "already revoked" in runner.invoke(args=["clients", "revoke", "main"]).output
+
+
+def test_raw_pii_reaches_neither_logs_nor_error_messages(api, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    bad = case(citizen={"name": "张三丰", "phone": "13812345678" * 5, "id_number": "51010719800101123X",
+                        "address": "成都市武侯区玉林街道玉林北路12号"})
+    response = api.post("/api/v1/cases", bad)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "citizen.phone"
+    good = api.post("/api/v1/cases", case(2))
+    assert good.status_code == 201
+    text = response.get_data(as_text=True) + "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("张三丰", "13812345678", "51010719800101123X", "玉林北路12号"):
+        assert secret not in text
