@@ -73,8 +73,16 @@ def _matrix(ratings: ArrayLike) -> NDArray[np.float64]:
     return data
 
 
-def _complete_rows(data: NDArray[np.float64]) -> NDArray[np.float64]:
-    return data if np.isfinite(data.sum()) else data[~np.isnan(data).any(axis=1)]
+def _complete_rows(ratings: ArrayLike, statistic: str) -> NDArray[np.float64]:
+    """The units rated by every rater; at least two of them, and at least two raters."""
+    data = _matrix(ratings)
+    data = data if np.isfinite(data.sum()) else data[~np.isnan(data).any(axis=1)]
+    n, k = data.shape
+    if k < 2:
+        raise UndefinedStatistic(f"{statistic} needs at least two raters")
+    if n < 2:
+        raise UndefinedStatistic(f"{statistic} needs at least two units rated by every rater; {n} complete row(s)")
+    return data
 
 
 def _domain(data: NDArray[np.float64], values: ArrayLike | None) -> NDArray[np.float64]:
@@ -254,12 +262,8 @@ def icc(ratings: ArrayLike, confidence: float = 0.95) -> dict[str, ICCResult]:
     """The six Shrout–Fleiss / McGraw–Wong intraclass correlations on the complete rows."""
     if not 0 < confidence < 1:
         raise ValueError("confidence must lie strictly between 0 and 1")
-    data = _complete_rows(_matrix(ratings))
+    data = _complete_rows(ratings, "ICC")
     n, k = data.shape
-    if k < 2:
-        raise UndefinedStatistic("ICC needs at least two raters")
-    if n < 2:
-        raise UndefinedStatistic(f"ICC needs at least two units rated by every rater; {n} complete row(s)")
     centred = data - data.mean()
     flat = centred.ravel()
     row_sums = centred @ np.ones(k)  # BLAS matrix-vector products beat strided axis reductions
@@ -421,12 +425,8 @@ class KendallResult:
 
 def kendall_w(ratings: ArrayLike, correct_ties: bool = True) -> KendallResult:
     """Kendall's coefficient of concordance: each rater (column) ranks the units (rows)."""
-    data = _complete_rows(_matrix(ratings))
+    data = _complete_rows(ratings, "Kendall's W")
     n, m = data.shape
-    if m < 2:
-        raise UndefinedStatistic("Kendall's W needs at least two raters")
-    if n < 2:
-        raise UndefinedStatistic(f"Kendall's W needs at least two units rated by every rater; {n} complete row(s)")
     ranks = stats.rankdata(data, axis=0)
     rank_sums = ranks.sum(axis=1)
     s = ((rank_sums - rank_sums.mean()) ** 2).sum()

@@ -65,6 +65,16 @@ class _Checker:
         elif len(value) > max_len:
             self.add(_join(path, key), N_("must have at most %(n)d characters"), n=max_len)
 
+    def unique_code(self, value: Any, path: str, seen: dict[str, int], index: int, *, max_len: int,
+                    bad: str, duplicate: str) -> None:
+        """A code-like value, unique among its siblings (criteria codes, option values)."""
+        if not isinstance(value, str) or not CODE_RE.match(value) or len(value) > max_len:
+            self.add(path, bad)
+        elif value in seen:
+            self.add(path, duplicate, other=seen[value])
+        else:
+            seen[value] = index
+
     def bilingual(self, obj: dict[str, Any], key: str, path: str, *, required: bool = True,
                   max_len: int = 200) -> None:
         value = obj.get(key)
@@ -106,13 +116,9 @@ def validate_spec(data: Any) -> list[Problem]:
         if not isinstance(crit, dict):
             c.add(path, N_("must be a JSON object"))
             continue
-        ccode = crit.get("code")
-        if not isinstance(ccode, str) or not CODE_RE.match(ccode) or len(ccode) > 32:
-            c.add(f"{path}.code", N_("must be a code of letters, digits, '-', '_' or '.' (at most 32 characters)"))
-        elif ccode in seen_codes:
-            c.add(f"{path}.code", N_("duplicates the code of criteria[%(other)d]"), other=seen_codes[ccode])
-        else:
-            seen_codes[ccode] = i
+        c.unique_code(crit.get("code"), f"{path}.code", seen_codes, i, max_len=32,
+                      bad=N_("must be a code of letters, digits, '-', '_' or '.' (at most 32 characters)"),
+                      duplicate=N_("duplicates the code of criteria[%(other)d]"))
         if crit.get("dimension", "other") not in DIMENSIONS:
             c.add(f"{path}.dimension", N_("must be one of %(choices)s"), choices=", ".join(DIMENSIONS))
         role = crit.get("role", "score")
@@ -215,12 +221,8 @@ def _check_scale(c: _Checker, scale: Any, path: str) -> str | None:
             if not isinstance(option, dict):
                 c.add(opath, N_("must be a JSON object"))
                 continue
-            value = option.get("value")
-            if not isinstance(value, str) or not CODE_RE.match(value) or len(value) > 64:
-                c.add(f"{opath}.value", N_("must be a code of letters, digits, '-', '_' or '.'"))
-            elif value in seen_values:
-                c.add(f"{opath}.value", N_("duplicates the value of options[%(other)d]"), other=seen_values[value])
-            else:
-                seen_values[value] = j
+            c.unique_code(option.get("value"), f"{opath}.value", seen_values, j, max_len=64,
+                          bad=N_("must be a code of letters, digits, '-', '_' or '.'"),
+                          duplicate=N_("duplicates the value of options[%(other)d]"))
             c.bilingual(option, "label", opath)
     return stype
