@@ -84,7 +84,8 @@ def _register_commands(app: Flask) -> None:
     from evaluation.accounts.cli import clients_cli, users_cli
     from evaluation.audit.cli import audit_cli
     from evaluation.demo.cli import demo_cli
+    from panels.cli import panels_cli
     from rubrics.cli import rubrics_cli
 
-    for group in (users_cli, clients_cli, demo_cli, audit_cli, rubrics_cli):
+    for group in (users_cli, clients_cli, demo_cli, audit_cli, rubrics_cli, panels_cli):
         app.cli.add_command(group)

@@ -1,0 +1,42 @@
+"""`flask --app evaluation panels solve|verify-draw`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from panels.assignment import ProblemError, parse_problem, solve
+
+panels_cli = AppGroup("panels", help="Solve and verify panel draws.")
+
+
+@panels_cli.command("solve")
+@click.argument("problem_file", type=click.Path(dir_okay=False, path_type=Path))
+def solve_command(problem_file: Path) -> None:
+    """Solve a draw problem from PROBLEM_FILE (JSON) without the database and print the assignment as JSON.
+
+    Exit 0 when solved, 1 when infeasible (the problems are printed), 2 when the file is malformed.
+    """
+    try:
+        data = json.loads(problem_file.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        click.echo(f"Error: no such file: {problem_file}", err=True)
+        sys.exit(2)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        click.echo(f"Error: {problem_file} is not valid JSON: {exc}", err=True)
+        sys.exit(2)
+    try:
+        problem = parse_problem(data)
+    except ProblemError as exc:
+        for path, message in exc.problems:
+            click.echo(f"{path}: {message}", err=True)
+        click.echo(f"Error: {problem_file}: {len(exc.problems)} problem(s) in the file", err=True)
+        sys.exit(2)
+    solution = solve(problem)
+    click.echo(json.dumps(solution.as_json(), ensure_ascii=False, sort_keys=True))
+    if solution.status == "infeasible":
+        sys.exit(1)

@@ -1,0 +1,167 @@
+"""panels.assignment: pure tests on small problems (no app)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from panels.assignment import ProblemError, _build, _formulate, parse_problem, problem_hash, solve
+from panels.generate import random_problem
+
+EXAMPLE = {
+    "seed": "text", "panel_size": 5,
+    "roles": {"official": [0, 1], "lawyer": [1, 2], "township_rep": [1, 2], "citizen_rep": [1, 3]},
+    "cases": [{"id": "C1", "departments": ["D1"], "district": "510104", "category": "物业纠纷", "needs": {"lawyer": 1}}],
+    "members": [
+        {"id": "M1", "role": "lawyer", "affiliations": ["D9"], "district": "510104", "expertise": ["物业纠纷"],
+         "max_cases": 12},
+        {"id": "M2", "role": "lawyer", "affiliations": [], "district": "510105", "expertise": [], "max_cases": 12},
+        {"id": "M3", "role": "official", "affiliations": ["D1"], "max_cases": 12},
+        {"id": "M4", "role": "official", "affiliations": ["D2"], "max_cases": 12},
+        {"id": "M5", "role": "township_rep", "affiliations": ["T1"], "district": "510104", "max_cases": 12},
+        {"id": "M6", "role": "township_rep", "affiliations": ["T2"], "district": "510107", "max_cases": 12},
+        {"id": "M7", "role": "citizen_rep", "max_cases": 12},
+        {"id": "M8", "role": "citizen_rep", "max_cases": 12},
+        {"id": "M9", "role": "citizen_rep", "max_cases": 12},
+    ],
+    "conflicts": [["M8", "C1"]],
+}
+
+
+def check_invariants(data: dict, result: dict) -> None:
+    """Everything the acceptance list promises about a feasible draw."""
+    problem = parse_problem(data)
+    members = {m.id: m for m in problem.members}
+    cases = {c.id: c for c in problem.cases}
+    panels: dict[str, list[str]] = defaultdict(list)
+    for seat in result["seats"]:
+        assert members[seat["member"]].role == seat["role"]
+        panels[seat["case"]].append(seat["member"])
+    assert set(panels) == set(cases)
+    load = Counter(seat["member"] for seat in result["seats"])
+    for member_id, count in load.items():
+        assert count <= members[member_id].max_cases
+    for case_id, panel in panels.items():
+        case = cases[case_id]
+        assert len(panel) == problem.panel_size == len(set(panel))
+        roles = Counter(members[m].role for m in panel)
+        for role, (lo, hi) in problem.roles.items():
+            assert max(lo, case.needs.get(role, 0)) <= roles.get(role, 0) <= hi, (case_id, role)
+        affiliations = [a for m in panel for a in members[m].affiliations]
+        assert len(affiliations) == len(set(affiliations)), case_id
+        for m in panel:
+            assert not set(members[m].affiliations) & set(case.departments)
+            assert (m, case_id) not in problem.conflicts
+        for seat_member, subs in result["substitutes"][case_id].items():
+            for sub in subs:
+                assert sub not in panel and members[sub].role == members[seat_member].role
+                assert (sub, case_id) not in problem.conflicts
+                assert not set(members[sub].affiliations) & set(case.departments)
+                others = {a for m in panel if m != seat_member for a in members[m].affiliations}
+                assert not set(members[sub].affiliations) & others
+
+
+def full_milp_objective(data: dict) -> float:
+    """The same model with every eligible pair as a binary variable: the generic MILP."""
+    model = _build(parse_problem(data))
+    lp = _formulate(model, model.eligible.copy())
+    constraints = [LinearConstraint(lp.a_eq, lp.b_eq, lp.b_eq)]
+    if lp.b_ub.size:
+        constraints.append(LinearConstraint(lp.a_ub, -np.inf, lp.b_ub))
+    integrality = np.concatenate([np.ones(lp.pairs_case.size), np.zeros(lp.n_segments)])
+    result = milp(lp.c, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints)
+    assert result.status == 0
+    return float(result.fun)
+
+
+def test_the_issue_example() -> None:
+    result = solve(parse_problem(EXAMPLE)).as_json()
+    assert result["status"] == "optimal"
+    check_invariants(EXAMPLE, result)
+    panel = {s["member"] for s in result["seats"]}
+    assert "M3" not in panel  # affiliated with the case's department D1
+    assert "M8" not in panel  # declared conflict
+    assert "M5" in panel  # the township representative from the case's own district is preferred
+
+
+@pytest.mark.parametrize("n_cases, n_members, seed", [(30, 40, 1), (80, 60, 2), (150, 90, 3), (400, 150, 4)])
+def test_random_problems_satisfy_every_rule_and_match_the_full_milp(n_cases, n_members, seed) -> None:
+    data = random_problem(n_cases, n_members, seed=seed)
+    solution = solve(parse_problem(data))
+    assert solution.status == "optimal"
+    check_invariants(data, solution.as_json())
+    assert solution.objective == pytest.approx(full_milp_objective(data), abs=1e-6)
+
+
+def test_the_same_seed_gives_the_same_answer_byte_for_byte() -> None:
+    data = random_problem(120, 80, seed=9)
+    first = json.dumps(solve(parse_problem(data)).as_json(), sort_keys=True)
+    again = json.dumps(solve(parse_problem(copy.deepcopy(data))).as_json(), sort_keys=True)
+    assert first == again
+    data["seed"] = "another seed"
+    assert json.dumps(solve(parse_problem(data)).as_json(), sort_keys=True) != first
+    assert problem_hash(parse_problem(data)) != problem_hash(parse_problem(random_problem(120, 80, seed=9)))
+
+
+def test_ties_break_evenly_across_seeds() -> None:
+    twins = {"seed": "", "panel_size": 1, "roles": {"lawyer": [1, 1]},
+             "cases": [{"id": "C1"}],
+             "members": [{"id": "A", "role": "lawyer", "max_cases": 1}, {"id": "B", "role": "lawyer", "max_cases": 1}]}
+    picks = Counter()
+    for i in range(200):
+        twins["seed"] = f"seed-{i}"
+        picks[solve(parse_problem(twins)).seats[0]["member"]] += 1
+    assert 70 <= picks["A"] <= 130
+
+
+def test_load_is_balanced() -> None:
+    data = {"seed": "s", "panel_size": 1, "roles": {"citizen_rep": [1, 1]},
+            "cases": [{"id": f"C{i}"} for i in range(30)],
+            "members": [{"id": f"M{i}", "role": "citizen_rep", "max_cases": 30} for i in range(3)]}
+    loads = Counter(s["member"] for s in solve(parse_problem(data)).seats)
+    assert sorted(loads.values()) == [10, 10, 10]
+
+
+def test_an_infeasible_problem_names_the_case_and_the_role() -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["members"][0]["affiliations"] = ["D1"]  # M1 now works for the case's department
+    data["conflicts"].append(["M2", "C1"])  # and M2 declared a conflict
+    solution = solve(parse_problem(data))
+    assert solution.status == "infeasible"
+    (problem,) = [p for p in solution.problems if p["role"] == "lawyer"]
+    assert problem["case"] == "C1"
+    assert "1 recused by affiliation" in problem["reason"] and "1 recused by declared conflicts" in problem["reason"]
+    assert solution.as_json() == {"status": "infeasible", "problems": solution.problems}
+
+
+def test_a_shortage_across_cases_is_explained_by_role() -> None:
+    data = {"seed": "s", "panel_size": 1, "roles": {"lawyer": [1, 1]},
+            "cases": [{"id": f"C{i}"} for i in range(5)],
+            "members": [{"id": "L1", "role": "lawyer", "max_cases": 2}, {"id": "L2", "role": "lawyer", "max_cases": 2}]}
+    solution = solve(parse_problem(data))
+    assert solution.status == "infeasible"
+    assert solution.problems == [{"case": None, "role": "lawyer",
+                                  "reason": "the cases need at least 5 lawyer seats; their caps allow 4"},
+                                 {"case": None, "role": None,
+                                  "reason": "the cases need 5 seats; the members' caps allow 4"}]
+
+
+def test_a_malformed_problem_names_every_path() -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["roles"]["official"] = [2, 1]
+    data["cases"][0]["needs"] = {"judge": 1}
+    data["members"][1]["role"] = "mayor"
+    data["members"][2]["max_cases"] = -1
+    data["conflicts"].append(["M99", "C1"])
+    with pytest.raises(ProblemError) as caught:
+        parse_problem(data)
+    paths = [path for path, _ in caught.value.problems]
+    assert paths == ["roles.official", "cases[0].needs.judge", "members[1].role", "members[2].max_cases",
+                     "conflicts[1]"]
+    with pytest.raises(ProblemError, match=r"\$: must be a JSON object"):
+        parse_problem([])
