@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app evaluation
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install catalogs demo serve test lint e2e translations clean bench-agreement
+.PHONY: install catalogs demo serve test lint e2e translations clean bench-agreement bench-assignment bench-ingest
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ e2e: install
 ## bench-agreement: statistics vs krippendorff and pingouin (with the machine's OpenBLAS overrides lifted)
 bench-agreement: install
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/agreement.py
+
+## bench-assignment: the panel draw solver vs a full MILP
+bench-assignment: install
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/assignment.py
+
+## bench-ingest: case intake through the API vs Core inserts, on SQLite and PostgreSQL
+bench-ingest: install
+	$(BIN)/python bench/ingest.py
 
 ## translations: re-extract the message ids and merge them into the catalogs
 translations: $(VENV)/.installed

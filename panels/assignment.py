@@ -526,29 +526,48 @@ def solve(problem: Problem, *, max_rounds: int = 60) -> Solution:
 
 def _solution(model: _Model, cases: np.ndarray, members: np.ndarray, objective: float, bound: float,
               status: str) -> Solution:
+    """Seats in a stable order, and for each seat up to three ranked substitutes: same role, eligible for the
+    case, not on the panel, no affiliation shared with the rest of the panel, capacity left; cheapest first
+    (pair cost plus the marginal load cost of one more case)."""
     problem = model.problem
     load = np.bincount(members, minlength=model.n_members)
-    panels: dict[int, list[int]] = defaultdict(list)
-    for c, j in zip(cases.tolist(), members.tolist(), strict=True):
-        panels[c].append(j)
-    seats, substitutes = [], {}
     marginal = problem.weights["load"] * (2 * load + 1)
-    for c in range(model.n_cases):
-        panel = sorted(panels[c], key=lambda j: (model.role_of[j], problem.members[j].id))
-        taken_affiliations = [set(model.member_affiliations[j]) for j in panel]
+    open_capacity = load < model.cap
+    role_masks = [model.role_of == r for r in range(len(ROLES))]
+    affiliation_members = {a: np.array(js) for a, js in _members_by_affiliation(model).items()}
+    order = np.lexsort((members, cases))
+    cases, members = cases[order], members[order]
+    boundaries = np.flatnonzero(np.diff(cases)) + 1
+    seats, substitutes = [], {}
+    for case_members, c in zip(np.split(members, boundaries), cases[np.r_[0, boundaries]], strict=True):
+        c = int(c)
+        panel = sorted(case_members.tolist(), key=lambda j: (model.role_of[j], problem.members[j].id))
+        case_id = problem.cases[c].id
+        available = model.eligible[c] & open_capacity
+        available[panel] = False
         case_subs: dict[str, list[str]] = {}
-        for seat_index, j in enumerate(panel):
-            seats.append({"case": problem.cases[c].id, "member": problem.members[j].id, "role": ROLES[model.role_of[j]]})
-            others = set().union(*(a for k, a in enumerate(taken_affiliations) if k != seat_index))
-            pool = np.flatnonzero((model.role_of == model.role_of[j]) & model.eligible[c] & (load < model.cap))
-            pool = pool[~np.isin(pool, panel)]
-            if others:
-                pool = np.array([p for p in pool if not others & set(model.member_affiliations[p])], dtype=np.intp)
-            if pool.size:
+        for j in panel:
+            seats.append({"case": case_id, "member": problem.members[j].id, "role": ROLES[model.role_of[j]]})
+            mask = available & role_masks[model.role_of[j]]
+            for other in panel:
+                if other != j:
+                    for a in model.member_affiliations[other]:
+                        mask[affiliation_members[a]] = False
+            pool = np.flatnonzero(mask)
+            if pool.size > SUBSTITUTES:
                 score = model.cost[c, pool] + marginal[pool]
-                ranked = pool[np.lexsort((pool, score))][:SUBSTITUTES]
-                case_subs[problem.members[j].id] = [problem.members[p].id for p in ranked]
-            else:
-                case_subs[problem.members[j].id] = []
-        substitutes[problem.cases[c].id] = case_subs
+                keep = np.argpartition(score, SUBSTITUTES - 1)[:SUBSTITUTES]
+                pool = pool[keep]
+            score = model.cost[c, pool] + marginal[pool]
+            ranked = pool[np.lexsort((pool, score))]
+            case_subs[problem.members[j].id] = [problem.members[p].id for p in ranked]
+        substitutes[case_id] = case_subs
     return Solution(status, objective, seats, substitutes, lower_bound=bound)
+
+
+def _members_by_affiliation(model: _Model) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    for j, affiliations in enumerate(model.member_affiliations):
+        for a in affiliations:
+            out[a].append(j)
+    return out

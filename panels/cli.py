@@ -40,3 +40,20 @@ def solve_command(problem_file: Path) -> None:
     click.echo(json.dumps(solution.as_json(), ensure_ascii=False, sort_keys=True))
     if solution.status == "infeasible":
         sys.exit(1)
+
+
+@panels_cli.command("verify-draw")
+@click.argument("draw_id", type=int)
+def verify_draw_command(draw_id: int) -> None:
+    """Recompute stored draw DRAW_ID from its revealed seed and snapshot; report a match or the first difference."""
+    from evaluation.extensions import db
+    from panels.models import Draw
+    from panels.operations import verify_draw
+
+    draw = db.session.get(Draw, draw_id)
+    if draw is None:
+        raise click.ClickException(f"no draw {draw_id}")
+    ok, detail = verify_draw(draw)
+    if not ok:
+        raise click.ClickException(f"draw {draw_id} does not verify: {detail}")
+    click.echo(f"draw {draw_id} verified: the seed matches its hash and the replay matches the stored panels")

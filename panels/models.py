@@ -146,6 +146,7 @@ class Draw(db.Model):
     pool_hash: Mapped[str | None] = mapped_column(sa.String(64))
     policy_hash: Mapped[str | None] = mapped_column(sa.String(64))
     problem: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the solver input, for replay
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the solver output, as `panels solve` prints it
     status: Mapped[str] = mapped_column(sa.String(32), default="pending")
     objective: Mapped[float | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

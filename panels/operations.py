@@ -1,0 +1,250 @@
+"""Panel operations on the database: drawing a batch's panels, and verifying a stored draw.
+
+A draw is opened first: a fresh seed is made and only its SHA-256 is shown. Running it snapshots the pool and
+the policy into a problem (the same JSON that `flask panels solve` reads), solves it, reveals the seed and
+stores problem and result with their hashes, so anyone can replay it with or without the database. Every
+exclusion of a member from a case is recorded with the rule that excluded them. Operations flush; the
+request commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from evaluation.audit.operations import record
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.cases.models import Case, CaseStatus
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.org.models import Department
+from panels.assignment import parse_problem, problem_hash, solve
+from panels.models import (
+    CompositionPolicy,
+    Conflict,
+    ConflictSource,
+    ConflictState,
+    Draw,
+    Member,
+    MemberRole,
+    Panel,
+    Recusal,
+    RecusalRule,
+    Seat,
+    SeatSubstitute,
+)
+
+FORMER_EMPLOYMENT_YEARS = 3
+
+
+class DrawError(ValueError):
+    """The draw cannot be made or run; the message says why, in words for the organizer."""
+
+
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def policy_snapshot(policy: CompositionPolicy) -> dict[str, Any]:
+    return {"name": policy.name, "panel_size": policy.panel_size, "role_ranges": policy.role_ranges,
+            "category_needs": policy.category_needs, "prefer_local_township": policy.prefer_local_township,
+            "distinct_affiliations": policy.distinct_affiliations}
+
+
+def open_draw(batch: Batch, user_id: int | None) -> Draw:
+    """A pending draw with a fresh secret seed; only its hash is shown until the draw is run."""
+    if batch.state != BatchState.DRAFT:
+        raise DrawError("panels can only be drawn for a batch in draft")
+    if batch.policy is None:
+        raise DrawError("the batch has no composition policy")
+    seed = secrets.token_hex(16)
+    draw = Draw(batch=batch, seed=seed, seed_hash=hashlib.sha256(seed.encode()).hexdigest(), status="pending",
+                created_by_id=user_id)
+    db.session.add(draw)
+    db.session.flush()
+    return draw
+
+
+@dataclass
+class Exclusion:
+    member: Member
+    case: Case
+    rule: RecusalRule
+    detail: str
+
+
+def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusion]]:
+    """The draw problem for a batch: the pool and policy as they are now, and why each excluded pair is."""
+    policy = batch.policy
+    if policy is None:
+        raise DrawError("the batch has no composition policy")
+    items = db.session.scalars(
+        sa.select(BatchItem).where(BatchItem.batch_id == batch.id).order_by(BatchItem.id)
+        .options(selectinload(BatchItem.case).selectinload(Case.assisting_departments),
+                 selectinload(BatchItem.case).selectinload(Case.lead_department))).all()
+    if not items:
+        raise DrawError("the batch has no cases")
+    window_start = (batch.opens_dt or utcnow()).date()
+    window_end = (batch.closes_dt or batch.opens_dt or utcnow()).date()
+    roles = {role: bounds for role, bounds in policy.role_ranges.items() if bounds[1] > 0}
+    members = db.session.scalars(
+        sa.select(Member).where(Member.active.is_(True), Member.role.in_(list(roles))).order_by(Member.id)
+        .options(selectinload(Member.affiliation), selectinload(Member.past_affiliations),
+                 selectinload(Member.unavailabilities))).all()
+    members = [m for m in members if not any(u.start_date <= window_end and u.end_date >= window_start
+                                             for u in m.unavailabilities)]
+    codes = dict(db.session.execute(sa.select(Department.id, Department.code)).all())
+    cutoff = window_start - timedelta(days=365 * FORMER_EMPLOYMENT_YEARS)
+    affiliations: dict[int, set[str]] = {}
+    former: dict[int, set[str]] = {}
+    for m in members:
+        affiliations[m.id] = {codes[m.affiliation_id]} if m.affiliation_id else set()
+        former[m.id] = {codes[a.department_id] for a in m.past_affiliations
+                        if a.end_date is None or a.end_date >= cutoff} - affiliations[m.id]
+    case_ids = [item.case_id for item in items]
+    member_ids = {m.id for m in members}
+    conflicts = db.session.scalars(sa.select(Conflict).where(
+        Conflict.member_id.in_(member_ids), Conflict.state == ConflictState.ACCEPTED)).all()
+    earlier = db.session.execute(
+        sa.select(Seat.member_id, BatchItem.case_id).join(Panel, Seat.panel_id == Panel.id)
+        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        .where(BatchItem.case_id.in_(case_ids), BatchItem.batch_id != batch.id)).all()
+    earlier_pairs = {(mid, cid) for mid, cid in earlier}
+
+    exclusions: list[Exclusion] = []
+    conflict_pairs: list[list[str]] = []
+    by_id = {m.id: m for m in members}
+    cases_json = []
+    for item in items:
+        case = item.case
+        departments = {case.lead_department.code, *(d.code for d in case.assisting_departments)}
+        department_ids = {case.lead_department_id, *(d.id for d in case.assisting_departments)}
+        cases_json.append({"id": str(case.id), "departments": sorted(departments), "district": case.region_code,
+                           "category": case.category,
+                           "needs": dict((policy.category_needs or {}).get(case.category or "", {}))})
+        for m in members:
+            if affiliations[m.id] & departments:
+                exclusions.append(Exclusion(m, case, RecusalRule.AFFILIATION,
+                                            f"works for {', '.join(sorted(affiliations[m.id] & departments))}"))
+                if not policy.distinct_affiliations:
+                    conflict_pairs.append([str(m.id), str(case.id)])  # affiliations are not sent then
+            elif former[m.id] & departments:
+                exclusions.append(Exclusion(m, case, RecusalRule.FORMER_AFFILIATION,
+                                            f"worked for {', '.join(sorted(former[m.id] & departments))} "
+                                            f"within {FORMER_EMPLOYMENT_YEARS} years"))
+                conflict_pairs.append([str(m.id), str(case.id)])
+            elif (m.id, case.id) in earlier_pairs:
+                exclusions.append(Exclusion(m, case, RecusalRule.EARLIER_PANEL, "sat on an earlier panel of this case"))
+                conflict_pairs.append([str(m.id), str(case.id)])
+        for conflict in conflicts:
+            member = by_id[conflict.member_id]
+            applies = conflict.case_id == case.id or (conflict.department_id in department_ids)
+            if applies and not any(e.member is member and e.case is case for e in exclusions):
+                rule = RecusalRule.DECLARED_CONFLICT if conflict.source == ConflictSource.DECLARED \
+                    else RecusalRule.RECUSAL_REQUEST
+                exclusions.append(Exclusion(member, case, rule, conflict.reason))
+                conflict_pairs.append([str(member.id), str(case.id)])
+    # Affiliations serve the solver twice: recusal and "no two members of one affiliation on a panel". A policy
+    # without the second sends none, and the affiliation recusals above travel as conflict pairs instead.
+    members_json = [{"id": str(m.id), "role": m.role.value,
+                     "affiliations": sorted(affiliations[m.id]) if policy.distinct_affiliations else [],
+                     "district": m.district_code, "expertise": list(m.expertise or []), "max_cases": m.max_cases}
+                    for m in members]
+    problem = {"seed": seed, "panel_size": policy.panel_size, "roles": {r: list(b) for r, b in roles.items()},
+               "cases": cases_json, "members": members_json, "conflicts": sorted(conflict_pairs)}
+    if not policy.prefer_local_township:
+        problem["weights"] = {"district": 0}
+    return problem, exclusions
+
+
+def run_draw(draw: Draw) -> dict[str, Any]:
+    """Solve the draw, reveal its seed, store problem and result, and seat the panels (or record why not)."""
+    batch = draw.batch
+    if draw.status != "pending":
+        raise DrawError("this draw has already been run")
+    if batch.state != BatchState.DRAFT:
+        raise DrawError("panels can only be drawn for a batch in draft")
+    problem_json, exclusions = build_problem(batch, draw.seed or "")
+    problem = parse_problem(problem_json)
+    solution = solve(problem)
+    result = solution.as_json()
+    draw.problem, draw.result = problem_json, result
+    draw.pool_hash = _sha256(problem_json["members"])
+    draw.policy_hash = _sha256(policy_snapshot(batch.policy))
+    draw.status, draw.objective, draw.solved_dt = solution.status, solution.objective, utcnow()
+    for e in exclusions:
+        db.session.add(Recusal(draw_id=draw.id, member_id=e.member.id, case_id=e.case.id, rule=e.rule, detail=e.detail))
+    if solution.status != "infeasible":
+        _seat(draw, result)
+        batch.state = BatchState.PANELS_DRAWN
+    record("draw.made", "draw", draw.id, {"batch": batch.id, "seed_hash": draw.seed_hash, "seed": draw.seed,
+                                          "problem_hash": problem_hash(problem), "status": solution.status,
+                                          "objective": solution.objective}, actor_id=draw.created_by_id)
+    db.session.flush()
+    return result
+
+
+def _seat(draw: Draw, result: dict[str, Any]) -> None:
+    items = {item.case_id: item for item in db.session.scalars(
+        sa.select(BatchItem).where(BatchItem.batch_id == draw.batch_id))}
+    panels: dict[int, Panel] = {}
+    positions: dict[int, int] = {}
+    for seat_json in result["seats"]:
+        case_id = int(seat_json["case"])
+        panel = panels.get(case_id)
+        if panel is None:
+            panel = panels[case_id] = Panel(batch_item=items[case_id], draw_id=draw.id)
+            db.session.add(panel)
+            items[case_id].case.status = CaseStatus.QUEUED
+        position = positions.get(case_id, 0)
+        positions[case_id] = position + 1
+        seat = Seat(panel=panel, member_id=int(seat_json["member"]), role=MemberRole(seat_json["role"]),
+                    position=position)
+        for rank, substitute in enumerate(result["substitutes"][seat_json["case"]][seat_json["member"]]):
+            seat.substitutes.append(SeatSubstitute(rank=rank, member_id=int(substitute)))
+        db.session.add(seat)
+
+
+def verify_draw(draw: Draw) -> tuple[bool, str]:
+    """Replay a stored draw: the seed against its hash, the solver on the stored problem, the seats in the
+    database against the stored result. Returns (match, the first difference or 'match')."""
+    if draw.seed is None or draw.problem is None or draw.result is None:
+        return False, "the draw has not been run"
+    if hashlib.sha256(draw.seed.encode()).hexdigest() != draw.seed_hash:
+        return False, "the revealed seed does not hash to the hash shown before the draw"
+    if draw.problem.get("seed") != draw.seed:
+        return False, "the stored problem was not made with the revealed seed"
+    if _sha256(draw.problem["members"]) != draw.pool_hash:
+        return False, "the stored pool does not match its recorded hash"
+    replay = solve(parse_problem(draw.problem)).as_json()
+    stored = draw.result
+    if replay.get("status") != stored.get("status"):
+        return False, f"status: stored {stored.get('status')}, replayed {replay.get('status')}"
+    if replay.get("status") == "infeasible":
+        return (True, "match") if replay == stored else (False, "the infeasibility explanations differ")
+    if abs(replay["objective"] - stored["objective"]) > 1e-6:
+        return False, f"objective: stored {stored['objective']}, replayed {replay['objective']}"
+    for index, (a, b) in enumerate(zip(stored["seats"], replay["seats"], strict=False)):
+        if a != b:
+            return False, f"seat {index}: stored {a}, replayed {b}"
+    if len(stored["seats"]) != len(replay["seats"]):
+        return False, f"seats: stored {len(stored['seats'])}, replayed {len(replay['seats'])}"
+    if stored["substitutes"] != replay["substitutes"]:
+        case = next(c for c in stored["substitutes"] if stored["substitutes"][c] != replay["substitutes"].get(c))
+        return False, f"substitutes of case {case} differ"
+    seated = {(str(item_case), str(member), role.value) for item_case, member, role in db.session.execute(
+        sa.select(BatchItem.case_id, Seat.member_id, Seat.role).join(Panel, Seat.panel_id == Panel.id)
+        .join(BatchItem, Panel.batch_item_id == BatchItem.id).where(Panel.draw_id == draw.id))}
+    drawn = {(s["case"], s["member"], s["role"]) for s in stored["seats"]}
+    missing = drawn - seated
+    if missing:
+        return False, f"seat {sorted(missing)[0]} of the draw is not in the database"
+    return True, "match"
+

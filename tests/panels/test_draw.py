@@ -1,0 +1,155 @@
+"""Drawing a batch's panels from the database, recording every recusal, and verifying the draw."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from evaluation.audit.models import AuditEvent
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.cases.models import CallbackRating, Case, CaseStatus, CaseType
+from evaluation.extensions import db
+from evaluation.org.models import DepartmentKind
+from panels.models import (
+    CompositionPolicy,
+    Conflict,
+    ConflictSource,
+    Draw,
+    Member,
+    MemberAffiliation,
+    MemberRole,
+    MemberUnavailability,
+    Recusal,
+    RecusalRule,
+    Seat,
+)
+from panels.operations import DrawError, open_draw, run_draw, verify_draw
+from rubrics.operations import import_version, load_template
+from tests.conftest import make_department
+
+
+@pytest.fixture
+def batch(app_ctx):
+    zj = make_department("CD-ZJ", "成都市住房和城乡建设局")
+    ga = make_department("CD-GA", "成都市公安局")
+    rs = make_department("CD-RS", "成都市人力资源和社会保障局")
+    wuhou = make_department("D-510107", "武侯区人民政府", DepartmentKind.DISTRICT)
+    streets = [make_department(f"T-510107-0{i}", f"街道{i}", DepartmentKind.TOWNSHIP, parent=wuhou) for i in (1, 2, 3)]
+    version = import_version(load_template(), publish=True)
+    policy = CompositionPolicy(name="默认", panel_size=5,
+                               role_ranges={"official": [0, 1], "lawyer": [0, 2], "township_rep": [0, 2],
+                                            "citizen_rep": [1, 3]},
+                               category_needs={"物业纠纷": {"lawyer": 1}})
+    batch = Batch(name="第9批", rubric_version=version, policy=policy,
+                  opens_dt=datetime(2026, 12, 1, tzinfo=UTC), closes_dt=datetime(2026, 12, 10, tzinfo=UTC))
+    for n in range(6):
+        case = Case(source="t", external_id=f"C{n}", case_type=CaseType.COMPLAINT,
+                    lead_department=zj if n % 2 else streets[0], category="物业纠纷" if n < 3 else "噪音扰民",
+                    region_code="510107", received_dt=datetime(2026, 11, 1, tzinfo=UTC), request_text="…",
+                    callback_rating=CallbackRating.UNSATISFIED, status=CaseStatus.ELIGIBLE)
+        batch.items.append(BatchItem(case=case))
+    db.session.add(batch)
+    members = [
+        Member(name="官员甲", role=MemberRole.OFFICIAL, affiliation=zj, max_cases=6, email="a@x"),
+        Member(name="官员乙", role=MemberRole.OFFICIAL, affiliation=ga, max_cases=6, email="b@x"),
+        Member(name="官员丙", role=MemberRole.OFFICIAL, affiliation=rs, max_cases=6, email="c@x"),
+        *[Member(name=f"律师{i}", role=MemberRole.LAWYER, max_cases=6, email=f"l{i}@x") for i in range(4)],
+        *[Member(name=f"街道代表{i}", role=MemberRole.TOWNSHIP_REP, affiliation=streets[i], district_code="510107",
+                 max_cases=6, email=f"t{i}@x") for i in range(3)],
+        *[Member(name=f"群众代表{i}", role=MemberRole.CITIZEN_REP, max_cases=6, email=f"c{i}@x") for i in range(6)],
+    ]
+    # 官员丙 left the housing bureau in 2025: within three years, so still recused from its cases.
+    members[2].past_affiliations.append(MemberAffiliation(department_id=zj.id, start_date=date(2018, 1, 1),
+                                                          end_date=date(2025, 6, 30)))
+    members[-1].unavailabilities.append(MemberUnavailability(start_date=date(2026, 12, 5), end_date=date(2026, 12, 6)))
+    db.session.add_all(members)
+    db.session.flush()
+    db.session.add(Conflict(member_id=members[3].id, case_id=batch.items[0].case_id, source=ConflictSource.DECLARED,
+                            reason="诉求人是我的邻居"))
+    db.session.commit()
+    return batch
+
+
+def test_the_seed_hash_is_shown_before_and_the_draw_verifies(batch) -> None:
+    draw = open_draw(batch, None)
+    db.session.commit()
+    assert draw.status == "pending" and len(draw.seed_hash) == 64
+    result = run_draw(draw)
+    db.session.commit()
+    assert result["status"] == "optimal" and batch.state == BatchState.PANELS_DRAWN
+    seats = db.session.scalars(sa.select(Seat)).all()
+    assert len(seats) == 30
+    assert all(len(s.substitutes) <= 3 for s in seats)
+    assert verify_draw(draw) == (True, "match")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "draw.made"))
+    assert event.data["seed"] == draw.seed and event.data["seed_hash"] == draw.seed_hash
+
+
+def test_recusals_are_enforced_and_recorded_with_their_rule(batch) -> None:
+    draw = open_draw(batch, None)
+    run_draw(draw)
+    db.session.commit()
+    members = {m.name: m for m in db.session.scalars(sa.select(Member))}
+    rules = {(r.member_id, r.case_id): r.rule for r in db.session.scalars(sa.select(Recusal))}
+    by_case = {item.case_id: {s.member_id for s in item.panel.seats} for item in batch.items}
+    zj_cases = [item.case_id for item in batch.items if item.case.lead_department.code == "CD-ZJ"]
+    street_cases = [item.case_id for item in batch.items if item.case.lead_department.code == "T-510107-01"]
+    for case_id in zj_cases:
+        assert members["官员甲"].id not in by_case[case_id]
+        assert rules[(members["官员甲"].id, case_id)] == RecusalRule.AFFILIATION
+        assert members["官员丙"].id not in by_case[case_id]
+        assert rules[(members["官员丙"].id, case_id)] == RecusalRule.FORMER_AFFILIATION
+    for case_id in street_cases:
+        assert members["街道代表0"].id not in by_case[case_id]
+    first = batch.items[0].case_id
+    assert members["律师0"].id not in by_case[first]
+    assert rules[(members["律师0"].id, first)] == RecusalRule.DECLARED_CONFLICT
+    assert all(members["群众代表5"].id not in panel for panel in by_case.values())  # unavailable that week
+
+
+def test_verify_draw_finds_the_first_difference(batch, runner) -> None:
+    draw = open_draw(batch, None)
+    run_draw(draw)
+    db.session.commit()
+    assert runner.invoke(args=["panels", "verify-draw", str(draw.id)]).exit_code == 0
+    tampered = dict(draw.result)
+    seats = [dict(s) for s in tampered["seats"]]
+    seats[3]["member"] = "999"
+    tampered["seats"] = seats
+    draw.result = tampered
+    db.session.commit()
+    ok, detail = verify_draw(draw)
+    assert not ok and detail.startswith("seat 3:")
+    result = runner.invoke(args=["panels", "verify-draw", str(draw.id)])
+    assert result.exit_code != 0 and "seat 3" in result.output
+    draw.seed = "0" * 32
+    db.session.commit()
+    assert verify_draw(draw) == (False, "the revealed seed does not hash to the hash shown before the draw")
+    assert "no draw 999" in runner.invoke(args=["panels", "verify-draw", "999"]).output
+
+
+def test_an_infeasible_draw_is_explained_and_seats_nobody(batch) -> None:
+    for member in db.session.scalars(sa.select(Member).where(Member.role == MemberRole.LAWYER)):
+        member.active = False
+    db.session.commit()
+    draw = open_draw(batch, None)
+    result = run_draw(draw)
+    db.session.commit()
+    assert result["status"] == "infeasible"
+    assert {p["role"] for p in result["problems"]} == {"lawyer"}
+    assert {p["case"] for p in result["problems"]} == {str(item.case_id) for item in batch.items[:3]}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Seat)) == 0
+    assert batch.state == BatchState.DRAFT
+    assert verify_draw(draw) == (True, "match")
+
+
+def test_a_draw_runs_once_and_only_for_a_draft_batch(batch) -> None:
+    draw = open_draw(batch, None)
+    run_draw(draw)
+    with pytest.raises(DrawError, match="already been run"):
+        run_draw(draw)
+    with pytest.raises(DrawError, match="draft"):
+        open_draw(batch, None)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draw)) == 1
