@@ -62,10 +62,6 @@ class ImportForm(FlaskForm):
     publish = BooleanField(_l("Publish it at once"))
 
 
-class ConfirmForm(FlaskForm):
-    """Just the CSRF token, for buttons that change state."""
-
-
 class LevelForm(Form):
     value = FloatField(_l("Score"), validators=[Optional()])
     label_zh = StringField(_l("Label (Chinese)"), validators=[Length(max=200)])

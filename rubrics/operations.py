@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.text import N_
 from rubrics.models import (
     Aggregation,
     Criterion,
@@ -20,7 +21,7 @@ from rubrics.models import (
     RubricVersion,
     VersionState,
 )
-from rubrics.spec import N_, Problem, RubricSpecError, validate_spec
+from rubrics.spec import Problem, RubricSpecError, validate_spec
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DEFAULT_TEMPLATE = "unsatisfied_case_standard.json"

@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rubrics.spec import N_, Problem
+from evaluation.text import N_
+from rubrics.spec import Problem
 
 Answers = Mapping[str, Mapping[str, Any]]
 TRIM_MIN_MEMBERS = 5

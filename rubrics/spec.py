@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from evaluation.text import N_
+
 AGGREGATIONS = ("weighted_mean", "trimmed_mean")
 DIMENSIONS = ("procedure", "content", "goal", "other")
 ROLES = ("score", "claim_reasonable", "duty_done", "verdict", "responsibility", "recommendation", "note")
@@ -18,10 +20,6 @@ SCALE_TYPES = ("ordinal", "range", "boolean", "nominal")
 VERDICT_VALUES = ("upheld", "partly_upheld", "not_upheld")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 WEIGHT_TOTAL = 100.0
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for translation, translate later"
-    return message
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
 from evaluation.batches.models import Batch
 from evaluation.extensions import db
+from evaluation.forms import ConfirmForm
 from procurement.models import PurchaseProject
 from rubrics import operations as ops
-from rubrics.forms import ConfirmForm, CopyForm, CriterionForm, ImportForm, NewRubricForm, SettingsForm
+from rubrics.forms import CopyForm, CriterionForm, ImportForm, NewRubricForm, SettingsForm
 from rubrics.models import Criterion, Rubric, RubricVersion, VersionState
 from rubrics.spec import Problem, RubricSpecError, validate_spec
 

@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from evaluation.access import roles_required
+from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.extensions import db
-from panels.models import Member, Panel, Seat
+from evaluation.forms import ConfirmForm
+from panels import operations as panel_ops
+from panels.forms import DeclineForm
+from panels.invitations import invite_batch
+from panels.models import Draw, Member, Panel, Recusal, Seat
 from procurement.models import Contract
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -57,4 +64,72 @@ def my_seats() -> str:
             )
             .order_by(Seat.created_dt.desc())
         ))
-    return render_template("evaluation/batches/my_seats.html", member=member, seats=seats)
+    return render_template("evaluation/batches/my_seats.html", member=member, seats=seats,
+                           answer=ConfirmForm(), decline=DeclineForm())
+
+
+def can_see_batch(batch: Batch) -> bool:
+    """Organizers see every batch; an agency user only those of its own contracts."""
+    if current_user.has_role(Role.ORGANIZER):
+        return True
+    return batch.contract is not None and batch.contract.agency_id == current_user.agency_id
+
+
+@bp.get("/<int:batch_id>")
+@roles_required(Role.ORGANIZER, Role.AGENCY)
+def show(batch_id: int) -> str:
+    batch = get_or_403(Batch, batch_id, can_see_batch)
+    items = db.session.scalars(
+        sa.select(BatchItem).where(BatchItem.batch_id == batch.id).order_by(BatchItem.id)
+        .options(selectinload(BatchItem.case), selectinload(BatchItem.panel).selectinload(Panel.seats)
+                 .selectinload(Seat.member))).all()
+    draws = db.session.scalars(sa.select(Draw).where(Draw.batch_id == batch.id).order_by(Draw.id.desc())).all()
+    recusals = db.session.scalar(sa.select(sa.func.count()).select_from(Recusal)
+                                 .where(Recusal.draw_id.in_([d.id for d in draws]))) if draws else 0
+    return render_template("evaluation/batches/show.html", batch=batch, items=items, draws=draws,
+                           recusals=recusals, form=ConfirmForm(), organizer=current_user.has_role(Role.ORGANIZER))
+
+
+@bp.post("/<int:batch_id>/draws")
+@roles_required(Role.ORGANIZER)
+def open_draw(batch_id: int) -> Any:
+    batch = get_or_403(Batch, batch_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            panel_ops.open_draw(batch, current_user.id)
+        except panel_ops.DrawError as exc:
+            flash(_(str(exc)), "error")
+        else:
+            db.session.commit()
+            flash(_("A seed has been made. Note its fingerprint, then run the draw."), "info")
+    return redirect(url_for(".show", batch_id=batch.id))
+
+
+@bp.post("/draws/<int:draw_id>/run")
+@roles_required(Role.ORGANIZER)
+def run_draw(draw_id: int) -> Any:
+    draw = get_or_403(Draw, draw_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            result = panel_ops.run_draw(draw)
+        except panel_ops.DrawError as exc:
+            db.session.rollback()
+            flash(_(str(exc)), "error")
+        else:
+            db.session.commit()
+            if result["status"] == "infeasible":
+                flash(_("No panels can satisfy every rule; the reasons are listed with the draw."), "error")
+            else:
+                flash(_("Panels drawn. The seed is revealed; anyone can now verify the draw."), "success")
+    return redirect(url_for(".show", batch_id=draw.batch_id))
+
+
+@bp.post("/<int:batch_id>/invite")
+@roles_required(Role.ORGANIZER)
+def invite(batch_id: int) -> Any:
+    batch = get_or_403(Batch, batch_id)
+    if ConfirmForm().validate_on_submit():
+        count = invite_batch(batch)
+        db.session.commit()
+        flash(_("%(n)d invitations sent.", n=count), "success")
+    return redirect(url_for(".show", batch_id=batch.id))

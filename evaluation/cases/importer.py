@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 
+from evaluation.text import N_
+
 # (field, Chinese header, example) in template order; the field is a path in the API's case object.
 COLUMNS: list[tuple[str, str, str]] = [
     ("source", "来源系统", "12345"),
@@ -57,10 +59,6 @@ CHOICES = {
 YES = {"是", "yes", "true", "1", "y"}
 NO = {"否", "no", "false", "0", "n", ""}
 MAX_ROWS = 5000
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction; the view translates it
-    return message
 
 
 class ImportFileError(ValueError):

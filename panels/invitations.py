@@ -1,0 +1,188 @@
+"""Invitations: members are asked by e-mail (and in the app) to take their seats. A declined, expired or recused
+seat is refilled from its ranked substitutes, and every step is logged. Operations flush; mail leaves after the
+commit (evaluation.mailer)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from evaluation.audit.operations import record
+from evaluation.batches.models import Batch, BatchItem
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.mailer import queue
+from evaluation.text import N_
+from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState
+
+SALT = "seat-invitation"
+OPEN_STATES = {SeatState.DRAWN, SeatState.INVITED, SeatState.ACCEPTED}
+
+
+class InvitationError(ValueError):
+    """The invitation cannot be answered so (already answered, expired, not this member's); says why."""
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def invitation_days() -> int:
+    return int(current_app.config.get("EVALUATION_INVITATION_DAYS", 7))
+
+
+def make_token(seat: Seat) -> str:
+    return _serializer().dumps({"seat": seat.id, "member": seat.member_id})
+
+
+def seat_from_token(token: str) -> Seat:
+    try:
+        data = _serializer().loads(token, max_age=invitation_days() * 86400)
+    except SignatureExpired:
+        raise InvitationError(N_("This invitation link has expired.")) from None
+    except BadSignature:
+        raise InvitationError(N_("This invitation link is not valid.")) from None
+    seat = db.session.get(Seat, data.get("seat"))
+    if seat is None or seat.member_id != data.get("member"):
+        raise InvitationError(N_("This invitation link is not valid."))
+    return seat
+
+
+def _links(seat: Seat) -> tuple[str, str]:
+    base = current_app.config["EVALUATION_BASE_URL"].rstrip("/")
+    token = make_token(seat)
+    return f"{base}/panels/invitations/{token}", f"{base}/panels/invitations/{token}?answer=decline"
+
+
+def _mail_invitation(seat: Seat) -> None:
+    member, batch = seat.member, seat.panel.batch_item.batch
+    if not member.email:
+        return
+    accept, decline = _links(seat)
+    closes = batch.closes_dt.astimezone().strftime("%Y-%m-%d") if batch.closes_dt else "—"
+    subject = f"【评议邀请】{batch.name} / Invitation to review: {batch.name}"
+    body = (
+        f"{member.name}，您好：\n\n"
+        f"您被随机抽取为“{batch.name}”一件不满意件的评议员。评分截止日期：{closes}。\n"
+        f"接受邀请：{accept}\n谢绝邀请（请说明理由）：{decline}\n"
+        f"如与该件存在利害关系，请在谢绝时说明，我们将依规回避。链接 {invitation_days()} 天内有效。\n\n"
+        f"Dear {member.name},\n\n"
+        f"You have been drawn at random to review an unsatisfied case in \"{batch.name}\". Scoring closes on {closes}.\n"
+        f"Accept: {accept}\nDecline (please give a reason): {decline}\n"
+        f"If you have a conflict of interest with the case, say so when declining and you will be recused. "
+        f"The links are valid for {invitation_days()} days.\n"
+    )
+    queue(member.email, subject, body)
+
+
+def invite(seat: Seat) -> None:
+    if seat.state != SeatState.DRAWN:
+        raise InvitationError(N_("Only a drawn seat can be invited."))
+    seat.state, seat.invited_dt = SeatState.INVITED, utcnow()
+    _mail_invitation(seat)
+    record("seat.invited", "seat", seat.id, {"member": seat.member_id, "panel": seat.panel_id})
+
+
+def invite_batch(batch: Batch) -> int:
+    seats = db.session.scalars(
+        sa.select(Seat).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.DRAWN).order_by(Seat.id)).all()
+    for seat in seats:
+        invite(seat)
+    db.session.flush()
+    return len(seats)
+
+
+def accept(seat: Seat) -> None:
+    if seat.state == SeatState.ACCEPTED:
+        return
+    if seat.state != SeatState.INVITED:
+        raise InvitationError(N_("This invitation has already been answered."))
+    seat.state, seat.responded_dt = SeatState.ACCEPTED, utcnow()
+    record("seat.accepted", "seat", seat.id, {"member": seat.member_id})
+    db.session.flush()
+
+
+def decline(seat: Seat, reason: str) -> Seat | None:
+    """The member declines (with a reason); the seat is refilled. Returns the new seat, if any."""
+    if not reason.strip():
+        raise InvitationError(N_("Please give a reason."))
+    if seat.state not in (SeatState.INVITED, SeatState.ACCEPTED):
+        raise InvitationError(N_("This invitation has already been answered."))
+    seat.state, seat.responded_dt, seat.decline_reason = SeatState.DECLINED, utcnow(), reason.strip()
+    record("seat.declined", "seat", seat.id, {"member": seat.member_id})
+    return refill(seat, "declined")
+
+
+def recuse(seat: Seat, reason: str) -> Seat | None:
+    """A conflict declared on an assigned case: the seat is recused and refilled."""
+    if seat.state not in OPEN_STATES:
+        raise InvitationError(N_("This seat is no longer open."))
+    seat.state, seat.responded_dt, seat.decline_reason = SeatState.RECUSED, utcnow(), reason.strip()
+    record("seat.recused", "seat", seat.id, {"member": seat.member_id})
+    return refill(seat, "recused")
+
+
+def expire_overdue(now=None) -> int:
+    """Invitations unanswered for longer than EVALUATION_INVITATION_DAYS expire and their seats are refilled."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=invitation_days())
+    seats = db.session.scalars(sa.select(Seat).where(Seat.state == SeatState.INVITED, Seat.invited_dt < cutoff)
+                               .order_by(Seat.id)).all()
+    for seat in seats:
+        seat.state, seat.responded_dt = SeatState.EXPIRED, now
+        record("seat.expired", "seat", seat.id, {"member": seat.member_id})
+        refill(seat, "expired")
+    return len(seats)
+
+
+def _eligible_substitute(seat: Seat, member: Member, panel_seats: list[Seat]) -> bool:
+    """Still right for this panel now: active, under cap in this batch, not on the panel, no shared affiliation,
+    not recused from the case or its departments."""
+    if not member.active or any(s.member_id == member.id for s in panel_seats):
+        return False
+    item = seat.panel.batch_item
+    case = item.case
+    departments = {case.lead_department_id, *(d.id for d in case.assisting_departments)}
+    if member.affiliation_id in departments:
+        return False
+    others = {s.member.affiliation_id for s in panel_seats if s.state in OPEN_STATES and s.member.affiliation_id}
+    if member.affiliation_id and member.affiliation_id in others:
+        return False
+    held = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Seat).join(Panel, Seat.panel_id == Panel.id)
+        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        .where(BatchItem.batch_id == item.batch_id, Seat.member_id == member.id, Seat.state.in_(OPEN_STATES)))
+    if held >= member.max_cases:
+        return False
+    conflict = db.session.scalar(sa.select(Conflict.id).where(
+        Conflict.member_id == member.id, Conflict.state == ConflictState.ACCEPTED,
+        sa.or_(Conflict.case_id == case.id, Conflict.department_id.in_(departments))).limit(1))
+    return conflict is None
+
+
+def refill(seat: Seat, why: str) -> Seat | None:
+    """Take the first ranked substitute who still fits; invite them; log the replacement (or that none fits)."""
+    panel_seats = list(seat.panel.seats)
+    for substitute in seat.substitutes:
+        member = substitute.member
+        if not _eligible_substitute(seat, member, panel_seats):
+            continue
+        replacement = Seat(panel=seat.panel, member=member, role=seat.role,
+                           position=max(s.position for s in panel_seats) + 1, state=SeatState.DRAWN)
+        for rank, later in enumerate(s for s in seat.substitutes if s.rank > substitute.rank):
+            replacement.substitutes.append(type(later)(rank=rank, member_id=later.member_id))
+        db.session.add(replacement)
+        db.session.flush()
+        seat.replaced_by_id = replacement.id
+        record("seat.refilled", "seat", seat.id, {"why": why, "replacement": replacement.id,
+                                                  "member": member.id, "rank": substitute.rank})
+        invite(replacement)
+        db.session.flush()
+        return replacement
+    record("seat.unfilled", "seat", seat.id, {"why": why, "panel": seat.panel_id})
+    db.session.flush()
+    return None

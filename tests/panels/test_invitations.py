@@ -1,0 +1,181 @@
+"""Invitations by e-mail, through a real SMTP server on loopback (aiosmtpd), and automatic refills."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from datetime import timedelta
+from email.policy import default as default_policy
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from evaluation.accounts.models import Role
+from evaluation.audit.models import AuditEvent
+from evaluation.db import utcnow
+from evaluation.extensions import db, mail
+from panels.invitations import expire_overdue, invite_batch, make_token, recuse
+from panels.models import Member, Seat, SeatState
+from panels.operations import open_draw, run_draw
+from tests.conftest import make_user
+from tests.panels.test_draw import batch  # noqa: F401 - the fixture
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in m["To"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app_ctx):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    saved = app_ctx.extensions["mail"]
+    app_ctx.extensions["mail"] = mail.init_mail({**app_ctx.config, "MAIL_SERVER": "127.0.0.1",
+                                                 "MAIL_PORT": controller.port, "MAIL_SUPPRESS_SEND": False})
+    try:
+        yield handler
+    finally:
+        app_ctx.extensions["mail"] = saved
+        controller.stop()
+
+
+@pytest.fixture
+def drawn(batch):  # noqa: F811
+    draw = open_draw(batch, None)
+    run_draw(draw)
+    db.session.commit()
+    return batch
+
+
+def _body(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def _seat_of(member_email: str) -> Seat:
+    return db.session.scalar(sa.select(Seat).join(Member).where(Member.email == member_email).order_by(Seat.id))
+
+
+def test_invitations_leave_after_the_commit_in_both_languages(drawn, inbox) -> None:
+    count = invite_batch(drawn)
+    assert count == 30 and inbox.messages == []  # nothing before the commit
+    db.session.commit()
+    assert len(inbox.messages) == 30
+    body = _body(inbox.messages[0])
+    assert "您被随机抽取为" in body and "You have been drawn at random" in body
+    assert re.search(r"http://127\.0\.0\.1:5000/panels/invitations/[\w.-]+", body)
+    assert "评议邀请" in inbox.messages[0]["Subject"] and "Invitation to review" in inbox.messages[0]["Subject"]
+
+
+def test_a_rollback_sends_nothing(drawn, inbox) -> None:
+    invite_batch(drawn)
+    db.session.rollback()
+    assert inbox.messages == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Seat).where(Seat.state == SeatState.INVITED)) == 0
+
+
+def test_accept_through_the_link(drawn, inbox, client) -> None:
+    invite_batch(drawn)
+    db.session.commit()
+    seat = db.session.scalar(sa.select(Seat).order_by(Seat.id))
+    token = make_token(seat)
+    page = client.get(f"/panels/invitations/{token}")
+    assert page.status_code == 200 and drawn.name in page.get_data(as_text=True)
+    assert client.post(f"/panels/invitations/{token}", data={"answer": "accept"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Seat, seat.id).state == SeatState.ACCEPTED
+    client.post(f"/panels/invitations/{token}", data={"answer": "decline", "reason": "改主意了"})
+    db.session.expire_all()
+    assert db.session.get(Seat, seat.id).state == SeatState.DECLINED  # one may still withdraw before scoring
+
+
+def test_decline_asks_for_a_reason_then_refills_from_the_substitutes(drawn, inbox, client) -> None:
+    invite_batch(drawn)
+    db.session.commit()
+    inbox.messages.clear()
+    seat = db.session.scalar(sa.select(Seat).where(Seat.substitutes.any()).order_by(Seat.id))
+    first_substitute = seat.substitutes[0].member
+    token = make_token(seat)
+    empty = client.post(f"/panels/invitations/{token}", data={"answer": "decline", "reason": ""})
+    assert empty.status_code == 400 and 'aria-invalid="true"' in empty.get_data(as_text=True)
+    assert client.post(f"/panels/invitations/{token}", data={"answer": "decline", "reason": "出差在外"}).status_code == 302
+    db.session.expire_all()
+    seat = db.session.get(Seat, seat.id)
+    assert seat.state == SeatState.DECLINED and seat.decline_reason == "出差在外"
+    replacement = db.session.get(Seat, seat.replaced_by_id)
+    assert replacement.member_id == first_substitute.id and replacement.state == SeatState.INVITED
+    assert replacement.role == seat.role and replacement.panel_id == seat.panel_id
+    assert [m["To"] for m in inbox.messages] == [first_substitute.email]
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "seat.refilled"))
+    assert event.data["why"] == "declined" and event.data["member"] == first_substitute.id
+
+
+def test_bad_and_expired_links(drawn, inbox, client, app_ctx, monkeypatch) -> None:
+    invite_batch(drawn)
+    db.session.commit()
+    seat = db.session.scalar(sa.select(Seat).order_by(Seat.id))
+    token = make_token(seat)
+    tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    response = client.get(f"/panels/invitations/{tampered}")
+    assert response.status_code == 400 and "邀请链接无效" in response.get_data(as_text=True)
+    monkeypatch.setitem(app_ctx.config, "EVALUATION_INVITATION_DAYS", -1)
+    response = client.get(f"/panels/invitations/{token}")
+    assert response.status_code == 400 and "已过期" in response.get_data(as_text=True)
+
+
+def test_unanswered_invitations_expire_and_are_refilled(drawn, inbox) -> None:
+    invite_batch(drawn)
+    db.session.commit()
+    inbox.messages.clear()
+    assert expire_overdue(now=utcnow() + timedelta(days=3)) == 0
+    expired = expire_overdue(now=utcnow() + timedelta(days=8))
+    db.session.commit()
+    assert expired == 30
+    states = dict(db.session.execute(sa.select(Seat.state, sa.func.count()).group_by(Seat.state)).all())
+    assert states[SeatState.EXPIRED] == 30 and states.get(SeatState.INVITED, 0) > 0
+    assert len(inbox.messages) == states[SeatState.INVITED]
+
+
+def test_a_recused_seat_is_refilled_and_logged(drawn, inbox) -> None:
+    invite_batch(drawn)
+    db.session.commit()
+    seat = db.session.scalar(sa.select(Seat).where(Seat.substitutes.any()).order_by(Seat.id))
+    replacement = recuse(seat, "与诉求人是亲属")
+    db.session.commit()
+    assert seat.state == SeatState.RECUSED and replacement is not None
+    assert db.session.scalar(sa.select(AuditEvent.data).where(AuditEvent.action == "seat.refilled"))["why"] == "recused"
+
+
+def test_a_member_answers_in_the_app_and_only_for_their_own_seats(drawn, inbox, client, auth) -> None:
+    invite_batch(drawn)
+    db.session.commit()
+    mine, other = db.session.scalars(sa.select(Seat).order_by(Seat.id).limit(2)).all()
+    user = make_user("m", Role.MEMBER)
+    mine.member.user_id = user.id
+    if other.member_id == mine.member_id:
+        other = db.session.scalar(sa.select(Seat).where(Seat.member_id != mine.member_id).order_by(Seat.id))
+    db.session.commit()
+    auth.login("m")
+    page = client.get("/batches/mine").get_data(as_text=True)
+    assert f"/panels/seats/{mine.id}/accept" in page
+    assert client.post(f"/panels/seats/{other.id}/accept").status_code == 403
+    client.post(f"/panels/seats/{mine.id}/accept")
+    db.session.expire_all()
+    assert db.session.get(Seat, mine.id).state == SeatState.ACCEPTED
+    assert db.session.get(Seat, other.id).state == SeatState.INVITED
