@@ -50,10 +50,11 @@ LABELS: dict[str, Any] = {
     "accept": _l("Case accepted"), "dispatch": _l("Dispatched"), "sign": _l("Signed for"), "return": _l("Returned"),
     "reassign": _l("Reassigned"), "extend": _l("Extension requested"), "reply": _l("Replied"),
     "audit": _l("Audited"), "callback": _l("Callback"), "rehandle": _l("Re-handled"),
+    # conflicts
+    "declared": _l("Declared by the member"), "department_request": _l("Requested by the department"),
+    "citizen_request": _l("Requested by the citizen"), "rejected": _l("Rejected"),
     # draw statuses
     "pending": _l("Pending"), "optimal": _l("Drawn"), "infeasible": _l("Infeasible"), "feasible": _l("Drawn"),
-    # import results
-    "created": _l("New"), "updated": _l("Updated"), "unchanged": _l("Unchanged"), "rejected": _l("Has errors"),
     # callback ratings
     "unsatisfied": _l("Unsatisfied"), "very_unsatisfied": _l("Very unsatisfied"),
     # department kinds

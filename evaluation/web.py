@@ -21,6 +21,7 @@ NAVIGATION: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("cases.index", lazy_gettext("Cases"), (Role.ORGANIZER,)),
     ("batches.index", lazy_gettext("Batches"), (Role.ORGANIZER, Role.AGENCY)),
     ("batches.my_seats", lazy_gettext("My reviews"), (Role.MEMBER,)),
+    ("panels.profile", lazy_gettext("My profile"), (Role.MEMBER,)),
     ("panels.index", lazy_gettext("Panel members"), (Role.ORGANIZER,)),
     ("rubrics.index", lazy_gettext("Rubrics"), (Role.ORGANIZER,)),
     ("results.index", lazy_gettext("Our results"), (Role.DEPARTMENT,)),

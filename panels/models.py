@@ -15,6 +15,7 @@ from evaluation.extensions import db
 if TYPE_CHECKING:
     from evaluation.accounts.models import User
     from evaluation.batches.models import Batch, BatchItem
+    from evaluation.cases.models import Case
     from evaluation.org.models import Department
 
 
@@ -97,6 +98,9 @@ class Conflict(db.Model):
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_dt: Mapped[datetime | None]
+
+    department: Mapped[Department | None] = relationship()
+    case: Mapped[Case | None] = relationship()
 
 
 class RecusalRule(StrEnum):

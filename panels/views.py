@@ -7,16 +7,52 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice
 
 from evaluation.access import roles_required
 from evaluation.accounts.models import Role
+from evaluation.cases.models import Case
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
-from panels import invitations
-from panels.forms import DeclineForm
-from panels.models import Member, MemberRole, Seat
+from evaluation.org.models import Department
+from evaluation.tabular import TableError, cell_text, read_table
+from evaluation.text import N_
+from panels import invitations, pool
+from panels.forms import (
+    ConflictForm,
+    DeclineForm,
+    MemberForm,
+    MemberImportForm,
+    PolicyForm,
+    RecusalRequestForm,
+    UnavailabilityForm,
+)
+from panels.models import (
+    CompositionPolicy,
+    Conflict,
+    ConflictSource,
+    Member,
+    MemberRole,
+    MemberUnavailability,
+    Seat,
+)
 
 bp = Blueprint("panels", __name__, url_prefix="/panels")
+
+
+def _pool_error(form: Any, exc: pool.PoolError) -> None:
+    target = getattr(form, exc.field, None)
+    message = _(exc.message, **exc.params)
+    if target is not None:
+        target.errors = [*target.errors, message]
+    else:
+        flash(message, "error")
+
+
+def _departments_choices() -> list[SelectChoice]:
+    rows = db.session.execute(sa.select(Department.id, Department.code, Department.name).order_by(Department.code))
+    return [SelectChoice("", "—")] + [SelectChoice(str(i), f"{name} ({code})") for i, code, name in rows]
 
 
 @bp.get("/members")
@@ -112,3 +148,286 @@ def decline_seat(seat_id: int) -> Any:
     if not done:
         flash(_("Please give a reason."), "error")
     return redirect(url_for("batches.my_seats"))
+
+
+# --- the pool -----------------------------------------------------------------------------------------------------
+
+def _member_values(form: MemberForm) -> dict[str, Any]:
+    expertise = [e.strip() for e in (form.expertise.data or "").replace("，", ",").replace("、", ",").split(",")
+                 if e.strip()]
+    return {"name": form.name.data.strip(), "role": form.role.data,
+            "affiliation_code": (form.affiliation_code.data or "").strip(),
+            "district_code": (form.district_code.data or "").strip(), "expertise": expertise,
+            "max_cases": form.max_cases.data, "email": (form.email.data or "").strip(),
+            "phone": (form.phone.data or "").strip(), "active": form.active.data}
+
+
+def _member_page(member: Member | None) -> Any:
+    form = MemberForm(obj=member) if request.method == "GET" and member else MemberForm()
+    if request.method == "GET" and member:
+        form.affiliation_code.data = member.affiliation.code if member.affiliation else ""
+        form.expertise.data = "、".join(member.expertise or [])
+        form.role.data = member.role.value
+    if form.validate_on_submit():
+        try:
+            saved = pool.save_member(member, _member_values(form))
+        except pool.PoolError as exc:
+            db.session.rollback()
+            _pool_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Member %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for(".edit_member", member_id=saved.id))
+    conflicts = unavailabilities = []
+    if member is not None:
+        conflicts = db.session.scalars(sa.select(Conflict).where(Conflict.member_id == member.id)
+                                       .order_by(Conflict.created_dt.desc())).all()
+        unavailabilities = member.unavailabilities
+    request_form = RecusalRequestForm()
+    request_form.department.choices = _departments_choices()
+    return render_template("panels/member.html", member=member, form=form, conflicts=conflicts,
+                           unavailabilities=unavailabilities, request_form=request_form,
+                           confirm=ConfirmForm()), 400 if form.errors else 200
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def new_member() -> Any:
+    return _member_page(None)
+
+
+@bp.route("/members/<int:member_id>", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def edit_member(member_id: int) -> Any:
+    return _member_page(db.get_or_404(Member, member_id))
+
+
+def _conflict_target(form: ConflictForm) -> tuple[Department | None, int | None]:
+    department = db.session.get(Department, int(form.department.data)) if form.department.data else None
+    case_id = None
+    if (form.case_number.data or "").strip():
+        case_id = db.session.scalar(sa.select(Case.id).where(Case.external_id == form.case_number.data.strip()))
+        if case_id is None:
+            raise pool.PoolError("case_number", N_("No case has this number."))
+    return department, case_id
+
+
+@bp.post("/members/<int:member_id>/recusal-requests")
+@roles_required(Role.ORGANIZER)
+def record_recusal_request(member_id: int) -> Any:
+    """A department's or citizen's written request that a member be recused; the organizer decides it."""
+    member = db.get_or_404(Member, member_id)
+    form = RecusalRequestForm()
+    form.department.choices = _departments_choices()
+    if form.validate_on_submit():
+        try:
+            department, case_id = _conflict_target(form)
+            pool.declare_conflict(member, form.reason.data, department, case_id, ConflictSource(form.source.data))
+        except pool.PoolError as exc:
+            db.session.rollback()
+            flash(_(exc.message, **exc.params), "error")
+        else:
+            db.session.commit()
+            flash(_("The request is recorded; accept or reject it below."), "success")
+    else:
+        flash(_("Please correct the marked fields."), "error")
+    return redirect(url_for(".edit_member", member_id=member.id))
+
+
+@bp.post("/conflicts/<int:conflict_id>/<decision>")
+@roles_required(Role.ORGANIZER)
+def decide_conflict(conflict_id: int, decision: str) -> Any:
+    conflict = db.get_or_404(Conflict, conflict_id)
+    if decision not in ("accept", "reject") or not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        pool.decide_conflict(conflict, decision == "accept", current_user.id)
+    except pool.PoolError as exc:
+        flash(_(exc.message, **exc.params), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for(".edit_member", member_id=conflict.member_id))
+
+
+# --- a member's own profile -----------------------------------------------------------------------------------------
+
+def _own_member() -> Member:
+    member = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id))
+    if member is None:
+        abort(404)
+    return member
+
+
+@bp.route("/profile", methods=["GET"])
+@roles_required(Role.MEMBER)
+def profile() -> Any:
+    member = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id))
+    if member is None:
+        return render_template("panels/profile.html", member=None)
+    conflict_form = ConflictForm()
+    conflict_form.department.choices = _departments_choices()
+    conflicts = db.session.scalars(sa.select(Conflict).where(Conflict.member_id == member.id)
+                                   .order_by(Conflict.created_dt.desc())).all()
+    return render_template("panels/profile.html", member=member, period_form=UnavailabilityForm(),
+                           conflict_form=conflict_form, conflicts=conflicts, confirm=ConfirmForm())
+
+
+@bp.post("/profile/unavailability")
+@roles_required(Role.MEMBER)
+def add_unavailability() -> Any:
+    member = _own_member()
+    form = UnavailabilityForm()
+    if form.validate_on_submit():
+        try:
+            pool.add_unavailability(member, form.start_date.data, form.end_date.data, form.note.data)
+        except pool.PoolError as exc:
+            db.session.rollback()
+            flash(_(exc.message, **exc.params), "error")
+        else:
+            db.session.commit()
+            flash(_("Saved: you will not be drawn for batches in that period."), "success")
+    else:
+        flash(_("Please correct the marked fields."), "error")
+    return redirect(url_for(".profile"))
+
+
+@bp.post("/profile/unavailability/<int:period_id>/delete")
+@roles_required(Role.MEMBER)
+def delete_unavailability(period_id: int) -> Any:
+    member = _own_member()
+    period = db.get_or_404(MemberUnavailability, period_id)
+    if period.member_id != member.id:
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        db.session.delete(period)
+        db.session.commit()
+    return redirect(url_for(".profile"))
+
+
+@bp.post("/profile/conflicts")
+@roles_required(Role.MEMBER)
+def declare_conflict() -> Any:
+    member = _own_member()
+    form = ConflictForm()
+    form.department.choices = _departments_choices()
+    if form.validate_on_submit():
+        try:
+            department, case_id = _conflict_target(form)
+            pool.declare_conflict(member, form.reason.data, department, case_id)
+        except pool.PoolError as exc:
+            db.session.rollback()
+            flash(_(exc.message, **exc.params), "error")
+        else:
+            db.session.commit()
+            flash(_("Your declaration is recorded: you will not be drawn for those cases."), "success")
+    else:
+        flash(_("Please correct the marked fields."), "error")
+    return redirect(url_for(".profile"))
+
+
+# --- policies -------------------------------------------------------------------------------------------------------
+
+@bp.get("/policies")
+@roles_required(Role.ORGANIZER)
+def policies() -> str:
+    rows = db.session.scalars(sa.select(CompositionPolicy).order_by(CompositionPolicy.name)).all()
+    return render_template("panels/policies.html", policies=rows)
+
+
+def _policy_page(policy: CompositionPolicy | None) -> Any:
+    form = PolicyForm()
+    if request.method == "GET" and policy is not None:
+        form.name.data, form.panel_size.data = policy.name, policy.panel_size
+        for role in pool.PANEL_ROLES:
+            lo, hi = policy.role_ranges.get(role, [0, 0])
+            getattr(form, f"{role}_min").data, getattr(form, f"{role}_max").data = lo, hi
+        form.category_needs.data = pool.format_needs(policy.category_needs or {})
+        form.prefer_local_township.data = policy.prefer_local_township
+        form.distinct_affiliations.data = policy.distinct_affiliations
+    if form.validate_on_submit():
+        try:
+            values = {
+                "name": form.name.data.strip(), "panel_size": form.panel_size.data,
+                "role_ranges": {r: [getattr(form, f"{r}_min").data, getattr(form, f"{r}_max").data]
+                                for r in pool.PANEL_ROLES},
+                "category_needs": pool.parse_needs(form.category_needs.data),
+                "prefer_local_township": form.prefer_local_township.data,
+                "distinct_affiliations": form.distinct_affiliations.data,
+            }
+            saved = pool.save_policy(policy, values)
+        except pool.PoolError as exc:
+            db.session.rollback()
+            _pool_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Policy %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for(".policies"))
+    return render_template("panels/policy.html", form=form, policy=policy), 400 if form.errors else 200
+
+
+@bp.route("/policies/new", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def new_policy() -> Any:
+    return _policy_page(None)
+
+
+@bp.route("/policies/<int:policy_id>", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def edit_policy(policy_id: int) -> Any:
+    return _policy_page(db.get_or_404(CompositionPolicy, policy_id))
+
+
+# --- import ---------------------------------------------------------------------------------------------------------
+
+MEMBER_COLUMNS = {"姓名": "name", "身份": "role", "所在单位编码": "affiliation_code", "区划代码": "district_code",
+                  "擅长领域": "expertise", "每批最多件数": "max_cases", "电子邮箱": "email", "电话": "phone"}
+ROLE_WORDS = {"政府工作人员": "official", "律师代表": "lawyer", "乡镇（街道）代表": "township_rep",
+              "街道代表": "township_rep", "群众代表": "citizen_rep", "评标专家": "expert"}
+
+
+@bp.route("/members/import", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def import_members() -> Any:
+    """Members from CSV/XLSX with the Chinese headers above; every row checked, all or nothing."""
+    form = MemberImportForm()
+    errors: list[dict[str, Any]] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows, _encoding = read_table(upload.filename or "", upload.read())
+        except TableError as exc:
+            form.file.errors.append(_(exc.message, **exc.params))
+            return render_template("panels/import.html", form=form, errors=errors), 400
+        headers = [cell_text(h) for h in rows[0]]
+        unknown = [h for h in headers if h and h not in MEMBER_COLUMNS]
+        if unknown or "姓名" not in headers or "身份" not in headers:
+            form.file.errors.append(_("Use the columns %(columns)s.", columns="、".join(MEMBER_COLUMNS)))
+            return render_template("panels/import.html", form=form, errors=errors), 400
+        for number, row in enumerate(rows[1:], start=2):
+            cells = {MEMBER_COLUMNS[h]: cell_text(v) for h, v in zip(headers, row, strict=False) if h}
+            if not any(cells.values()):
+                continue
+            cells["role"] = ROLE_WORDS.get(cells.get("role", ""), cells.get("role", ""))
+            cells.setdefault("max_cases", "15")
+            cells["max_cases"] = cells["max_cases"] or "15"
+            # Each row goes through the same form as the page, as form data: one set of rules and messages.
+            row_form = MemberForm(formdata=MultiDict({**cells, "active": "y"}), meta={"csrf": False})
+            if not row_form.validate():
+                for field, messages in row_form.errors.items():
+                    errors.append({"row": number, "column": _column(field), "message": " ".join(map(str, messages))})
+                continue
+            try:
+                pool.save_member(None, _member_values(row_form))
+            except pool.PoolError as exc:
+                errors.append({"row": number, "column": _column(exc.field), "message": _(exc.message, **exc.params)})
+        if errors:
+            db.session.rollback()
+            return render_template("panels/import.html", form=form, errors=errors), 400
+        db.session.commit()
+        flash(_("%(n)d members imported.", n=len(rows) - 1), "success")
+        return redirect(url_for(".index"))
+    return render_template("panels/import.html", form=form, errors=errors), 400 if form.errors else 200
+
+
+def _column(field: str) -> str:
+    return next((header for header, name in MEMBER_COLUMNS.items() if name == field), field)

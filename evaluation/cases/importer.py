@@ -15,8 +15,9 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
+from evaluation.tabular import TableError, cell_text, read_table
 from evaluation.text import N_
 
 # (field, Chinese header, example) in template order; the field is a path in the API's case object.
@@ -97,45 +98,12 @@ def template_csv() -> bytes:
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel open it as UTF-8
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), "UTF-8" if encoding == "utf-8-sig" else "GBK"
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(N_("The file is neither UTF-8 nor GBK text."))
-
-
-def _records_from_csv(data: bytes) -> tuple[list[list[Any]], str]:
-    text, encoding = decode(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)], encoding
-
-
-def _records_from_xlsx(data: bytes) -> list[list[Any]]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportFileError(N_("The file could not be read as an Excel workbook: %(error)s"), error=str(exc)) from None
-    sheet = workbook.worksheets[0]
-    records = [list(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return records
-
-
 def parse(filename: str, data: bytes, timezone: str) -> ParsedFile:
     """Rows of a CSV or XLSX file as API case objects; raises ImportFileError for the file as a whole."""
-    if filename.lower().endswith(".xlsx"):
-        records, encoding = _records_from_xlsx(data), "XLSX"
-    elif filename.lower().endswith(".csv"):
-        records, encoding = _records_from_csv(data)
-    else:
-        raise ImportFileError(N_("Upload a .csv or .xlsx file."))
-    if not records:
-        raise ImportFileError(N_("The file is empty."))
+    try:
+        records, encoding = read_table(filename, data)
+    except TableError as exc:
+        raise ImportFileError(exc.message, **exc.params) from None
     headers = [str(h).strip() if h is not None else "" for h in records[0]]
     unknown = [h for h in headers if h and h not in HEADER_TO_FIELD]
     if unknown:
@@ -191,10 +159,8 @@ def _case_object(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
             value = True if text in YES else False if text in NO else str(raw)
         elif field == "assisting_departments":
             value = [c for c in re.split(r"[;,，、；\s]+", str(raw).strip()) if c]
-        elif isinstance(raw, float) and raw.is_integer():
-            value = str(int(raw))  # Excel turns codes and phone numbers into numbers
         else:
-            value = str(raw).strip()
+            value = cell_text(raw)
         if field in CHOICES:
             value = CHOICES[field].get(value, value)
         parent, _, child = field.partition(".")

@@ -52,7 +52,8 @@ def _visible_text(html: str) -> str:
     ("organizer", "/dashboard"), ("organizer", "/cases/"), ("organizer", "/batches/"),
     ("organizer", "/panels/members"), ("organizer", "/rubrics/"), ("organizer", "/procurement/"),
     ("admin", "/admin/users"), ("member", "/batches/mine"), ("organizer", "/account"),
-    ("organizer", "/rubrics/new"), ("organizer", "/cases/import"),
+    ("organizer", "/rubrics/new"), ("organizer", "/cases/import"), ("organizer", "/panels/policies/new"),
+    ("organizer", "/panels/members/new"), ("organizer", "/panels/members/import"), ("member", "/panels/profile"),
 ])
 def test_pages_in_chinese_show_no_untranslated_english(client, auth, role, url) -> None:
     make_user("u", role)

@@ -1,0 +1,150 @@
+"""The member pool, composition policies, availability and conflicts. Operations flush; the request commits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from evaluation.audit.operations import record
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.org.models import Department
+from evaluation.text import N_
+from panels.models import (
+    CompositionPolicy,
+    Conflict,
+    ConflictSource,
+    ConflictState,
+    Member,
+    MemberRole,
+    MemberUnavailability,
+)
+
+PANEL_ROLES = ("official", "lawyer", "township_rep", "citizen_rep")
+
+
+class PoolError(ValueError):
+    """Bad input for the pool; ``field`` names the form field, the message is a translatable id."""
+
+    def __init__(self, field: str, message: str, **params: Any):
+        super().__init__(message)
+        self.field, self.message, self.params = field, message, params
+
+
+def policy_problems(panel_size: int, role_ranges: dict[str, list[int]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Why a composition policy cannot work (field, message id, params); empty when it can."""
+    problems: list[tuple[str, str, dict[str, Any]]] = []
+    if panel_size < 3 or panel_size % 2 == 0:
+        problems.append(("panel_size", N_("A panel has an odd number of members, at least 3."), {}))
+    for role, (lo, hi) in role_ranges.items():
+        if lo > hi:
+            problems.append((f"{role}_max", N_("The maximum is below the minimum."), {}))
+    if sum(lo for lo, _ in role_ranges.values()) > panel_size:
+        problems.append(("panel_size", N_("The minimums add up to more than the panel size."), {}))
+    if sum(hi for _, hi in role_ranges.values()) < panel_size:
+        problems.append(("panel_size", N_("The maximums add up to less than the panel size."), {}))
+    official_max = role_ranges.get("official", [0, 0])[1]
+    if official_max * 3 > panel_size:
+        problems.append(("official_max", N_("At least two thirds of a panel are not government officials: "
+                                            "at most %(n)d officials on a panel of %(size)d."),
+                         {"n": panel_size // 3, "size": panel_size}))
+    return problems
+
+
+def parse_needs(text: str) -> dict[str, dict[str, int]]:
+    """'物业纠纷: lawyer=1' lines -> {"物业纠纷": {"lawyer": 1}}; raises PoolError naming the line."""
+    needs: dict[str, dict[str, int]] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        category, sep, rest = line.replace("：", ":").partition(":")
+        if not sep or not category.strip():
+            raise PoolError("category_needs", N_("Line %(n)d: write 'category: role=count'."), n=number)
+        for part in rest.replace("，", ",").split(","):
+            role, eq, count = part.strip().partition("=")
+            if not eq or role.strip() not in PANEL_ROLES or not count.strip().isdigit():
+                raise PoolError("category_needs", N_("Line %(n)d: write 'category: role=count' with a role of "
+                                                     "official, lawyer, township_rep or citizen_rep."), n=number)
+            needs.setdefault(category.strip(), {})[role.strip()] = int(count.strip())
+    return needs
+
+
+def format_needs(needs: dict[str, dict[str, int]]) -> str:
+    return "\n".join(f"{category}: " + ", ".join(f"{r}={n}" for r, n in roles.items())
+                     for category, roles in sorted(needs.items()))
+
+
+def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> CompositionPolicy:
+    problems = policy_problems(values["panel_size"], values["role_ranges"])
+    if problems:
+        field, message, params = problems[0]
+        raise PoolError(field, message, **params)
+    clash = db.session.scalar(sa.select(CompositionPolicy.id).where(CompositionPolicy.name == values["name"]))
+    if clash is not None and (policy is None or clash != policy.id):
+        raise PoolError("name", N_("A policy with this name already exists."))
+    if policy is None:
+        policy = CompositionPolicy()
+        db.session.add(policy)
+    for key, value in values.items():
+        setattr(policy, key, value)
+    db.session.flush()
+    return policy
+
+
+def save_member(member: Member | None, values: dict[str, Any]) -> Member:
+    department = None
+    if values.get("affiliation_code"):
+        department = db.session.scalar(sa.select(Department).where(Department.code == values["affiliation_code"]))
+        if department is None:
+            raise PoolError("affiliation_code", N_("No department has the code %(code)s."),
+                            code=values["affiliation_code"])
+    if member is None:
+        member = Member()
+        db.session.add(member)
+    member.name, member.role = values["name"], MemberRole(values["role"])
+    member.affiliation = department
+    member.district_code = values.get("district_code") or None
+    member.expertise = values.get("expertise") or []
+    member.max_cases, member.active = values["max_cases"], values.get("active", True)
+    member.email, member.phone = values.get("email") or None, values.get("phone") or None
+    db.session.flush()
+    return member
+
+
+def add_unavailability(member: Member, start: date, end: date, note: str | None) -> MemberUnavailability:
+    if end < start:
+        raise PoolError("end_date", N_("The last day is before the first."))
+    period = MemberUnavailability(start_date=start, end_date=end, note=note or None)
+    member.unavailabilities.append(period)
+    db.session.flush()
+    return period
+
+
+def declare_conflict(member: Member, reason: str, department: Department | None = None,
+                     case_id: int | None = None, source: ConflictSource = ConflictSource.DECLARED) -> Conflict:
+    """A member's own declaration takes effect at once; a department's or citizen's request waits for the
+    organizer's decision."""
+    if department is None and case_id is None:
+        raise PoolError("department", N_("Name a department or a case."))
+    if not reason.strip():
+        raise PoolError("reason", N_("Please give a reason."))
+    state = ConflictState.ACCEPTED if source == ConflictSource.DECLARED else ConflictState.PENDING
+    conflict = Conflict(member_id=member.id, department_id=department.id if department else None, case_id=case_id,
+                        source=source, state=state, reason=reason.strip())
+    db.session.add(conflict)
+    db.session.flush()
+    record("conflict.recorded", "conflict", conflict.id, {"member": member.id, "source": source.value,
+                                                          "state": state.value})
+    return conflict
+
+
+def decide_conflict(conflict: Conflict, accept: bool, user_id: int) -> None:
+    if conflict.state != ConflictState.PENDING:
+        raise PoolError("state", N_("This request has already been decided."))
+    conflict.state = ConflictState.ACCEPTED if accept else ConflictState.REJECTED
+    conflict.decided_by_id, conflict.decided_dt = user_id, utcnow()
+    record("conflict.decided", "conflict", conflict.id, {"state": conflict.state.value}, actor_id=user_id)
+    db.session.flush()
