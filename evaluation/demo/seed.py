@@ -60,6 +60,7 @@ BATCHES = [  # name, state, case index range (oldest first), days the window ope
     ("不满意件评议 第1批", BatchState.PUBLISHED, range(0, 40), 50),
     ("不满意件评议 第2批", BatchState.FINALIZED, range(40, 80), 25),
     ("不满意件评议 第3批", BatchState.SCORING, range(80, 120), 3),
+    ("不满意件评议 第4批", BatchState.DRAFT, range(120, 150), -3),  # ready for a draw, opening in three days
 ]
 
 
@@ -436,6 +437,11 @@ def _build_batch(name: str, state: BatchState, batch_cases: list[Case], opened_d
     batch = Batch(name=name, state=state, rubric_version=version, policy=policy, contract=contract,
                   opens_dt=opens, closes_dt=closes, created_by_id=organizer.id, created_dt=opens - timedelta(days=2))
     db.session.add(batch)
+    if state == BatchState.DRAFT:
+        for case in batch_cases:
+            batch.items.append(BatchItem(case=case, created_dt=batch.created_dt))
+            case.status = CaseStatus.QUEUED
+        return
     load: Counter[int] = Counter()
     for position, case in enumerate(batch_cases):
         item = BatchItem(batch=batch, case=case, created_dt=batch.created_dt)

@@ -48,7 +48,7 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
     roles = set(db.session.scalars(sa.select(Member.role).distinct()))
     assert {MemberRole.OFFICIAL, MemberRole.LAWYER, MemberRole.TOWNSHIP_REP, MemberRole.CITIZEN_REP} <= roles
     states = set(db.session.scalars(sa.select(Batch.state)))
-    assert {BatchState.PUBLISHED, BatchState.FINALIZED, BatchState.SCORING} <= states
+    assert {BatchState.PUBLISHED, BatchState.FINALIZED, BatchState.SCORING, BatchState.DRAFT} <= states
     published = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)
                                   .where(Assessment.published_dt.is_not(None)))
     unpublished = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)
@@ -85,3 +85,15 @@ def test_demo_logins_work(runner, client, auth) -> None:
         assert auth.login(username, "demo-2026").status_code == 302, username
         assert marker in client.get(page).get_data(as_text=True), username
         auth.logout()
+
+
+def test_the_demo_draft_batch_can_be_drawn(runner) -> None:
+    from panels.operations import open_draw, run_draw, verify_draw
+
+    runner.invoke(args=["demo", "seed"])
+    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
+    draw = open_draw(batch, None)
+    result = run_draw(draw)
+    db.session.commit()
+    assert result["status"] == "optimal" and len(result["seats"]) == 5 * len(batch.items)
+    assert verify_draw(draw) == (True, "match")
