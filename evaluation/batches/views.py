@@ -1,23 +1,33 @@
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms import SelectChoice
 
 from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
+from evaluation.batches import operations as batch_ops
+from evaluation.batches.forms import NewBatchForm, WindowForm
 from evaluation.batches.models import Batch, BatchItem
+from evaluation.cases.models import Case, CaseStatus
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
+from evaluation.org.models import Department
+from evaluation.web import local_datetime
 from panels import operations as panel_ops
 from panels.forms import DeclineForm
 from panels.invitations import invite_batch
-from panels.models import Draw, Member, Panel, Recusal, Seat
+from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat
 from procurement.models import Contract
+from rubrics.models import RubricVersion, VersionState
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
@@ -86,8 +96,13 @@ def show(batch_id: int) -> str:
     draws = db.session.scalars(sa.select(Draw).where(Draw.batch_id == batch.id).order_by(Draw.id.desc())).all()
     recusals = db.session.scalar(sa.select(sa.func.count()).select_from(Recusal)
                                  .where(Recusal.draw_id.in_([d.id for d in draws]))) if draws else 0
+    window = WindowForm()
+    if batch.closes_dt is not None:
+        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        window.closes.data = batch.closes_dt.astimezone(zone).replace(tzinfo=None)
     return render_template("evaluation/batches/show.html", batch=batch, items=items, draws=draws,
-                           recusals=recusals, form=ConfirmForm(), organizer=current_user.has_role(Role.ORGANIZER))
+                           recusals=recusals, form=ConfirmForm(), window=window,
+                           organizer=current_user.has_role(Role.ORGANIZER))
 
 
 @bp.post("/<int:batch_id>/draws")
@@ -132,4 +147,93 @@ def invite(batch_id: int) -> Any:
         count = invite_batch(batch)
         db.session.commit()
         flash(_("%(n)d invitations sent.", n=count), "success")
+    return redirect(url_for(".show", batch_id=batch.id))
+
+
+
+# --- creating batches and moving them on --------------------------------------------------------------------------
+
+def _local(value: datetime | None) -> datetime | None:
+    """A datetime-local input is Beijing time (the configured zone); stored in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).astimezone(UTC)
+
+
+def _batch_error(exc: batch_ops.BatchError) -> None:
+    for message, params in exc.reasons:
+        flash(_(message, **params), "error")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def new() -> Any:
+    form = NewBatchForm()
+    versions = db.session.scalars(sa.select(RubricVersion).where(RubricVersion.state == VersionState.PUBLISHED)
+                                  .options(joinedload(RubricVersion.rubric)).order_by(RubricVersion.id)).all()
+    form.rubric_version.choices = [SelectChoice(str(v.id), f"{v.name_zh} v{v.number}") for v in versions]
+    form.policy.choices = [SelectChoice(str(p.id), p.name) for p in db.session.scalars(
+        sa.select(CompositionPolicy).order_by(CompositionPolicy.name))]
+    categories = db.session.scalars(sa.select(Case.category).where(Case.status == CaseStatus.ELIGIBLE,
+                                                                   Case.category.is_not(None)).distinct()).all()
+    form.category.choices = [SelectChoice("", _("All"))] + [SelectChoice(c, c) for c in sorted(categories)]
+    departments = db.session.execute(sa.select(Department.id, Department.name).order_by(Department.code)).all()
+    form.department.choices = [SelectChoice("", _("All"))] + [SelectChoice(str(i), n) for i, n in departments]
+    eligible = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.status == CaseStatus.ELIGIBLE))
+    if form.validate_on_submit():
+        query = sa.select(Case.id).where(Case.status == CaseStatus.ELIGIBLE)
+        if form.category.data:
+            query = query.where(Case.category == form.category.data)
+        if form.department.data:
+            query = query.where(Case.lead_department_id.in_(Department.subtree_ids(int(form.department.data))))
+        seed = (form.sample_seed.data or "").strip() or (secrets.token_hex(8) if form.sample_size.data else None)
+        case_ids = batch_ops.sample_cases(list(db.session.scalars(query)), form.sample_size.data, seed or "")
+        try:
+            batch = batch_ops.create_batch(
+                form.name.data.strip(), db.session.get(RubricVersion, int(form.rubric_version.data)),
+                db.session.get(CompositionPolicy, int(form.policy.data)), _local(form.opens.data),
+                _local(form.closes.data), case_ids, seed, current_user.id)
+        except batch_ops.BatchError as exc:
+            db.session.rollback()
+            _batch_error(exc)
+        else:
+            db.session.commit()
+            flash(_("Batch created with %(n)d cases.", n=len(case_ids)), "success")
+            return redirect(url_for(".show", batch_id=batch.id))
+    return render_template("evaluation/batches/new.html", form=form, eligible=eligible), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.post("/<int:batch_id>/open-scoring")
+@roles_required(Role.ORGANIZER)
+def open_scoring(batch_id: int) -> Any:
+    batch = get_or_403(Batch, batch_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            batch_ops.open_scoring(batch)
+        except batch_ops.BatchError as exc:
+            db.session.rollback()
+            _batch_error(exc)
+        else:
+            db.session.commit()
+            flash(_("Scoring is open."), "success")
+    return redirect(url_for(".show", batch_id=batch.id))
+
+
+@bp.post("/<int:batch_id>/window")
+@roles_required(Role.ORGANIZER)
+def change_window(batch_id: int) -> Any:
+    batch = get_or_403(Batch, batch_id)
+    form = WindowForm()
+    if form.validate_on_submit():
+        try:
+            batch_ops.extend_window(batch, _local(form.closes.data))
+        except batch_ops.BatchError as exc:
+            db.session.rollback()
+            _batch_error(exc)
+        else:
+            db.session.commit()
+            flash(_("The scoring window now closes at %(when)s.", when=local_datetime(batch.closes_dt)), "success")
+    else:
+        flash(_("Please correct the marked fields."), "error")
     return redirect(url_for(".show", batch_id=batch.id))

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class NewBatchForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    rubric_version = SelectField(_l("Rubric"), choices=[], validators=[DataRequired()])
+    policy = SelectField(_l("Composition policy"), choices=[], validators=[DataRequired()])
+    opens = DateTimeLocalField(_l("Scoring opens (Beijing time)"), validators=[Optional()])
+    closes = DateTimeLocalField(_l("Scoring closes (Beijing time)"), validators=[Optional()])
+    category = SelectField(_l("Category"), choices=[], validators=[Optional()])
+    department = SelectField(_l("Department"), choices=[], validators=[Optional()])
+    sample_size = IntegerField(_l("Random sample of at most (empty: all that match)"),
+                               validators=[Optional(), NumberRange(min=1, max=100000)])
+    sample_seed = StringField(_l("Sample seed (recorded; the same seed gives the same sample)"),
+                              validators=[Optional(), Length(max=128)])
+
+
+class WindowForm(FlaskForm):
+    closes = DateTimeLocalField(_l("Scoring closes (Beijing time)"), validators=[DataRequired()])

@@ -1,0 +1,120 @@
+"""Batches: creating them from eligible cases and moving them through their states. Each transition checks its
+preconditions and says what is missing. Operations flush; the request commits."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from evaluation.audit.operations import record
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.cases.models import Case, CaseStatus
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.text import N_
+from panels.invitations import OPEN_STATES
+from panels.models import CompositionPolicy, Panel, Seat, SeatState
+from rubrics.models import RubricVersion, VersionState
+
+
+class BatchError(ValueError):
+    """A batch operation that cannot be done; ``reasons`` lists what is missing (message ids with params)."""
+
+    def __init__(self, *reasons: tuple[str, dict]):
+        self.reasons = list(reasons)
+        super().__init__("; ".join(message % params if params else message for message, params in reasons))
+
+
+def sample_cases(case_ids: list[int], size: int | None, seed: str) -> list[int]:
+    """A reproducible random sample: the same ids and seed always give the same cases."""
+    ordered = sorted(case_ids)
+    if size is None or size >= len(ordered):
+        return ordered
+    rng = random.Random(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
+    return sorted(rng.sample(ordered, size))
+
+
+def create_batch(name: str, version: RubricVersion, policy: CompositionPolicy, opens: datetime | None,
+                 closes: datetime | None, case_ids: list[int], sample_seed: str | None, user_id: int | None) -> Batch:
+    problems = []
+    if db.session.scalar(sa.select(Batch.id).where(Batch.name == name)) is not None:
+        problems.append((N_("A batch with this name already exists."), {}))
+    if version.state != VersionState.PUBLISHED:
+        problems.append((N_("Only a published rubric version can be used."), {}))
+    if opens and closes and closes <= opens:
+        problems.append((N_("The scoring window closes before it opens."), {}))
+    cases = db.session.scalars(sa.select(Case).where(Case.id.in_(case_ids))).all()
+    not_eligible = [c.external_id for c in cases if c.status != CaseStatus.ELIGIBLE]
+    if not cases:
+        problems.append((N_("No eligible case matches."), {}))
+    if not_eligible:
+        problems.append((N_("Only eligible cases can be put in a batch; not %(cases)s."),
+                         {"cases": "、".join(not_eligible[:5])}))
+    if problems:
+        raise BatchError(*problems)
+    batch = Batch(name=name, rubric_version=version, policy=policy, opens_dt=opens, closes_dt=closes,
+                  sample_seed=sample_seed, created_by_id=user_id)
+    for case in cases:
+        batch.items.append(BatchItem(case=case))
+        case.status = CaseStatus.QUEUED
+    db.session.add(batch)
+    db.session.flush()
+    record("batch.created", "batch", batch.id, {"cases": len(cases), "sample_seed": sample_seed}, actor_id=user_id)
+    return batch
+
+
+def _panel_gaps(batch: Batch) -> tuple[int, int]:
+    """(cases without a complete panel, seats still waiting for an answer)."""
+    size = batch.policy.panel_size if batch.policy else 5
+    counts = dict(db.session.execute(
+        sa.select(BatchItem.id, sa.func.count(Seat.id)).outerjoin(Panel, Panel.batch_item_id == BatchItem.id)
+        .outerjoin(Seat, sa.and_(Seat.panel_id == Panel.id, Seat.state.in_(OPEN_STATES)))
+        .where(BatchItem.batch_id == batch.id).group_by(BatchItem.id)).all())
+    incomplete = sum(1 for n in counts.values() if n < size)
+    waiting = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Seat).join(Panel, Seat.panel_id == Panel.id)
+        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        .where(BatchItem.batch_id == batch.id, Seat.state.in_([SeatState.DRAWN, SeatState.INVITED])))
+    return incomplete, waiting
+
+
+def open_scoring(batch: Batch, now: datetime | None = None) -> None:
+    """panels_drawn -> scoring: every panel complete, a window that has not closed."""
+    now = now or utcnow()
+    reasons = []
+    if batch.state != BatchState.PANELS_DRAWN:
+        reasons.append((N_("Scoring opens after the panels are drawn."), {}))
+    if batch.opens_dt is None or batch.closes_dt is None:
+        reasons.append((N_("Set the scoring window first."), {}))
+    elif batch.closes_dt <= now:
+        reasons.append((N_("The scoring window has already closed; extend it first."), {}))
+    incomplete, _waiting = _panel_gaps(batch)
+    if incomplete:
+        reasons.append((N_("%(n)d cases have no complete panel (declined seats without a substitute)."),
+                        {"n": incomplete}))
+    if reasons:
+        raise BatchError(*reasons)
+    batch.state = BatchState.SCORING
+    for item in batch.items:
+        item.case.status = CaseStatus.IN_REVIEW
+    record("batch.scoring_opened", "batch", batch.id, {})
+    db.session.flush()
+
+
+def extend_window(batch: Batch, closes: datetime) -> None:
+    if batch.state not in (BatchState.DRAFT, BatchState.PANELS_DRAWN, BatchState.SCORING):
+        raise BatchError((N_("The window can only be changed before deliberation."), {}))
+    if batch.opens_dt and closes <= batch.opens_dt:
+        raise BatchError((N_("The scoring window closes before it opens."), {}))
+    previous = batch.closes_dt
+    batch.closes_dt = closes
+    record("batch.window_changed", "batch", batch.id, {"from": previous.isoformat() if previous else None,
+                                                       "to": closes.isoformat()})
+    db.session.flush()
+
+
+def batch_rows(batches: list[Batch]) -> list[dict[str, object]]:
+    return [{"id": b.id, "name": b.name, "state": b.state.value} for b in batches]

@@ -1,0 +1,102 @@
+"""Batches: creation from eligible cases (filters, seeded samples), transitions with reasons, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from evaluation.accounts.models import Role
+from evaluation.batches.models import Batch, BatchState
+from evaluation.batches.operations import BatchError, create_batch, open_scoring, sample_cases
+from evaluation.cases.models import Case, CaseStatus
+from evaluation.extensions import db
+from panels.invitations import accept, decline, invite_batch
+from panels.models import CompositionPolicy, Seat, SeatState
+from panels.operations import open_draw, run_draw
+from rubrics.models import RubricVersion
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def demo(runner):
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+
+
+def test_a_seeded_sample_is_reproducible() -> None:
+    ids = list(range(1, 101))
+    assert sample_cases(ids, 10, "abc") == sample_cases(list(reversed(ids)), 10, "abc")
+    assert sample_cases(ids, 10, "abc") != sample_cases(ids, 10, "abd")
+    assert sample_cases(ids, None, "") == ids
+
+
+def test_create_a_batch_through_the_page(demo, client, auth) -> None:
+    auth.login("organizer", "demo-2026")
+    version = db.session.scalar(sa.select(RubricVersion))
+    policy = db.session.scalar(sa.select(CompositionPolicy))
+    form = {"name": "12月第1批", "rubric_version": str(version.id), "policy": str(policy.id),
+            "opens": "2026-12-01T09:00", "closes": "2026-12-10T18:00", "category": "物业纠纷",
+            "sample_size": "8", "sample_seed": "2026-12"}
+    response = client.post("/batches/new", data=form)
+    assert response.status_code == 302
+    batch = db.session.scalar(sa.select(Batch).where(Batch.name == "12月第1批"))
+    assert len(batch.items) == 8 and batch.sample_seed == "2026-12"
+    assert {item.case.category for item in batch.items} == {"物业纠纷"}
+    assert {item.case.status for item in batch.items} == {CaseStatus.QUEUED}
+    assert batch.opens_dt == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Beijing 09:00
+    again = client.post("/batches/new", data=form, follow_redirects=True)
+    assert "已有同名的批次" in again.get_data(as_text=True)
+
+
+def test_only_eligible_cases_and_a_published_version(demo) -> None:
+    version = db.session.scalar(sa.select(RubricVersion))
+    policy = db.session.scalar(sa.select(CompositionPolicy))
+    received = db.session.scalar(sa.select(Case).where(Case.status == CaseStatus.RECEIVED))
+    with pytest.raises(BatchError) as caught:
+        create_batch("x", version, policy, None, None, [received.id], None, None)
+    assert "Only eligible cases" in str(caught.value)
+
+
+def test_open_scoring_says_what_is_missing_then_opens(demo, runner) -> None:
+    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
+    with pytest.raises(BatchError, match="after the panels are drawn"):
+        open_scoring(batch)
+    draw = open_draw(batch, None)
+    run_draw(draw)
+    invite_batch(batch)
+    db.session.commit()
+    seats = db.session.scalars(sa.select(Seat).where(Seat.state == SeatState.INVITED).order_by(Seat.id)).all()
+    for seat in seats[:-1]:
+        accept(seat)
+    last = seats[-1]
+    last.substitutes.clear()  # no one left to take the seat
+    db.session.flush()
+    decline(last, "生病住院")
+    with pytest.raises(BatchError, match="1 cases have no complete panel"):
+        open_scoring(batch, now=batch.opens_dt)
+    db.session.rollback()
+    batch = db.session.get(Batch, batch.id)
+    with pytest.raises(BatchError, match="already closed"):
+        open_scoring(batch, now=batch.closes_dt + timedelta(hours=1))
+    open_scoring(batch, now=batch.opens_dt)
+    db.session.commit()
+    assert batch.state == BatchState.SCORING
+    assert {item.case.status for item in batch.items} == {CaseStatus.IN_REVIEW}
+    listed = json.loads(runner.invoke(args=["batches", "list", "--json"]).output)
+    assert {"id": batch.id, "name": batch.name, "state": "scoring"} in listed
+
+
+def test_the_window_can_be_extended_from_the_page(demo, client, auth) -> None:
+    auth.login("organizer", "demo-2026")
+    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.SCORING))
+    client.post(f"/batches/{batch.id}/window", data={"closes": "2027-01-05T18:00"})
+    db.session.expire_all()
+    assert db.session.get(Batch, batch.id).closes_dt == datetime(2027, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def test_a_member_cannot_create_batches(client, auth) -> None:
+    make_user("m", Role.MEMBER)
+    auth.login("m")
+    assert client.get("/batches/new").status_code == 403
