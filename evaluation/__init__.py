@@ -71,12 +71,13 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.cases.views import bp as cases_bp
     from evaluation.main.views import bp as main_bp
     from evaluation.results.views import bp as results_bp
+    from evaluation.scoring.views import bp as scoring_bp
     from panels.views import bp as panels_bp
     from procurement.views import bp as procurement_bp
     from rubrics.views import bp as rubrics_bp
 
     for bp in (main_bp, accounts_bp, admin_bp, cases_bp, batches_bp, results_bp,
-               panels_bp, rubrics_bp, procurement_bp, api_bp):
+               panels_bp, rubrics_bp, procurement_bp, api_bp, scoring_bp):
         app.register_blueprint(bp)
 
 

@@ -1,0 +1,150 @@
+"""Score sheets: drafts saved as the member goes, a submission that validates and locks, every version kept.
+
+Concurrency: the form carries the sheet's version; a save from a stale tab is refused with a clear message,
+and the version column (SQLAlchemy's version_id_col) catches two writers racing within the same instant.
+Operations flush; the request commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from evaluation.audit.operations import record
+from evaluation.batches.models import BatchState
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.scoring.models import Answer, ScoreSheet, SheetRevision, SheetState
+from evaluation.text import N_
+from panels.models import Seat, SeatState
+from rubrics.models import Criterion
+from rubrics.operations import export_version
+from rubrics.scoring import sheet_total, validate_answers
+
+Answers = dict[str, dict[str, Any]]
+
+
+class SheetError(ValueError):
+    """A save or submission refused; ``code`` tells what kind, the message is a translatable id."""
+
+    def __init__(self, code: str, message: str, errors: dict[str, list[tuple[str, dict[str, Any]]]] | None = None):
+        super().__init__(message)
+        self.code, self.message, self.errors = code, message, errors or {}
+
+
+def sheet_for(seat: Seat) -> ScoreSheet:
+    sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == seat.id))
+    if sheet is None:
+        sheet = ScoreSheet(seat=seat, state=SheetState.DRAFT)
+        db.session.add(sheet)
+        db.session.flush()
+    return sheet
+
+
+def stored_answers(sheet: ScoreSheet) -> Answers:
+    codes = dict(db.session.execute(sa.select(Criterion.id, Criterion.code)
+                                    .join(Answer, Answer.criterion_id == Criterion.id)
+                                    .where(Answer.sheet_id == sheet.id)).all())
+    out: Answers = {}
+    for answer in sheet.answers:
+        value: Any = answer.value_text if answer.value_text is not None else answer.value_num
+        out[codes[answer.criterion_id]] = {"value": value, "comment": answer.comment}
+    return out
+
+
+def parse_form(spec: dict[str, Any], form: Any) -> Answers:
+    """The scoring form's fields (c-<code>, c-<code>-comment) as answers, typed by each criterion's scale."""
+    answers: Answers = {}
+    for criterion in spec["criteria"]:
+        code, stype = criterion["code"], criterion["scale"]["type"]
+        raw = (form.get(f"c-{code}") or "").strip()
+        comment = (form.get(f"c-{code}-comment") or "").strip() or None
+        value: Any = None
+        if raw:
+            if stype == "boolean":
+                value = {"yes": True, "no": False}.get(raw, raw)
+            elif stype == "nominal":
+                value = raw
+            else:
+                try:
+                    number = float(raw)
+                    value = int(number) if number.is_integer() else number
+                except ValueError:
+                    value = raw  # the validator says "enter a number"
+        if value is not None or comment:
+            answers[code] = {"value": value, "comment": comment}
+    return answers
+
+
+def _check_open(sheet: ScoreSheet, seat: Seat, expected_version: int | None) -> None:
+    batch = seat.panel.batch_item.batch
+    if batch.state != BatchState.SCORING:
+        raise SheetError("closed", N_("Scoring is not open for this batch."))
+    if seat.state != SeatState.ACCEPTED:
+        raise SheetError("seat", N_("Accept the seat before scoring."))
+    if batch.closes_dt is not None and utcnow() > batch.closes_dt:
+        raise SheetError("closed", N_("The scoring window has closed."))
+    if sheet.state != SheetState.DRAFT:
+        raise SheetError("locked", N_("This sheet has been submitted and is locked."))
+    if expected_version is not None and expected_version != sheet.lock_version:
+        raise SheetError("stale", N_("This sheet was changed in another window or device. Reload the page to "
+                                     "see the latest answers before you go on."))
+
+
+def _write(sheet: ScoreSheet, spec: dict[str, Any], answers: Answers) -> None:
+    criteria = {c.code: c.id for c in sheet.seat.panel.batch_item.batch.rubric_version.criteria}
+    existing = {a.criterion_id: a for a in sheet.answers}
+    for code, answer in answers.items():
+        value = answer.get("value")
+        row = existing.get(criteria[code])
+        if row is None:
+            row = Answer(criterion_id=criteria[code])
+            sheet.answers.append(row)
+        row.value_num = None if isinstance(value, str) or value is None else float(value)
+        row.value_text = value if isinstance(value, str) else None
+        row.comment = answer.get("comment")
+    for criterion_id, row in existing.items():
+        if criterion_id not in {criteria[c] for c in answers}:
+            sheet.answers.remove(row)
+    sheet.total = sheet_total(spec, answers)
+
+
+def _message_map(problems: list[Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for p in problems:
+        out.setdefault(p.path, []).append((p.message, p.params))
+    return out
+
+
+def save_draft(seat: Seat, answers: Answers, expected_version: int | None) -> ScoreSheet:
+    """Keep what the member has entered so far; values are checked, completeness is not."""
+    sheet = sheet_for(seat)
+    _check_open(sheet, seat, expected_version)
+    spec = export_version(seat.panel.batch_item.batch.rubric_version)
+    problems = validate_answers(spec, answers, complete=False)
+    if problems:
+        raise SheetError("invalid", N_("Some answers are not on the scale."), _message_map(problems))
+    _write(sheet, spec, answers)
+    sheet.updated_dt = utcnow()
+    db.session.flush()
+    return sheet
+
+
+def submit(seat: Seat, answers: Answers, expected_version: int | None, user_id: int | None) -> ScoreSheet:
+    """Validate completely, store, lock, and keep the submitted version."""
+    sheet = sheet_for(seat)
+    _check_open(sheet, seat, expected_version)
+    spec = export_version(seat.panel.batch_item.batch.rubric_version)
+    problems = validate_answers(spec, answers, complete=True)
+    if problems:
+        raise SheetError("invalid", N_("Some answers are missing or need a comment."), _message_map(problems))
+    _write(sheet, spec, answers)
+    now = utcnow()
+    sheet.state, sheet.submitted_dt, sheet.updated_dt = SheetState.SUBMITTED, now, now
+    number = 1 + len(sheet.revisions)
+    sheet.revisions.append(SheetRevision(number=number, state=SheetState.SUBMITTED, answers=answers,
+                                         total=sheet.total, author_id=user_id, created_dt=now))
+    db.session.flush()
+    record("score.submitted", "sheet", sheet.id, {"seat": seat.id, "total": sheet.total, "revision": number},
+           actor_id=user_id)
+    return sheet

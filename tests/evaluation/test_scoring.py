@@ -1,0 +1,155 @@
+"""The member's workspace: drafts, validation, submission and locking, stale tabs, blindness, query counts."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.extensions import db
+from evaluation.scoring.models import ScoreSheet, SheetState
+from panels.models import Member, Panel, Seat, SeatState
+from rubrics.operations import load_template
+
+
+@pytest.fixture
+def scoring(runner, client, auth):
+    """The demo's batch in scoring, logged in as the demo member on a seat with no sheet yet."""
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    member = db.session.scalar(sa.select(Member).where(Member.user_id.is_not(None)))
+    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.SCORING))
+    seat = db.session.scalar(
+        sa.select(Seat).join(Panel).join(BatchItem).where(BatchItem.batch_id == batch.id, Seat.member_id == member.id)
+        .where(~sa.exists().where(ScoreSheet.seat_id == Seat.id)).order_by(Seat.id))
+    assert auth.login("member", "demo-2026").status_code == 302
+    return seat
+
+
+def full_answers(**overrides) -> dict[str, str]:
+    spec = load_template()
+    data = {}
+    for c in spec["criteria"]:
+        if c["scale"]["type"] == "ordinal":
+            data[f"c-{c['code']}"] = "2"
+        else:
+            data[f"c-{c['code']}"] = c["scale"]["options"][0]["value"]
+    data.update(overrides)
+    return data
+
+
+def test_the_page_shows_the_masked_case_and_the_rubric(client, scoring) -> None:
+    page = client.get(f"/reviews/seats/{scoring.id}").get_data(as_text=True)
+    assert "当日即时签收并明确承办人。" in page  # an anchored descriptor
+    assert "为保护诉求人，个人信息已脱敏显示" in page
+    case = scoring.panel.batch_item.case
+    assert case.citizen_phone not in page and case.citizen_name not in page
+
+
+def test_drafts_then_submission_then_lock(client, scoring) -> None:
+    url = f"/reviews/seats/{scoring.id}"
+    assert client.post(f"{url}/save", data={"c-P1": "3", "version": "1"}).status_code == 302
+    sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == scoring.id))
+    assert sheet.state == SheetState.DRAFT and len(sheet.answers) == 1
+    # Submitting incomplete: messages beside the fields, the draft kept.
+    response = client.post(f"{url}/submit", data={"c-P1": "3", "confirm": "yes", "version": str(sheet.lock_version)})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="c-P2-error">此项必须作答', html)
+    low = full_answers(**{"c-G1": "1"})
+    response = client.post(f"{url}/submit", data={**low, "confirm": "yes", "version": str(sheet.lock_version)})
+    assert response.status_code == 400 and re.search(r'id="c-G1-error">得分不高于 1 时须填写说明', response.get_data(as_text=True))
+    response = client.post(f"{url}/submit", data={**low, "c-G1-comment": "电梯仍未修好", "version": str(sheet.lock_version)})
+    assert response.status_code == 400 and "勾选确认" in response.get_data(as_text=True)
+    response = client.post(f"{url}/submit", data={**low, "c-G1-comment": "电梯仍未修好", "confirm": "yes",
+                                                  "version": str(sheet.lock_version)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    sheet = db.session.get(ScoreSheet, sheet.id)
+    assert sheet.state == SheetState.SUBMITTED and sheet.total is not None and len(sheet.revisions) == 1
+    assert sheet.revisions[0].answers["G1"] == {"value": 1, "comment": "电梯仍未修好"}
+    locked = client.post(f"{url}/save", data={"c-P1": "0", "version": str(sheet.lock_version)})
+    assert locked.status_code == 409 and "已提交并锁定" in locked.get_data(as_text=True)
+    assert "已锁定" in client.get(url).get_data(as_text=True)
+
+
+def test_a_value_off_the_scale_is_refused_beside_its_field(client, scoring) -> None:
+    response = client.post(f"/reviews/seats/{scoring.id}/save", data={"c-P1": "7", "version": "1"})
+    assert response.status_code == 422 and 'id="c-P1-error">请选择一个等级' in response.get_data(as_text=True)
+
+
+def test_autosave_answers_json(client, scoring) -> None:
+    response = client.post(f"/reviews/seats/{scoring.id}/save", data={"c-P1": "2", "version": "1"},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.get_json()["version"] == 2
+
+
+def test_a_stale_tab_cannot_overwrite_and_two_submissions_give_one(client, scoring) -> None:
+    url = f"/reviews/seats/{scoring.id}"
+    client.post(f"{url}/save", data={"c-P1": "2", "version": "1"})  # tab A: version 1 -> 2
+    stale = client.post(f"{url}/save", data={"c-P1": "0", "version": "1"}, headers={"Accept": "application/json"})
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale"
+    first = client.post(f"{url}/submit", data={**full_answers(), "confirm": "yes", "version": "2"})
+    second = client.post(f"{url}/submit", data={**full_answers(), "confirm": "yes", "version": "2"})
+    assert first.status_code == 302 and second.status_code == 409
+    assert "已提交并锁定" in second.get_data(as_text=True)
+    sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == scoring.id))
+    assert len(sheet.revisions) == 1
+
+
+def test_blind_until_submitted(client, auth, scoring) -> None:
+    """Nothing of another member's answers is reachable from a member's pages."""
+    others = db.session.scalars(sa.select(ScoreSheet).join(Seat).where(
+        Seat.panel_id == scoring.panel_id, Seat.id != scoring.id)).all()
+    secret_comment = "其他评议员的保密评语"
+    for sheet in others:
+        for answer in sheet.answers:
+            answer.comment = secret_comment
+    db.session.commit()
+    pages = [client.get(f"/reviews/seats/{scoring.id}").get_data(as_text=True),
+             client.get("/batches/mine").get_data(as_text=True),
+             client.get(f"/cases/{scoring.panel.batch_item.case_id}").get_data(as_text=True)]
+    member_names = [s.member.name for s in scoring.panel.seats if s.id != scoring.id]
+    for page in pages:
+        assert secret_comment not in page
+        for name in member_names:
+            assert name not in page
+    for sheet in others:
+        assert client.get(f"/reviews/seats/{sheet.seat_id}").status_code == 403
+
+
+def test_only_the_members_own_accepted_seat(client, scoring) -> None:
+    other = db.session.scalar(sa.select(Seat).where(Seat.member_id != scoring.member_id).order_by(Seat.id))
+    assert client.get(f"/reviews/seats/{other.id}").status_code == 403
+    scoring.state = SeatState.INVITED
+    db.session.commit()
+    assert client.get(f"/reviews/seats/{scoring.id}").status_code == 403
+
+
+@contextmanager
+def count_queries():
+    counter = {"n": 0}
+
+    def count(*_args, **_kwargs):
+        counter["n"] += 1
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_the_case_page_runs_a_bounded_number_of_queries(client, scoring) -> None:
+    client.get(f"/reviews/seats/{scoring.id}")  # the first visit also creates the sheet
+    with count_queries() as small:
+        client.get(f"/reviews/seats/{scoring.id}")
+    case = scoring.panel.batch_item.case
+    for i in range(30):  # a much longer handling history
+        case.steps.append(type(case.steps[0])(position=100 + i, action=case.steps[0].action, at_dt=case.received_dt))
+    db.session.commit()
+    with count_queries() as large:
+        client.get(f"/reviews/seats/{scoring.id}")
+    assert large["n"] == small["n"] <= 20
