@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
+    DateTimeLocalField,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -63,3 +65,9 @@ class ImportUploadForm(FlaskForm):
 
 class ImportCommitForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+
+
+class VerificationCallForm(FlaskForm):
+    called = DateTimeLocalField(_l("Called at (Beijing time)"), validators=[DataRequired()])
+    reached = BooleanField(_l("The citizen was reached"))
+    account = TextAreaField(_l("What the citizen says now"), validators=[Optional(), Length(max=4000)])

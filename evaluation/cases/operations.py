@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 
 from evaluation.accounts.models import Role, User
 from evaluation.batches.models import Batch, BatchItem
-from evaluation.cases.models import Case, CaseStatus, CaseView, ExclusionReason, case_assisting_departments
+from evaluation.cases.models import (
+    Case,
+    CaseStatus,
+    CaseView,
+    ExclusionReason,
+    VerificationCall,
+    case_assisting_departments,
+)
 from evaluation.extensions import db
 from evaluation.org.models import Department
 from panels.models import Member, Panel, Seat
@@ -88,3 +96,12 @@ def screen_cases(cases: Iterable[Case], action: ScreeningAction, reason: Exclusi
         changed += 1
     db.session.flush()
     return changed, skipped
+
+
+def record_call(case: Case, caller_id: int, called_dt: datetime, reached: bool, account: str | None) -> VerificationCall:
+    """回访核实: the organizer's call to the citizen, which the panel then reads (masked)."""
+    call = VerificationCall(case_id=case.id, caller_id=caller_id, called_dt=called_dt, reached=reached,
+                            account=(account or "").strip() or None)
+    db.session.add(call)
+    db.session.flush()
+    return call

@@ -20,7 +20,13 @@ from wtforms import SelectChoice
 from evaluation.access import roles_required
 from evaluation.accounts.models import Role
 from evaluation.cases import importer
-from evaluation.cases.forms import BulkScreeningForm, CaseFilterForm, ImportCommitForm, ImportUploadForm
+from evaluation.cases.forms import (
+    BulkScreeningForm,
+    CaseFilterForm,
+    ImportCommitForm,
+    ImportUploadForm,
+    VerificationCallForm,
+)
 from evaluation.cases.intake import ingest_cases
 from evaluation.cases.models import Case, ExclusionReason, HandlingStep
 from evaluation.cases.operations import (
@@ -29,6 +35,9 @@ from evaluation.cases.operations import (
     case_visibility,
     record_view,
     screen_cases,
+)
+from evaluation.cases.operations import (
+    record_call as record_verification_call,
 )
 from evaluation.extensions import db
 from evaluation.org.models import Department, Region
@@ -153,10 +162,27 @@ def show(case_id: int) -> str:
     visibility = case_visibility(current_user, case)
     if visibility is None:
         abort(403)
-    record_view(case, current_user, visibility)
+    html = render_template("evaluation/cases/show.html", case=case, view=present(case, visibility),
+                           visibility=visibility, full=visibility == Visibility.FULL, call_form=VerificationCallForm())
+    record_view(case, current_user, visibility)  # after rendering: a commit first would expire the page's data
     db.session.commit()
-    return render_template("evaluation/cases/show.html", case=case, view=present(case, visibility),
-                           visibility=visibility, full=visibility == Visibility.FULL)
+    return html
+
+
+@bp.post("/<int:case_id>/calls")
+@roles_required(Role.ORGANIZER)
+def record_call(case_id: int) -> Any:
+    case = db.get_or_404(Case, case_id)
+    form = VerificationCallForm()
+    if form.validate_on_submit():
+        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        record_verification_call(case, current_user.id, form.called.data.replace(tzinfo=zone), form.reached.data,
+                                 form.account.data)
+        db.session.commit()
+        flash(_("The call is recorded; the panel will read it with the case."), "success")
+    else:
+        flash(_("Please correct the marked fields."), "error")
+    return redirect(url_for(".show", case_id=case.id))
 
 
 # --- import ---------------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from evaluation.forms import ConfirmForm
 from evaluation.privacy import mask_text
 from evaluation.scoring import operations as ops
 from evaluation.scoring.models import SheetState
+from panels import invitations, pool
+from panels.forms import DeclineForm
 from panels.models import Panel, Seat, SeatState
 from rubrics.models import RubricVersion
 from rubrics.operations import export_version
@@ -56,7 +58,8 @@ def _page(seat: Seat, answers: dict[str, Any], errors: dict[str, list[str]], sta
              for c in case.verification_calls]
     html = render_template("evaluation/scoring/sheet.html", seat=seat, case=case, batch=item.batch, version=version,
                            view=present(case, Visibility.MASKED), sheet=sheet, answers=answers, errors=errors,
-                           calls=calls, locked=sheet.state != SheetState.DRAFT, confirm=ConfirmForm())
+                           calls=calls, locked=sheet.state != SheetState.DRAFT, confirm=ConfirmForm(),
+                           conflict_form=DeclineForm())
     # Log the view after rendering: a commit first would expire what the page has loaded.
     record_view(case, current_user, Visibility.MASKED)
     db.session.commit()
@@ -137,3 +140,23 @@ def submit(seat_id: int) -> Any:
         return redirect(url_for(".sheet", seat_id=seat.id))
     flash(_("Submitted. Thank you: your sheet is now locked."), "success")
     return redirect(url_for(".sheet", seat_id=seat.id))
+
+
+@bp.post("/seats/<int:seat_id>/conflict")
+@roles_required(Role.MEMBER)
+def declare_conflict(seat_id: int) -> Any:
+    """Before submitting, a member may declare a conflict with the case: the seat is recused and refilled."""
+    seat = _seat(seat_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        flash(_("Please give a reason."), "error")
+        return redirect(url_for(".sheet", seat_id=seat.id))
+    sheet = ops.sheet_for(seat)
+    if sheet.state != SheetState.DRAFT:
+        flash(_("This sheet has been submitted and is locked."), "error")
+        return redirect(url_for(".sheet", seat_id=seat.id))
+    pool.declare_conflict(seat.member, form.reason.data, case_id=seat.panel.batch_item.case_id)
+    invitations.recuse(seat, form.reason.data)
+    db.session.commit()
+    flash(_("Your conflict is recorded and you are recused from this case; a substitute takes the seat."), "success")
+    return redirect(url_for("batches.my_seats"))

@@ -153,3 +153,34 @@ def test_the_case_page_runs_a_bounded_number_of_queries(client, scoring) -> None
     with count_queries() as large:
         client.get(f"/reviews/seats/{scoring.id}")
     assert large["n"] == small["n"] <= 20
+
+
+def test_declaring_a_conflict_recuses_and_refills(client, scoring) -> None:
+    from evaluation.audit.models import AuditEvent
+    from panels.models import Conflict
+
+    response = client.post(f"/reviews/seats/{scoring.id}/conflict", data={"reason": "诉求人是我的同学"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    seat = db.session.get(Seat, scoring.id)
+    assert seat.state == SeatState.RECUSED
+    conflict = db.session.scalar(sa.select(Conflict).where(Conflict.member_id == seat.member_id))
+    assert conflict.case_id == seat.panel.batch_item.case_id and conflict.reason == "诉求人是我的同学"
+    refill = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action.in_(["seat.refilled", "seat.unfilled"]))
+                               .order_by(AuditEvent.id.desc()))
+    assert refill.data["why"] == "recused"
+    assert client.get(f"/reviews/seats/{scoring.id}").status_code == 403
+
+
+def test_organizers_record_calls_that_the_panel_reads_masked(client, auth, scoring) -> None:
+    case_id = scoring.panel.batch_item.case_id
+    auth.logout()
+    auth.login("organizer", "demo-2026")
+    response = client.post(f"/cases/{case_id}/calls", data={"called": "2026-11-25T10:30", "reached": "y",
+                                                            "account": "电梯上周修好了，请打13812345678找我"})
+    assert response.status_code == 302
+    assert "电梯上周修好了" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    auth.logout()
+    auth.login("member", "demo-2026")
+    page = client.get(f"/reviews/seats/{scoring.id}").get_data(as_text=True)
+    assert "电梯上周修好了" in page and "138****5678" in page and "13812345678" not in page
