@@ -188,3 +188,34 @@ def tally(values: Sequence[str | None]) -> tuple[str | None, dict[str, int]]:
     best = max(counts.values())
     leaders = [v for v, n in counts.items() if n == best]
     return (leaders[0] if len(leaders) == 1 else None), counts
+
+
+OUTLIER_SD_FLOOR = 1.0  # points: a panel that agrees exactly still has room for rounding
+
+
+def disagreement(totals: Sequence[float], verdicts: Sequence[str | None], *, spread_points: float,
+                 outlier_sd: float) -> dict[str, Any]:
+    """Why a panel disagrees: the spread of totals, a verdict without a majority, members far from the rest.
+
+    A member is an outlier when their total lies more than ``outlier_sd`` standard deviations of the others'
+    totals (at least ``OUTLIER_SD_FLOOR`` points) from the others' mean; it takes three others to say so.
+    Returns {"reasons": [...], "outliers": [indices], "spread": …, "verdicts": {value: count}}."""
+    reasons: list[str] = []
+    spread = (max(totals) - min(totals)) if totals else 0.0
+    if spread > spread_points:
+        reasons.append("spread")
+    winner, counts = tally(verdicts)
+    answered = sum(counts.values())
+    if counts and max(counts.values()) * 2 <= answered:
+        reasons.append("split_verdict")
+    outliers = []
+    for i, total in enumerate(totals):
+        others = [t for j, t in enumerate(totals) if j != i]
+        if len(others) < 3:
+            continue
+        sd = max(statistics.stdev(others), OUTLIER_SD_FLOOR)
+        if abs(total - statistics.fmean(others)) > outlier_sd * sd:
+            outliers.append(i)
+    if outliers:
+        reasons.append("outlier")
+    return {"reasons": reasons, "outliers": outliers, "spread": spread, "verdicts": counts}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -65,6 +65,8 @@ class BatchItem(db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     purpose: Mapped[ItemPurpose] = mapped_column(enum_type(ItemPurpose), default=ItemPurpose.REVIEW)
     in_deliberation: Mapped[bool] = mapped_column(default=False)
+    # Why the panel disagrees: {"reasons": [...], "outliers": [seat ids], "totals": [...], "verdicts": {...}}
+    deliberation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     batch: Mapped[Batch] = relationship(back_populates="items")

@@ -14,10 +14,13 @@ from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.scoring.models import Answer, ScoreSheet, SheetState
 from evaluation.text import N_
 from panels.invitations import OPEN_STATES
 from panels.models import CompositionPolicy, Panel, Seat, SeatState
 from rubrics.models import RubricVersion, VersionState
+from rubrics.operations import export_version
+from rubrics.scoring import disagreement
 
 
 class BatchError(ValueError):
@@ -118,3 +121,45 @@ def extend_window(batch: Batch, closes: datetime) -> None:
 
 def batch_rows(batches: list[Batch]) -> list[dict[str, object]]:
     return [{"id": b.id, "name": b.name, "state": b.state.value} for b in batches]
+
+
+def close_scoring(batch: Batch, spread_points: float, now: datetime | None = None) -> int:
+    """scoring -> deliberation: flag the cases whose panel disagrees; returns how many were flagged.
+
+    It may close when the window has closed, or earlier when every accepted seat has submitted."""
+    now = now or utcnow()
+    if batch.state != BatchState.SCORING:
+        raise BatchError((N_("Only a batch in scoring can be closed."), {}))
+    sheets = db.session.execute(
+        sa.select(BatchItem.id, Seat.id, ScoreSheet).join(Panel, Panel.batch_item_id == BatchItem.id)
+        .join(Seat, Seat.panel_id == Panel.id).outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED)).all()
+    pending = sum(1 for _item, _seat, sheet in sheets if sheet is None or sheet.state == SheetState.DRAFT)
+    if batch.closes_dt is not None and now < batch.closes_dt and pending:
+        raise BatchError((N_("The window is still open and %(n)d sheets are not submitted; wait or extend it."),
+                          {"n": pending}))
+    spec = export_version(batch.rubric_version)
+    verdict_code = next(c["code"] for c in spec["criteria"] if c["role"] == "verdict")
+    verdict_id = next(c.id for c in batch.rubric_version.criteria if c.code == verdict_code)
+    by_item: dict[int, list[tuple[int, ScoreSheet]]] = {}
+    for item_id, seat_id, sheet in sheets:
+        if sheet is not None and sheet.state != SheetState.DRAFT:
+            by_item.setdefault(item_id, []).append((seat_id, sheet))
+    verdicts = dict(db.session.execute(sa.select(Answer.sheet_id, Answer.value_text).where(
+        Answer.criterion_id == verdict_id,
+        Answer.sheet_id.in_([sheet.id for pairs in by_item.values() for _s, sheet in pairs]))).all())
+    flagged = 0
+    for item in batch.items:
+        pairs = by_item.get(item.id, [])
+        totals = [sheet.total or 0.0 for _s, sheet in pairs]
+        found = disagreement(totals, [verdicts.get(sheet.id) for _s, sheet in pairs], spread_points=spread_points,
+                             outlier_sd=batch.rubric_version.outlier_threshold)
+        if found["reasons"]:
+            flagged += 1
+            item.in_deliberation = True
+            item.deliberation = {**found, "outliers": [pairs[i][0] for i in found["outliers"]],
+                                 "totals": sorted(round(t, 1) for t in totals)}
+    batch.state = BatchState.DELIBERATION
+    record("batch.scoring_closed", "batch", batch.id, {"flagged": flagged, "unsubmitted": pending})
+    db.session.flush()
+    return flagged

@@ -237,3 +237,19 @@ def change_window(batch_id: int) -> Any:
     else:
         flash(_("Please correct the marked fields."), "error")
     return redirect(url_for(".show", batch_id=batch.id))
+
+
+@bp.post("/<int:batch_id>/close-scoring")
+@roles_required(Role.ORGANIZER)
+def close_scoring(batch_id: int) -> Any:
+    batch = get_or_403(Batch, batch_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            flagged = batch_ops.close_scoring(batch, current_app.config["EVALUATION_SPREAD_POINTS"])
+        except batch_ops.BatchError as exc:
+            db.session.rollback()
+            _batch_error(exc)
+        else:
+            db.session.commit()
+            flash(_("Scoring closed: %(n)d cases go to deliberation.", n=flagged), "success")
+    return redirect(url_for(".show", batch_id=batch.id))

@@ -374,6 +374,7 @@ def _sheet(seat: Seat, spec: dict[str, Any], criteria: dict[str, int], answers: 
     total = sheet_total(spec, answers)
     sheet = ScoreSheet(seat=seat, state=state, total=total,
                        submitted_dt=at if state == SheetState.SUBMITTED else None, updated_dt=at)
+    db.session.add(sheet)  # the sheet points at its seat; nothing cascades it into the session
     for code, answer in answers.items():
         value = answer.get("value")
         sheet.answers.append(Answer(

@@ -148,3 +148,30 @@ def submit(seat: Seat, answers: Answers, expected_version: int | None, user_id: 
     record("score.submitted", "sheet", sheet.id, {"seat": seat.id, "total": sheet.total, "revision": number},
            actor_id=user_id)
     return sheet
+
+
+def revise(seat: Seat, answers: Answers, reason: str, user_id: int | None) -> ScoreSheet:
+    """In deliberation, a member of a flagged case may revise once (or, as an outlier, keep their score), and
+    must say why. The new version is kept beside the submitted one."""
+    sheet = sheet_for(seat)
+    item = seat.panel.batch_item
+    if item.batch.state != BatchState.DELIBERATION or not item.in_deliberation:
+        raise SheetError("closed", N_("This case is not in deliberation."))
+    if sheet.state == SheetState.REVISED:
+        raise SheetError("locked", N_("You have already revised this sheet; it is locked."))
+    if sheet.state != SheetState.SUBMITTED:
+        raise SheetError("closed", N_("Only a submitted sheet can be revised."))
+    if not reason.strip():
+        raise SheetError("reason", N_("Please give a reason."), {"reason": [(N_("Please give a reason."), {})]})
+    spec = export_version(item.batch.rubric_version)
+    problems = validate_answers(spec, answers, complete=True)
+    if problems:
+        raise SheetError("invalid", N_("Some answers are missing or need a comment."), _message_map(problems))
+    _write(sheet, spec, answers)
+    now = utcnow()
+    sheet.state, sheet.revised_dt, sheet.updated_dt = SheetState.REVISED, now, now
+    sheet.revisions.append(SheetRevision(number=1 + len(sheet.revisions), state=SheetState.REVISED, answers=answers,
+                                         total=sheet.total, reason=reason.strip(), author_id=user_id, created_dt=now))
+    db.session.flush()
+    record("score.revised", "sheet", sheet.id, {"seat": seat.id, "total": sheet.total}, actor_id=user_id)
+    return sheet

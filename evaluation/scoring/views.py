@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from evaluation.access import roles_required
 from evaluation.accounts.models import Role
-from evaluation.batches.models import BatchItem
+from evaluation.batches.models import BatchItem, BatchState
 from evaluation.cases.models import Case, HandlingStep
 from evaluation.cases.operations import Visibility, record_view
 from evaluation.cases.views import present
@@ -59,11 +59,22 @@ def _page(seat: Seat, answers: dict[str, Any], errors: dict[str, list[str]], sta
     html = render_template("evaluation/scoring/sheet.html", seat=seat, case=case, batch=item.batch, version=version,
                            view=present(case, Visibility.MASKED), sheet=sheet, answers=answers, errors=errors,
                            calls=calls, locked=sheet.state != SheetState.DRAFT, confirm=ConfirmForm(),
-                           conflict_form=DeclineForm())
+                           conflict_form=DeclineForm(), deliberation=_deliberation(seat, sheet))
     # Log the view after rendering: a commit first would expire what the page has loaded.
     record_view(case, current_user, Visibility.MASKED)
     db.session.commit()
     return html, status
+
+
+def _deliberation(seat: Seat, sheet: Any) -> dict[str, Any] | None:
+    """The anonymised distribution, for a member who has submitted, once the batch is in deliberation."""
+    item = seat.panel.batch_item
+    if item.batch.state != BatchState.DELIBERATION or sheet.state == SheetState.DRAFT:
+        return None
+    info = item.deliberation or {}
+    return {"flagged": item.in_deliberation, "reasons": info.get("reasons", []), "totals": info.get("totals", []),
+            "verdicts": info.get("verdicts", {}), "outlier": seat.id in info.get("outliers", []),
+            "can_revise": item.in_deliberation and sheet.state == SheetState.SUBMITTED}
 
 
 @bp.get("/seats/<int:seat_id>")
@@ -160,3 +171,21 @@ def declare_conflict(seat_id: int) -> Any:
     db.session.commit()
     flash(_("Your conflict is recorded and you are recused from this case; a substitute takes the seat."), "success")
     return redirect(url_for("batches.my_seats"))
+
+
+@bp.post("/seats/<int:seat_id>/revise")
+@roles_required(Role.MEMBER)
+def revise(seat_id: int) -> Any:
+    seat = _seat(seat_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    answers = ops.parse_form(export_version(seat.panel.batch_item.batch.rubric_version), request.form)
+    try:
+        ops.revise(seat, answers, request.form.get("reason", ""), current_user.id)
+        db.session.commit()
+    except ops.SheetError as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+        return _page(seat, answers, _translated(exc.errors), 409 if exc.code == "locked" else 400)
+    flash(_("Your revision is recorded with its reason."), "success")
+    return redirect(url_for(".sheet", seat_id=seat.id))

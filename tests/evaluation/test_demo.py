@@ -54,6 +54,10 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
     unpublished = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)
                                     .where(Assessment.published_dt.is_(None)))
     assert published > 0 and unpublished > 0
+    submitted = db.session.scalar(sa.select(sa.func.count()).select_from(ScoreSheet)
+                                  .where(ScoreSheet.state == "submitted"))
+    assert submitted >= 5 * 80  # every seat of the published and finalized batches, and some in scoring
+    assert counts["Answer"] >= 15 * submitted
     case_types = set(db.session.scalars(sa.select(Case.case_type).distinct()))
     assert len(case_types) >= 4
     sample = db.session.scalar(sa.select(Case).order_by(Case.id).limit(1))

@@ -184,3 +184,59 @@ def test_organizers_record_calls_that_the_panel_reads_masked(client, auth, scori
     auth.login("member", "demo-2026")
     page = client.get(f"/reviews/seats/{scoring.id}").get_data(as_text=True)
     assert "电梯上周修好了" in page and "138****5678" in page and "13812345678" not in page
+
+
+def _panel_with_member_submitted(scoring_batch, member_id):
+    """A panel of the demo's scoring batch where every seat has a submitted sheet, the demo member's among them."""
+    from evaluation.scoring.models import Answer
+
+    seat = db.session.scalar(
+        sa.select(Seat).join(Panel).join(BatchItem).join(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+        .where(BatchItem.batch_id == scoring_batch.id, Seat.member_id == member_id,
+               ScoreSheet.state == SheetState.SUBMITTED).order_by(Seat.id))
+    verdict = next(c for c in scoring_batch.rubric_version.criteria if c.code == "Q3")
+    for other in seat.panel.seats:
+        sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == other.id))
+        if sheet is None:
+            sheet = ScoreSheet(seat=other)
+            db.session.add(sheet)
+        sheet.state = SheetState.SUBMITTED
+        sheet.total = 10.0 if other.id == seat.id else 80.0 + other.position
+        if not any(a.criterion_id == verdict.id for a in sheet.answers):
+            sheet.answers.append(Answer(criterion_id=verdict.id, value_text="not_upheld"))
+    db.session.commit()
+    return seat
+
+
+def test_closing_flags_disagreement_and_members_revise_once(app_ctx, client, auth, scoring) -> None:
+    from datetime import timedelta
+
+    from evaluation.batches.operations import BatchError, close_scoring
+    from evaluation.db import utcnow
+
+    batch = scoring.panel.batch_item.batch
+    seat = _panel_with_member_submitted(batch, scoring.member_id)
+    with pytest.raises(BatchError, match="still open"):
+        close_scoring(batch, 30)
+    batch.closes_dt = utcnow() - timedelta(minutes=1)
+    flagged = close_scoring(batch, 30)
+    db.session.commit()
+    assert flagged >= 1 and batch.state == BatchState.DELIBERATION
+    item = seat.panel.batch_item
+    assert item.in_deliberation and "outlier" in item.deliberation["reasons"]
+    assert seat.id in item.deliberation["outliers"]
+    url = f"/reviews/seats/{seat.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "评议团总分（匿名）" in page and "您的总分与其他评议员相差较大" in page
+    for other in seat.panel.seats:
+        if other.id != seat.id:
+            assert other.member.name not in page  # the distribution is anonymous
+    answers = full_answers()
+    missing_reason = client.post(f"{url}/revise", data=answers)
+    assert missing_reason.status_code == 400 and "请说明理由" in missing_reason.get_data(as_text=True)
+    assert client.post(f"{url}/revise", data={**answers, "reason": "复核回访记录后调整"}).status_code == 302
+    sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == seat.id))
+    db.session.refresh(sheet)
+    assert sheet.state == SheetState.REVISED and sheet.revisions[-1].reason == "复核回访记录后调整"
+    again = client.post(f"{url}/revise", data={**answers, "reason": "再改一次"})
+    assert again.status_code == 409 and "已修改过" in again.get_data(as_text=True)

@@ -119,3 +119,19 @@ def test_tally_finds_the_majority_or_a_tie() -> None:
     assert tally(["upheld", "upheld", "not_upheld"]) == ("upheld", {"upheld": 2, "not_upheld": 1})
     assert tally(["upheld", "not_upheld", None])[0] is None
     assert tally([]) == (None, {})
+
+
+def test_disagreement_flags() -> None:
+    from rubrics.scoring import disagreement
+
+    calm = disagreement([70, 72, 68, 71, 69], ["upheld"] * 5, spread_points=30, outlier_sd=2)
+    assert calm["reasons"] == [] and calm["outliers"] == []
+    wide = disagreement([20, 55, 60, 62, 95], ["upheld", "upheld", "upheld", "not_upheld", "not_upheld"],
+                        spread_points=30, outlier_sd=2)
+    assert "spread" in wide["reasons"] and wide["spread"] == 75
+    split = disagreement([60, 61, 62, 63, 64], ["upheld", "upheld", "not_upheld", "not_upheld", "partly_upheld"],
+                         spread_points=30, outlier_sd=2)
+    assert split["reasons"] == ["split_verdict"]
+    lone = disagreement([70, 71, 69, 70, 40], ["upheld"] * 5, spread_points=40, outlier_sd=2)
+    assert lone["reasons"] == ["outlier"] and lone["outliers"] == [4]
+    assert disagreement([70, 10], ["upheld"] * 2, spread_points=100, outlier_sd=2)["outliers"] == []  # too few
