@@ -86,8 +86,9 @@ def _register_commands(app: Flask) -> None:
     from evaluation.audit.cli import audit_cli
     from evaluation.batches.cli import batches_cli
     from evaluation.demo.cli import demo_cli
+    from evaluation.jobs.cli import jobs_cli
     from panels.cli import panels_cli
     from rubrics.cli import rubrics_cli
 
-    for group in (users_cli, clients_cli, demo_cli, audit_cli, rubrics_cli, panels_cli, batches_cli):
+    for group in (users_cli, clients_cli, demo_cli, audit_cli, rubrics_cli, panels_cli, batches_cli, jobs_cli):
         app.cli.add_command(group)

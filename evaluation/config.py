@@ -65,6 +65,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EVALUATION_PAGE_SIZE": _int("EVALUATION_PAGE_SIZE", 50),
         # A case goes to deliberation when its members' totals (0-100) spread wider than this.
         "EVALUATION_SPREAD_POINTS": _int("EVALUATION_SPREAD_POINTS", 30),
+        # Hours before a batch's deadline at which members with unsubmitted sheets are reminded.
+        "EVALUATION_REMINDER_HOURS": env.get("EVALUATION_REMINDER_HOURS", "72,24,2"),
         # The API's body limit (1,000 cases with long texts fit); uploads of the web pages have their own.
         "EVALUATION_API_MAX_BYTES": _int("EVALUATION_API_MAX_BYTES", 32 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("EVALUATION_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),

@@ -96,5 +96,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @sa.event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: sa.Connection) -> None:
+    # IMMEDIATE: a transaction takes the write lock at its start, so concurrent writers (workers, the
+    # threads of a server) wait their turn (busy_timeout) instead of failing when two deferred transactions
+    # both try to upgrade from reading to writing. Readers are not blocked (WAL).
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

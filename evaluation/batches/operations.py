@@ -14,6 +14,7 @@ from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.jobs.reminders import schedule_reminders
 from evaluation.scoring.models import Answer, ScoreSheet, SheetState
 from evaluation.text import N_
 from panels.invitations import OPEN_STATES
@@ -105,6 +106,7 @@ def open_scoring(batch: Batch, now: datetime | None = None) -> None:
         item.case.status = CaseStatus.IN_REVIEW
     record("batch.scoring_opened", "batch", batch.id, {})
     db.session.flush()
+    schedule_reminders(batch)
 
 
 def extend_window(batch: Batch, closes: datetime) -> None:
@@ -117,6 +119,8 @@ def extend_window(batch: Batch, closes: datetime) -> None:
     record("batch.window_changed", "batch", batch.id, {"from": previous.isoformat() if previous else None,
                                                        "to": closes.isoformat()})
     db.session.flush()
+    if batch.state == BatchState.SCORING:
+        schedule_reminders(batch)
 
 
 def batch_rows(batches: list[Batch]) -> list[dict[str, object]]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,14 +18,17 @@ from evaluation.batches import operations as batch_ops
 from evaluation.batches.forms import NewBatchForm, WindowForm
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import Case, CaseStatus
+from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
+from evaluation.jobs import reminders
 from evaluation.org.models import Department
+from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.web import local_datetime
 from panels import operations as panel_ops
 from panels.forms import DeclineForm
 from panels.invitations import invite_batch
-from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat
+from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat, SeatState
 from procurement.models import Contract
 from rubrics.models import RubricVersion, VersionState
 
@@ -253,3 +256,56 @@ def close_scoring(batch_id: int) -> Any:
             db.session.commit()
             flash(_("Scoring closed: %(n)d cases go to deliberation.", n=flagged), "success")
     return redirect(url_for(".show", batch_id=batch.id))
+
+
+@bp.get("/<int:batch_id>/monitor")
+@roles_required(Role.ORGANIZER, Role.AGENCY)
+def monitor(batch_id: int) -> str:
+    """Cases x seats with their states, who is late, counts per member: paged, a fixed number of queries."""
+    batch = get_or_403(Batch, batch_id, can_see_batch)
+    show = request.args.get("show", "all")
+    needle = (request.args.get("q") or "").strip()
+    open_seats = sa.select(Seat.id).join(Panel, Seat.panel_id == Panel.id).where(
+        Panel.batch_item_id == BatchItem.id, Seat.state == SeatState.ACCEPTED)
+    unsubmitted = open_seats.outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id).where(
+        sa.or_(ScoreSheet.id.is_(None), ScoreSheet.state == SheetState.DRAFT))
+    query = (sa.select(BatchItem).join(Case, BatchItem.case_id == Case.id).where(BatchItem.batch_id == batch.id)
+             .options(selectinload(BatchItem.case),
+                      selectinload(BatchItem.panel).selectinload(Panel.seats).selectinload(Seat.member))
+             .order_by(BatchItem.id))
+    if show == "incomplete":
+        query = query.where(sa.exists(unsubmitted))
+    elif show == "deliberation":
+        query = query.where(BatchItem.in_deliberation.is_(True))
+    if needle:
+        query = query.where(Case.external_id.ilike(f"%{needle}%"))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["EVALUATION_PAGE_SIZE"], error_out=False)
+    seat_ids = [s.id for item in page.items if item.panel for s in item.panel.seats]
+    sheets = {seat_id: state for seat_id, state in db.session.execute(
+        sa.select(ScoreSheet.seat_id, ScoreSheet.state).where(ScoreSheet.seat_id.in_(seat_ids)))} if seat_ids else {}
+    per_member = db.session.execute(
+        sa.select(Member.id, Member.name, Member.email, sa.func.count(Seat.id),
+                  sa.func.count(ScoreSheet.id).filter(ScoreSheet.state != SheetState.DRAFT))
+        .join(Seat, Seat.member_id == Member.id).join(Panel, Seat.panel_id == Panel.id)
+        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        .outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED)
+        .group_by(Member.id, Member.name, Member.email).order_by(Member.name)).all()
+    late = batch.closes_dt is not None and utcnow() > batch.closes_dt - timedelta(hours=24)
+    return render_template("evaluation/batches/monitor.html", batch=batch, page=page, sheets=sheets,
+                           per_member=per_member, late=late, show=show, q=needle, form=ConfirmForm(),
+                           organizer=current_user.has_role(Role.ORGANIZER))
+
+
+@bp.post("/<int:batch_id>/nudge/<int:member_id>")
+@roles_required(Role.ORGANIZER)
+def nudge(batch_id: int, member_id: int) -> Any:
+    batch = get_or_403(Batch, batch_id)
+    member = get_or_403(Member, member_id)
+    if ConfirmForm().validate_on_submit():
+        sent = reminders.remind_member(batch, member, reason="nudge")
+        db.session.commit()
+        flash(_("A reminder was sent to %(name)s.", name=member.name) if sent
+              else _("%(name)s has nothing left to score.", name=member.name), "success" if sent else "info")
+    return redirect(url_for(".monitor", batch_id=batch.id))

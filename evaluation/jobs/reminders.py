@@ -1,0 +1,101 @@
+"""Reminders before a batch's deadline and an escalation to the organizers after it (jobs, sent after commit)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from evaluation.accounts.models import Role, User, UserRole
+from evaluation.audit.operations import record
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.extensions import db
+from evaluation.jobs.runner import handler, schedule
+from evaluation.mailer import queue
+from evaluation.scoring.models import ScoreSheet, SheetState
+from panels.models import Member, Panel, Seat, SeatState
+
+
+def offsets() -> list[int]:
+    raw = str(current_app.config.get("EVALUATION_REMINDER_HOURS", "72,24,2"))
+    return sorted({int(x) for x in raw.split(",") if x.strip()}, reverse=True)
+
+
+def schedule_reminders(batch: Batch) -> int:
+    """Reminder jobs at each offset before the window closes, and an escalation an hour after; keyed by the
+    closing time, so changing the window schedules anew and the old jobs find themselves stale."""
+    if batch.closes_dt is None:
+        return 0
+    stamp = batch.closes_dt.isoformat()
+    made = 0
+    for hours in offsets():
+        made += schedule("batch.remind", batch.closes_dt - timedelta(hours=hours),
+                         {"batch": batch.id, "closes": stamp, "hours": hours},
+                         dedupe_key=f"remind:{batch.id}:{stamp}:{hours}") is not None
+    made += schedule("batch.escalate", batch.closes_dt + timedelta(hours=1), {"batch": batch.id, "closes": stamp},
+                     dedupe_key=f"escalate:{batch.id}:{stamp}") is not None
+    return made
+
+
+def _late_seats(batch: Batch, member: Member | None = None) -> list[Seat]:
+    query = (sa.select(Seat).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
+             .outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+             .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED,
+                    sa.or_(ScoreSheet.id.is_(None), ScoreSheet.state == SheetState.DRAFT)))
+    if member is not None:
+        query = query.where(Seat.member_id == member.id)
+    return list(db.session.scalars(query.order_by(Seat.member_id, Seat.id)))
+
+
+def remind_member(batch: Batch, member: Member, reason: str) -> bool:
+    count = len(_late_seats(batch, member))
+    if not count or not member.email:
+        return False
+    closes = batch.closes_dt.astimezone().strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—"
+    base = current_app.config["EVALUATION_BASE_URL"].rstrip("/")
+    queue(member.email, f"【评分提醒】{batch.name} / Reminder: {batch.name}",
+          f"{member.name}，您好：\n\n您在“{batch.name}”中还有 {count} 件未提交评分，截止时间：{closes}。\n"
+          f"请登录评分：{base}/batches/mine\n\n"
+          f"Dear {member.name},\n\nYou have {count} case(s) in \"{batch.name}\" still to score. Scoring closes on "
+          f"{closes}.\nPlease log in: {base}/batches/mine\n")
+    record("reminder.sent", "batch", batch.id, {"member": member.id, "reason": reason, "cases": count})
+    return True
+
+
+def _current(payload: dict[str, Any]) -> Batch | None:
+    batch = db.session.get(Batch, payload["batch"])
+    if batch is None or batch.state != BatchState.SCORING or batch.closes_dt is None:
+        return None
+    if batch.closes_dt.isoformat() != payload["closes"]:
+        return None  # the window moved: this job belongs to the old one
+    return batch
+
+
+@handler("batch.remind")
+def _remind(payload: dict[str, Any], now: datetime) -> None:
+    batch = _current(payload)
+    if batch is None:
+        return
+    members = {seat.member_id: seat.member for seat in _late_seats(batch)}
+    for member in members.values():
+        remind_member(batch, member, reason=f"{payload['hours']}h")
+
+
+@handler("batch.escalate")
+def _escalate(payload: dict[str, Any], now: datetime) -> None:
+    batch = _current(payload)
+    if batch is None:
+        return
+    late = _late_seats(batch)
+    if not late:
+        return
+    names = sorted({seat.member.name for seat in late})
+    organizers = db.session.scalars(sa.select(User).join(UserRole).where(
+        UserRole.role == Role.ORGANIZER, User.active.is_(True), User.email.is_not(None))).all()
+    for organizer in organizers:
+        queue(organizer.email, f"【逾期提醒】{batch.name} / Overdue: {batch.name}",
+              f"“{batch.name}”评分已截止，仍有 {len(late)} 件未提交：{'、'.join(names)}。\n\n"
+              f"Scoring of \"{batch.name}\" has closed with {len(late)} sheet(s) not submitted: {', '.join(names)}.\n")
+    record("reminder.escalated", "batch", batch.id, {"late": len(late)})

@@ -1,0 +1,84 @@
+"""A small job runner in the database: jobs are scheduled with a time and, optionally, a dedupe key (a job with
+a given key exists once, however many times it is scheduled); any number of workers run them.
+
+A worker claims a due job with a conditional UPDATE (pending -> running): only one worker's update matches,
+so no job runs twice, on SQLite as on PostgreSQL (where the candidates are also selected FOR UPDATE SKIP LOCKED,
+so workers do not queue behind each other)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.jobs.models import Job, JobState
+
+log = logging.getLogger(__name__)
+HANDLERS: dict[str, Callable[[dict[str, Any], datetime], None]] = {}
+MAX_ATTEMPTS = 5
+
+
+def handler(kind: str) -> Callable[[Callable[[dict[str, Any], datetime], None]], Callable[..., None]]:
+    def register(function: Callable[[dict[str, Any], datetime], None]) -> Callable[..., None]:
+        HANDLERS[kind] = function
+        return function
+
+    return register
+
+
+def schedule(kind: str, run_at: datetime, payload: dict[str, Any], dedupe_key: str | None = None) -> Job | None:
+    """Add a job; with a dedupe key already scheduled, nothing is added (returns None). Flushes."""
+    if dedupe_key is not None and db.session.scalar(sa.select(Job.id).where(Job.dedupe_key == dedupe_key)):
+        return None
+    job = Job(kind=kind, run_at_dt=run_at, payload=payload, dedupe_key=dedupe_key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(job)
+    except IntegrityError:  # another process scheduled the same key a moment ago
+        return None
+    return job
+
+
+def _claim(job_id: int) -> bool:
+    claimed = db.session.execute(
+        sa.update(Job).where(Job.id == job_id, Job.state == JobState.PENDING)
+        .values(state=JobState.RUNNING, attempts=Job.attempts + 1)).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def run_due(now: datetime | None = None, limit: int = 100) -> int:
+    """Run the jobs due at ``now`` (default: the clock); returns how many this worker ran."""
+    now = now or utcnow()
+    query = (sa.select(Job.id).where(Job.state == JobState.PENDING, Job.run_at_dt <= now)
+             .order_by(Job.run_at_dt, Job.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    candidates = list(db.session.scalars(query))
+    db.session.commit()
+    ran = 0
+    for job_id in candidates:
+        if not _claim(job_id):
+            continue  # another worker has it
+        job = db.session.get(Job, job_id)
+        try:
+            HANDLERS[job.kind](job.payload, now)
+        except Exception as exc:
+            db.session.rollback()
+            job = db.session.get(Job, job_id)
+            job.last_error = f"{type(exc).__name__}: {exc}"
+            retry = job.attempts < MAX_ATTEMPTS
+            job.state = JobState.PENDING if retry else JobState.FAILED
+            job.run_at_dt = now + timedelta(minutes=5 * 2 ** job.attempts) if retry else job.run_at_dt
+            log.warning("job %s (%s) failed: %s", job_id, job.kind, job.last_error)
+        else:
+            job.state, job.finished_dt = JobState.DONE, utcnow()
+            ran += 1
+        db.session.commit()
+    return ran

@@ -1,0 +1,130 @@
+"""The organizer's monitor, nudges, and reminder jobs (real SMTP on loopback, a controllable clock, two workers)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from evaluation.accounts.models import User
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.batches.operations import extend_window
+from evaluation.cases.models import Case, CaseStatus
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.jobs.models import Job, JobState
+from evaluation.jobs.reminders import schedule_reminders
+from evaluation.jobs.runner import run_due
+from panels.models import Member, MemberRole, Panel, Seat, SeatState
+from tests.evaluation.test_scoring import count_queries
+from tests.panels.test_invitations import inbox  # noqa: F401 - the SMTP fixture
+
+
+@pytest.fixture
+def scoring_batch(runner):
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.SCORING))
+    batch.closes_dt = utcnow() + timedelta(days=5)
+    db.session.commit()
+    return batch
+
+
+def _grow(batch: Batch, extra: int) -> None:
+    """More cases with full panels, to show the monitor's queries do not grow with the batch."""
+    members = db.session.scalars(sa.select(Member).where(Member.role == MemberRole.CITIZEN_REP).limit(5)).all()
+    cases = db.session.scalars(sa.select(Case).where(Case.status == CaseStatus.ELIGIBLE).limit(extra)).all()
+    for case in cases:
+        item = BatchItem(batch=batch, case=case)
+        panel = Panel(batch_item=item)
+        for position, member in enumerate(members):
+            panel.seats.append(Seat(member=member, role=member.role, position=position, state=SeatState.ACCEPTED))
+        db.session.add(panel)
+    db.session.commit()
+
+
+def test_the_monitor_pages_and_runs_a_fixed_number_of_queries(app_ctx, client, auth, scoring_batch, monkeypatch) -> None:
+    monkeypatch.setitem(app_ctx.config, "EVALUATION_PAGE_SIZE", 10)
+    auth.login("organizer", "demo-2026")
+    url = f"/batches/{scoring_batch.id}/monitor"
+    client.get(url)
+    with count_queries() as before:
+        page = client.get(url).get_data(as_text=True)
+    assert "第 1 页，共 4 页" in page and "未开始" in page
+    _grow(scoring_batch, 100)
+    with count_queries() as after:
+        page = client.get(url + "?page=7").get_data(as_text=True)
+    assert "第 7 页，共 14 页" in page
+    assert after["n"] == before["n"] <= 15
+    incomplete = client.get(url + "?show=incomplete").get_data(as_text=True)
+    assert "未开始" in incomplete or "草稿" in incomplete
+
+
+def test_a_nudge_mails_the_member(client, auth, scoring_batch, inbox) -> None:  # noqa: F811
+    auth.login("organizer", "demo-2026")
+    member = db.session.scalar(sa.select(Member).where(Member.user_id.is_not(None)))
+    assert client.post(f"/batches/{scoring_batch.id}/nudge/{member.id}").status_code == 302
+    assert [m["To"] for m in inbox.messages] == [member.email]
+    assert "未提交评分" in inbox.messages[0].get_body(("plain",)).get_content()
+
+
+def _late_members(batch: Batch) -> set[str]:
+    from evaluation.jobs.reminders import _late_seats
+
+    return {seat.member.email for seat in _late_seats(batch)}
+
+
+def test_reminders_go_once_per_member_and_offset_then_escalate(scoring_batch, inbox) -> None:  # noqa: F811
+    organizer = db.session.scalar(sa.select(User).where(User.username == "organizer"))
+    organizer.email = "office@example.gov"
+    assert schedule_reminders(scoring_batch) == 4  # 72 h, 24 h, 2 h before, and the escalation
+    assert schedule_reminders(scoring_batch) == 0  # scheduling again adds nothing
+    db.session.commit()
+    closes = scoring_batch.closes_dt
+    late = _late_members(scoring_batch)
+    assert run_due(now=closes - timedelta(hours=73)) == 0 and inbox.messages == []
+    assert run_due(now=closes - timedelta(hours=72)) == 1
+    assert sorted(m["To"] for m in inbox.messages) == sorted(late)
+    assert run_due(now=closes - timedelta(hours=30)) == 0  # nothing new due; nothing sent twice
+    assert len(inbox.messages) == len(late)
+    inbox.messages.clear()
+    run_due(now=closes + timedelta(hours=2))  # the 24 h and 2 h reminders, then the escalation
+    to_members = [m["To"] for m in inbox.messages if m["To"] != "office@example.gov"]
+    assert sorted(to_members) == sorted(late) * 2 or sorted(to_members) == sorted(list(late) * 2)
+    escalations = [m for m in inbox.messages if m["To"] == "office@example.gov"]
+    assert len(escalations) == 1 and "仍有" in escalations[0].get_body(("plain",)).get_content()
+
+
+def test_two_workers_never_send_a_reminder_twice(app_ctx, scoring_batch, inbox) -> None:  # noqa: F811
+    schedule_reminders(scoring_batch)
+    db.session.commit()
+    now = scoring_batch.closes_dt - timedelta(hours=1)
+    late = _late_members(scoring_batch)
+    db.session.commit()  # the test's own transaction ends before the workers start
+    results: list[int] = []
+
+    def worker() -> None:
+        with app_ctx.app_context():
+            results.append(run_due(now=now))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(results) == 3  # three reminders due, each run by exactly one worker
+    assert len(inbox.messages) == 3 * len(late)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.state == JobState.DONE)) == 3
+
+
+def test_moving_the_window_reschedules_and_the_old_jobs_stay_silent(scoring_batch, inbox) -> None:  # noqa: F811
+    schedule_reminders(scoring_batch)
+    old_closes = scoring_batch.closes_dt
+    extend_window(scoring_batch, old_closes + timedelta(days=3))
+    db.session.commit()
+    run_due(now=old_closes - timedelta(hours=72))
+    assert inbox.messages == []  # the old 72 h reminder belongs to a window that no longer exists
+    run_due(now=scoring_batch.closes_dt - timedelta(hours=72))
+    assert len(inbox.messages) == len(_late_members(scoring_batch))
