@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,6 +14,8 @@ from wtforms import SelectChoice
 
 from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
+from evaluation.assessments import operations as settle_ops
+from evaluation.assessments.models import Verdict
 from evaluation.batches import operations as batch_ops
 from evaluation.batches.forms import NewBatchForm, WindowForm
 from evaluation.batches.models import Batch, BatchItem
@@ -99,12 +101,13 @@ def show(batch_id: int) -> str:
     draws = db.session.scalars(sa.select(Draw).where(Draw.batch_id == batch.id).order_by(Draw.id.desc())).all()
     recusals = db.session.scalar(sa.select(sa.func.count()).select_from(Recusal)
                                  .where(Recusal.draw_id.in_([d.id for d in draws]))) if draws else 0
+    tied = settle_ops.ties(batch) if batch.state.value == "deliberation" else []
     window = WindowForm()
     if batch.closes_dt is not None:
         zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         window.closes.data = batch.closes_dt.astimezone(zone).replace(tzinfo=None)
     return render_template("evaluation/batches/show.html", batch=batch, items=items, draws=draws,
-                           recusals=recusals, form=ConfirmForm(), window=window,
+                           recusals=recusals, form=ConfirmForm(), window=window, tied=tied, verdicts=list(Verdict),
                            organizer=current_user.has_role(Role.ORGANIZER))
 
 
@@ -309,3 +312,26 @@ def nudge(batch_id: int, member_id: int) -> Any:
         flash(_("A reminder was sent to %(name)s.", name=member.name) if sent
               else _("%(name)s has nothing left to score.", name=member.name), "success" if sent else "info")
     return redirect(url_for(".monitor", batch_id=batch.id))
+
+
+@bp.post("/<int:batch_id>/finalize")
+@roles_required(Role.ORGANIZER)
+def finalize(batch_id: int) -> Any:
+    """Settle every case; a tied panel's verdict is the organizer's, with a written reason."""
+    batch = get_or_403(Batch, batch_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    decisions = {}
+    for item in batch.items:
+        verdict = request.form.get(f"tie-{item.id}-verdict")
+        if verdict in {v.value for v in Verdict}:
+            decisions[item.id] = (verdict, request.form.get(f"tie-{item.id}-reason", ""))
+    try:
+        count = settle_ops.finalize(batch, decisions, current_user.id)
+    except settle_ops.SettleError as exc:
+        db.session.rollback()
+        flash(_(exc.message, **exc.params), "error")
+    else:
+        db.session.commit()
+        flash(_("The batch is finalized: %(n)d assessments are ready to publish.", n=count), "success")
+    return redirect(url_for(".show", batch_id=batch.id))

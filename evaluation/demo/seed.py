@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from evaluation.accounts.models import Role, User
-from evaluation.assessments.models import Assessment, Verdict
+from evaluation.assessments.operations import settle, verdict_of
 from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import (
@@ -48,7 +48,7 @@ from procurement.models import (
 )
 from rubrics.models import Rubric, RubricVersion
 from rubrics.operations import export_version, import_version, load_template
-from rubrics.scoring import sheet_total, summarise, tally
+from rubrics.scoring import sheet_total, summarise
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - printed for the demo's users
 SOURCE = "demo"
@@ -386,30 +386,6 @@ def _sheet(seat: Seat, spec: dict[str, Any], criteria: dict[str, int], answers: 
     return sheet
 
 
-def _assessment(item: BatchItem, spec: dict[str, Any], sheets: list[dict[str, dict[str, Any]]],
-                decided_at: datetime, organizer_id: int) -> Assessment:
-    summary = summarise(spec, sheets)
-    verdict_answers = [s["Q3"]["value"] for s in sheets]
-    winner, counts = tally(verdict_answers)
-    tie_reason = None
-    total = round(summary.total or 0.0, 2)
-    if winner is None:
-        winner = "upheld" if total < 55 else "partly_upheld" if total < 75 else "not_upheld"
-        tie_reason = f"评议员意见平票，组织者依据综合得分{total:.1f}分裁定为该结论。"
-    votes = {"verdict": counts}
-    for code, key in (("Q1", "claim_reasonable"), ("Q2", "duty_done"), ("Q5", "recommendation")):
-        votes[key] = tally([s[code]["value"] for s in sheets])[1]
-    dissent = [{"verdict": s["Q3"]["value"], "reason": s["Q3"].get("comment")}
-               for s in sheets if s["Q3"]["value"] != winner]
-    return Assessment(
-        case=item.case, batch_item=item, department_id=item.case.lead_department_id, verdict=Verdict(winner),
-        total=total, votes=votes, dissent=dissent, tie_break_reason=tie_reason, decided_by_id=organizer_id,
-        criteria={code: {"n": s.n, "mean": s.mean, "median": s.median, "sd": s.sd}
-                  for code, s in summary.criteria.items()},
-        finalized_dt=decided_at,
-    )
-
-
 def _batches(cases: list[Case], members: list[Member], version: RubricVersion, policy: CompositionPolicy,
              contract: Contract, now: datetime) -> list[str]:
     spec = export_version(version)
@@ -473,8 +449,12 @@ def _build_batch(name: str, state: BatchState, batch_cases: list[Case], opened_d
         if state == BatchState.SCORING:
             case.status = CaseStatus.IN_REVIEW
             continue
-        assessment = _assessment(item, spec, sheets, closes + timedelta(days=2), organizer.id)
-        db.session.add(assessment)
+        tie = None
+        if verdict_of(spec, sheets)[0] is None:
+            total = summarise(spec, sheets).total or 0.0
+            tie = ("upheld" if total < 55 else "partly_upheld" if total < 75 else "not_upheld",
+                   f"评议员意见平票，组织者依据综合得分{total:.1f}分裁定为该结论。")
+        assessment = settle(item, spec, sheets, organizer.id, tie, closes + timedelta(days=2))
         case.status = CaseStatus.ASSESSED
         if state == BatchState.PUBLISHED:
             assessment.published_dt = closes + timedelta(days=4)

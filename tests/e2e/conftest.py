@@ -36,6 +36,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app({
         "TESTING": True, "SECRET_KEY": "e2e-secret", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
         "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "MAIL_SUPPRESS_SEND": True,
+        "EVALUATION_LOGIN_LIMIT": "1000 per minute",  # the journeys log in many times from one address
     })
     with app.app_context():
         upgrade()

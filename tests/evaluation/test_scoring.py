@@ -240,3 +240,60 @@ def test_closing_flags_disagreement_and_members_revise_once(app_ctx, client, aut
     assert sheet.state == SheetState.REVISED and sheet.revisions[-1].reason == "复核回访记录后调整"
     again = client.post(f"{url}/revise", data={**answers, "reason": "再改一次"})
     assert again.status_code == 409 and "已修改过" in again.get_data(as_text=True)
+
+
+def test_finalize_settles_every_case_and_asks_for_ties(app_ctx, client, auth, scoring) -> None:
+    from datetime import timedelta
+
+    from evaluation.assessments.models import Assessment
+    from evaluation.assessments.operations import SettleError, finalize, ties
+    from evaluation.batches.operations import close_scoring
+    from evaluation.db import utcnow
+    from evaluation.scoring.models import Answer
+
+    batch = scoring.panel.batch_item.batch
+    # Every accepted seat submits: agreeing panels, except one split 2-2 with a fifth seat left out.
+    for item in batch.items:
+        verdicts = ["upheld"] * 5
+        if item.id == batch.items[0].id:
+            verdicts = ["upheld", "upheld", "not_upheld", "not_upheld", None]
+        code_ids = {c.code: c.id for c in batch.rubric_version.criteria}
+        for seat, verdict in zip(item.panel.seats, verdicts, strict=False):
+            sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == seat.id))
+            if verdict is None:
+                if sheet is not None:
+                    db.session.delete(sheet)
+                continue
+            if sheet is None:
+                sheet = ScoreSheet(seat=seat)
+                db.session.add(sheet)
+            sheet.state, sheet.total = SheetState.SUBMITTED, 60.0
+            sheet.answers.clear()
+            db.session.flush()
+            sheet.answers.extend([Answer(criterion_id=code_ids["P1"], value_num=2.0),
+                                  Answer(criterion_id=code_ids["Q3"], value_text=verdict, comment="理由")])
+    batch.closes_dt = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    close_scoring(batch, 30)
+    db.session.commit()
+    tied = ties(batch)
+    assert [item.id for item in tied] == [batch.items[0].id]
+    with pytest.raises(SettleError, match="Tied panels"):
+        finalize(batch, {}, None)
+    db.session.rollback()
+    auth.logout()
+    auth.login("organizer", "demo-2026")
+    page = client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert f'name="tie-{tied[0].id}-reason"' in page
+    response = client.post(f"/batches/{batch.id}/finalize", data={
+        f"tie-{tied[0].id}-verdict": "partly_upheld", f"tie-{tied[0].id}-reason": "回访核实显示部分诉求已解决"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    batch = db.session.get(Batch, batch.id)
+    assert batch.state == BatchState.FINALIZED
+    assessments = db.session.scalars(sa.select(Assessment).join(BatchItem).where(BatchItem.batch_id == batch.id)).all()
+    assert len(assessments) == len(batch.items)
+    split = next(a for a in assessments if a.batch_item_id == tied[0].id)
+    assert split.verdict.value == "partly_upheld" and split.tie_break_reason == "回访核实显示部分诉求已解决"
+    assert len(split.dissent) == 4 and split.votes["verdict"] == {"upheld": 2, "not_upheld": 2}
+    assert all(a.published_dt is None for a in assessments)
