@@ -167,3 +167,20 @@ def close_scoring(batch: Batch, spread_points: float, now: datetime | None = Non
     record("batch.scoring_closed", "batch", batch.id, {"flagged": flagged, "unsubmitted": pending})
     db.session.flush()
     return flagged
+
+
+def add_cases(batch: Batch, cases: list[Case]) -> tuple[int, int]:
+    """Hand-picked cases into a draft batch; returns (added, skipped: not eligible or already in it)."""
+    if batch.state != BatchState.DRAFT:
+        raise BatchError((N_("Cases can only be added to a batch in draft."), {}))
+    present = {item.case_id for item in batch.items}
+    added = skipped = 0
+    for case in cases:
+        if case.status != CaseStatus.ELIGIBLE or case.id in present:
+            skipped += 1
+            continue
+        batch.items.append(BatchItem(case=case))
+        case.status = CaseStatus.QUEUED
+        added += 1
+    db.session.flush()
+    return added, skipped

@@ -51,7 +51,9 @@ class BulkScreeningForm(FlaskForm):
         SelectChoice("eligible", _l("Mark eligible for review")),
         SelectChoice("exclude", _l("Exclude")),
         SelectChoice("back", _l("Back to received")),
+        SelectChoice("add_to_batch", _l("Add to a draft batch")),
     ])
+    batch = SelectField(_l("Draft batch"), choices=[], validators=[Optional()])
     reason = SelectField(_l("Reason for exclusion"), choices=_choices(ExclusionReason, blank="—"),
                          validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])

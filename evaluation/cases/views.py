@@ -19,6 +19,8 @@ from wtforms import SelectChoice
 
 from evaluation.access import roles_required
 from evaluation.accounts.models import Role
+from evaluation.batches.models import Batch, BatchState
+from evaluation.batches.operations import BatchError, add_cases
 from evaluation.cases import importer
 from evaluation.cases.forms import (
     BulkScreeningForm,
@@ -99,18 +101,44 @@ def index() -> Any:
                        per_page=current_app.config["EVALUATION_PAGE_SIZE"], error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("evaluation/cases/index.html", page=page, form=form, args=args,
-                           bulk=BulkScreeningForm(next=request.full_path))
+                           bulk=_bulk_form(BulkScreeningForm(next=request.full_path)))
+
+
+def _bulk_form(form: BulkScreeningForm) -> BulkScreeningForm:
+    drafts = db.session.execute(sa.select(Batch.id, Batch.name).where(Batch.state == BatchState.DRAFT)
+                                .order_by(Batch.id.desc())).all()
+    form.batch.choices = [SelectChoice("", "—")] + [SelectChoice(str(i), name) for i, name in drafts]
+    return form
 
 
 @bp.post("/screen")
 @roles_required(Role.ORGANIZER)
 def screen() -> Any:
-    form = BulkScreeningForm()
+    form = _bulk_form(BulkScreeningForm())
     back = form.next.data if (form.next.data or "").startswith("/cases") else url_for(".index")
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
+        return redirect(back)
+    if form.action.data == "add_to_batch":
+        batch = db.session.get(Batch, int(form.batch.data)) if (form.batch.data or "").isdigit() else None
+        if batch is None:
+            flash(_("Choose the draft batch to add the cases to."), "error")
+            return redirect(back)
+        cases = db.session.scalars(sa.select(Case).where(Case.id.in_(form.case_ids.data))).all()
+        try:
+            added, skipped = add_cases(batch, list(cases))
+        except BatchError as exc:
+            db.session.rollback()
+            for message, params in exc.reasons:
+                flash(_(message, **params), "error")
+            return redirect(back)
+        db.session.commit()
+        flash(_("%(n)d cases added to %(batch)s.", n=added, batch=batch.name), "success")
+        if skipped:
+            flash(_("%(skipped)d cases were left as they are: they are not in a state this action applies to.",
+                    skipped=skipped), "info")
         return redirect(back)
     action = ScreeningAction(form.action.data)
     reason = ExclusionReason(form.reason.data) if form.reason.data else None

@@ -100,3 +100,21 @@ def test_a_member_cannot_create_batches(client, auth) -> None:
     make_user("m", Role.MEMBER)
     auth.login("m")
     assert client.get("/batches/new").status_code == 403
+
+
+def test_hand_picked_cases_join_a_draft_batch(demo, client, auth) -> None:
+    auth.login("organizer", "demo-2026")
+    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
+    before = len(batch.items)
+    eligible = db.session.scalars(sa.select(Case).where(Case.status == CaseStatus.ELIGIBLE).limit(3)).all()
+    received = db.session.scalar(sa.select(Case).where(Case.status == CaseStatus.RECEIVED))
+    ids = [c.id for c in eligible] + [received.id]
+    page = client.post("/cases/screen", data={"case_ids": ids, "action": "add_to_batch", "batch": str(batch.id)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"3 件已加入{batch.name}" in page and "1 件保持不变" in page
+    db.session.expire_all()
+    batch = db.session.get(Batch, batch.id)
+    assert len(batch.items) == before + 3
+    assert {c.status for c in db.session.scalars(sa.select(Case).where(Case.id.in_(ids[:3])))} == {CaseStatus.QUEUED}
+    missing = client.post("/cases/screen", data={"case_ids": ids[:1], "action": "add_to_batch"}, follow_redirects=True)
+    assert "请选择要加入的草稿批次" in missing.get_data(as_text=True)
