@@ -53,7 +53,8 @@ class Batch(db.Model):
     rubric_version: Mapped[RubricVersion] = relationship()
     policy: Mapped[CompositionPolicy | None] = relationship()
     contract: Mapped[Contract | None] = relationship()
-    items: Mapped[list[BatchItem]] = relationship(back_populates="batch", cascade="all, delete-orphan")
+    items: Mapped[list[BatchItem]] = relationship(back_populates="batch", cascade="all, delete-orphan",
+                                                  order_by="BatchItem.id")
 
 
 class BatchItem(db.Model):

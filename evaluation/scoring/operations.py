@@ -116,14 +116,23 @@ def _message_map(problems: list[Any]) -> dict[str, list[tuple[str, dict[str, Any
     return out
 
 
-def save_draft(seat: Seat, answers: Answers, expected_version: int | None) -> ScoreSheet:
-    """Keep what the member has entered so far; values are checked, completeness is not."""
+def _checked(seat: Seat, answers: Answers, expected_version: int | None, *,
+             complete: bool) -> tuple[ScoreSheet, dict[str, Any]]:
+    """The open sheet and the rubric's JSON form, once the answers pass the rubric's checks."""
     sheet = sheet_for(seat)
     _check_open(sheet, seat, expected_version)
     spec = export_version(seat.panel.batch_item.batch.rubric_version)
-    problems = validate_answers(spec, answers, complete=False)
+    problems = validate_answers(spec, answers, complete=complete)
     if problems:
-        raise SheetError("invalid", N_("Some answers are not on the scale."), _message_map(problems))
+        message = N_("Some answers are missing or need a comment.") if complete \
+            else N_("Some answers are not on the scale.")
+        raise SheetError("invalid", message, _message_map(problems))
+    return sheet, spec
+
+
+def save_draft(seat: Seat, answers: Answers, expected_version: int | None) -> ScoreSheet:
+    """Keep what the member has entered so far; values are checked, completeness is not."""
+    sheet, spec = _checked(seat, answers, expected_version, complete=False)
     _write(sheet, spec, answers)
     sheet.updated_dt = utcnow()
     db.session.flush()
@@ -132,12 +141,7 @@ def save_draft(seat: Seat, answers: Answers, expected_version: int | None) -> Sc
 
 def submit(seat: Seat, answers: Answers, expected_version: int | None, user_id: int | None) -> ScoreSheet:
     """Validate completely, store, lock, and keep the submitted version."""
-    sheet = sheet_for(seat)
-    _check_open(sheet, seat, expected_version)
-    spec = export_version(seat.panel.batch_item.batch.rubric_version)
-    problems = validate_answers(spec, answers, complete=True)
-    if problems:
-        raise SheetError("invalid", N_("Some answers are missing or need a comment."), _message_map(problems))
+    sheet, spec = _checked(seat, answers, expected_version, complete=True)
     _write(sheet, spec, answers)
     now = utcnow()
     sheet.state, sheet.submitted_dt, sheet.updated_dt = SheetState.SUBMITTED, now, now
