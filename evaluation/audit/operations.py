@@ -13,6 +13,7 @@ from evaluation.db import utcnow
 from evaluation.extensions import db
 
 GENESIS = "0" * 64
+LAST_HASH = "audit_last_hash"  # the hash this session wrote last, until its transaction ends
 
 
 def _digest(prev_hash: str, occurred: str, actor_id: int | None, action: str, object_type: str,
@@ -26,9 +27,15 @@ def _digest(prev_hash: str, occurred: str, actor_id: int | None, action: str, ob
 
 def record(action: str, obj_type: str, obj_id: Any, data: dict[str, Any] | None = None,
            actor_id: int | None = None) -> AuditEvent:
-    """Append one event to the chain. Flushes; the caller's request commits."""
-    last = db.session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    prev_hash = last or GENESIS
+    """Append one event to the chain. Flushes; the caller's request commits.
+
+    The chain's head is read once per transaction and then carried in the session, so a loop that records an
+    event per row (inviting a batch, settling its cases) does not query per row. A concurrent writer that
+    extended the chain meanwhile makes the flush fail on the unique prev_hash: the chain never forks."""
+    prev_hash = db.session.info.get(LAST_HASH)
+    if prev_hash is None:
+        last = db.session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        prev_hash = last or GENESIS
     occurred = utcnow()
     data = data or {}
     event = AuditEvent(
@@ -38,7 +45,14 @@ def record(action: str, obj_type: str, obj_id: Any, data: dict[str, Any] | None 
     )
     db.session.add(event)
     db.session.flush()
+    db.session.info[LAST_HASH] = event.hash
     return event
+
+
+@sa.event.listens_for(sa.orm.Session, "after_transaction_end")
+def _forget_head(session: sa.orm.Session, transaction: sa.orm.SessionTransaction) -> None:
+    # Any transaction's end, savepoints included: a rolled-back savepoint may have taken the head with it.
+    session.info.pop(LAST_HASH, None)
 
 
 def verify() -> tuple[bool, int, int | None]:

@@ -34,3 +34,22 @@ def test_audit_verify_json(runner) -> None:
     result = runner.invoke(args=["audit", "verify", "--json"])
     assert result.exit_code == 0
     assert '"intact": true' in result.output and '"events": 1' in result.output
+
+
+def test_a_loop_of_events_reads_the_head_once_and_a_rollback_forgets_it(app_ctx) -> None:
+    from tests.evaluation.test_scoring import count_queries
+
+    record("seed", "x", 0)
+    db.session.commit()
+    with count_queries() as queries:
+        for n in range(20):
+            record("seat.invited", "seat", n)
+    heads = queries["n"] - 20 * 1  # one INSERT per event; anything beyond is reading the head
+    assert heads <= 2  # the BEGIN and one SELECT of the head
+    db.session.rollback()
+    with db.session.begin_nested() as savepoint:
+        record("lost", "x", 1)
+        savepoint.rollback()
+    record("kept", "x", 2)
+    db.session.commit()
+    assert verify() == (True, 2, None)
