@@ -136,3 +136,47 @@ def test_the_400_page_in_both_languages(app_ctx, client, monkeypatch) -> None:
 def test_dates_are_shown_in_beijing_time(app_ctx) -> None:
     with app_ctx.test_request_context("/"):
         assert local_datetime(datetime(2026, 11, 26, 16, 30, tzinfo=UTC)) == "2026-11-27 00:30"
+
+
+def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> None:
+    """Every page with data, in each role, in Chinese: no English words left behind."""
+    from evaluation.batches.models import Batch, BatchState
+    from evaluation.cases.models import Case
+    from panels.invitations import make_token
+    from panels.models import Member, Seat, SeatState
+    from rubrics.models import Criterion, RubricVersion
+
+    from panels.operations import open_draw, run_draw
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    draft = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
+    run_draw(open_draw(draft, None))
+    db.session.commit()
+    batches = {b.state: b for b in db.session.scalars(sa.select(Batch))}
+    batches["drawn"] = draft
+    version = db.session.scalar(sa.select(RubricVersion))
+    criterion = db.session.scalar(sa.select(Criterion).where(Criterion.version_id == version.id))
+    case = db.session.scalar(sa.select(Case).order_by(Case.id))
+    member = db.session.scalar(sa.select(Member).where(Member.user_id.is_not(None)))
+    seat = db.session.scalar(sa.select(Seat).where(Seat.member_id == member.id, Seat.state == SeatState.ACCEPTED))
+    token = make_token(seat)
+    pages = {
+        "organizer": [f"/batches/{b.id}" for b in batches.values()]
+        + [f"/batches/{batches[BatchState.SCORING].id}/monitor", "/batches/new", "/panels/policies",
+           f"/panels/policies/{batches[BatchState.SCORING].policy_id}", f"/panels/members/{member.id}",
+           f"/cases/{case.id}", f"/rubrics/versions/{version.id}", f"/rubrics/versions/{version.id}/preview",
+           f"/rubrics/versions/{version.id}/copy", "/cases/import",
+           "/procurement/", "/panels/members/import"],
+        "member": ["/batches/mine", "/panels/profile", f"/reviews/seats/{seat.id}", f"/panels/invitations/{token}"],
+        "department": ["/results/", "/dashboard"],
+        "agency": ["/batches/", f"/batches/{batches[BatchState.PUBLISHED].id}", "/procurement/"],
+    }
+    assert criterion is not None
+    for username, urls in pages.items():
+        auth.login(username, "demo-2026")
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (username, url)
+            english = re.findall(r"[A-Za-z]{3,}(?:\s+[A-Za-z]{3,})+", _visible_text(response.get_data(as_text=True)))
+            assert not english, (username, url, english)
+        auth.logout()
