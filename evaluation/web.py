@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -52,6 +53,21 @@ ERROR_HINTS = {
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
+
+
+def local_zone() -> ZoneInfo:
+    """The zone dates are shown and entered in (Asia/Shanghai unless configured)."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def from_local(value: datetime | None) -> datetime | None:
+    """A naive date-time typed by a user (a datetime-local input) as the aware UTC value we store."""
+    return None if value is None else value.replace(tzinfo=local_zone()).astimezone(UTC)
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    """A stored UTC value as the naive local date-time a datetime-local input shows."""
+    return None if value is None else value.astimezone(local_zone()).replace(tzinfo=None)
 
 
 def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:

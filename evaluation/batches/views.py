@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -26,7 +25,7 @@ from evaluation.forms import ConfirmForm
 from evaluation.jobs import reminders
 from evaluation.org.models import Department
 from evaluation.scoring.models import ScoreSheet, SheetState
-from evaluation.web import local_datetime
+from evaluation.web import from_local, local_datetime, to_local
 from panels import operations as panel_ops
 from panels.forms import DeclineForm
 from panels.invitations import invite_batch
@@ -103,9 +102,7 @@ def show(batch_id: int) -> str:
                                  .where(Recusal.draw_id.in_([d.id for d in draws]))) if draws else 0
     tied = settle_ops.ties(batch) if batch.state.value == "deliberation" else []
     window = WindowForm()
-    if batch.closes_dt is not None:
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        window.closes.data = batch.closes_dt.astimezone(zone).replace(tzinfo=None)
+    window.closes.data = to_local(batch.closes_dt)
     return render_template("evaluation/batches/show.html", batch=batch, items=items, draws=draws,
                            recusals=recusals, form=ConfirmForm(), window=window, tied=tied, verdicts=list(Verdict),
                            organizer=current_user.has_role(Role.ORGANIZER))
@@ -159,13 +156,6 @@ def invite(batch_id: int) -> Any:
 
 # --- creating batches and moving them on --------------------------------------------------------------------------
 
-def _local(value: datetime | None) -> datetime | None:
-    """A datetime-local input is Beijing time (the configured zone); stored in UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).astimezone(UTC)
-
-
 def _batch_error(exc: batch_ops.BatchError) -> None:
     for message, params in exc.reasons:
         flash(_(message, **params), "error")
@@ -197,8 +187,8 @@ def new() -> Any:
         try:
             batch = batch_ops.create_batch(
                 form.name.data.strip(), db.session.get(RubricVersion, int(form.rubric_version.data)),
-                db.session.get(CompositionPolicy, int(form.policy.data)), _local(form.opens.data),
-                _local(form.closes.data), case_ids, seed, current_user.id)
+                db.session.get(CompositionPolicy, int(form.policy.data)), from_local(form.opens.data),
+                from_local(form.closes.data), case_ids, seed, current_user.id)
         except batch_ops.BatchError as exc:
             db.session.rollback()
             _batch_error(exc)
@@ -233,7 +223,7 @@ def change_window(batch_id: int) -> Any:
     form = WindowForm()
     if form.validate_on_submit():
         try:
-            batch_ops.extend_window(batch, _local(form.closes.data))
+            batch_ops.extend_window(batch, from_local(form.closes.data))
         except batch_ops.BatchError as exc:
             db.session.rollback()
             _batch_error(exc)

@@ -8,7 +8,6 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -44,6 +43,7 @@ from evaluation.cases.operations import (
 from evaluation.extensions import db
 from evaluation.org.models import Department, Region
 from evaluation.privacy import mask_address, mask_id_number, mask_name, mask_phone, mask_text, pseudonym
+from evaluation.web import from_local, local_zone
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 IMPORT_TTL = timedelta(hours=12)
@@ -76,7 +76,7 @@ def _filtered(form: CaseFilterForm) -> sa.Select[tuple[Case]]:
     if form.department.data:
         root = db.session.scalar(sa.select(Department.id).where(Department.code == form.department.data))
         query = query.where(Case.lead_department_id.in_(Department.subtree_ids(root if root is not None else -1)))
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = local_zone()
     if form.received_from.data:
         query = query.where(Case.received_dt >= datetime.combine(form.received_from.data, datetime.min.time(), zone))
     if form.received_to.data:
@@ -203,8 +203,7 @@ def record_call(case_id: int) -> Any:
     case = db.get_or_404(Case, case_id)
     form = VerificationCallForm()
     if form.validate_on_submit():
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        record_verification_call(case, current_user.id, form.called.data.replace(tzinfo=zone), form.reached.data,
+        record_verification_call(case, current_user.id, from_local(form.called.data), form.reached.data,
                                  form.account.data)
         db.session.commit()
         flash(_("The call is recorded; the panel will read it with the case."), "success")

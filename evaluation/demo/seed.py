@@ -271,7 +271,7 @@ def _credit_code(prefix17: str) -> str:
     return prefix17 + check_character(prefix17)
 
 
-def _procurement(rubric_version: RubricVersion, now: datetime) -> tuple[Agency, Contract]:
+def _procurement(now: datetime) -> tuple[Agency, Contract]:
     agency = _get_or_add(Agency, {"credit_code": _credit_code("52510107MJ6CX3Q2K")},
                          name="成都明理社会评价研究中心", contact_name="周敏", contact_phone="028-85551234",
                          email="service@mingli.example", address="成都市武侯区人民南路四段1号")
@@ -478,7 +478,7 @@ def seed() -> list[str]:
     policy = _policy()
     members = _members(departments)
     cases = _cases(departments, now)
-    agency, contract = _procurement(version, now)
+    agency, contract = _procurement(now)
     logins = _users(departments, members, agency)
     made = _batches(cases, members, version, policy, contract, now)
     db.session.commit()

@@ -22,6 +22,7 @@ from evaluation.forms import ConfirmForm
 from evaluation.privacy import mask_text
 from evaluation.scoring import operations as ops
 from evaluation.scoring.models import SheetState
+from evaluation.web import wants_json
 from panels import invitations, pool
 from panels.forms import DeclineForm
 from panels.models import Panel, Seat, SeatState
@@ -93,10 +94,6 @@ def _expected_version() -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
-
-
 @bp.post("/seats/<int:seat_id>/save")
 @roles_required(Role.MEMBER)
 def save(seat_id: int) -> Any:
@@ -109,7 +106,7 @@ def save(seat_id: int) -> Any:
         db.session.commit()
     except ops.SheetError as exc:
         db.session.rollback()
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"code": exc.code, "message": _(exc.message), "fields": _translated(exc.errors)}), 409 \
                 if exc.code in ("stale", "locked") else 422
         flash(_(exc.message), "error")
@@ -118,11 +115,11 @@ def save(seat_id: int) -> Any:
         db.session.rollback()
         message = _("This sheet was changed in another window or device. Reload the page to see the latest "
                     "answers before you go on.")
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"code": "stale", "message": message}), 409
         flash(message, "error")
         return redirect(url_for(".sheet", seat_id=seat.id))
-    if _wants_json():
+    if wants_json():
         return jsonify(version=sheet.lock_version, saved=sheet.updated_dt.isoformat())
     flash(_("Draft saved."), "success")
     return redirect(url_for(".sheet", seat_id=seat.id))

@@ -144,9 +144,8 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
     from evaluation.cases.models import Case
     from panels.invitations import make_token
     from panels.models import Member, Seat, SeatState
-    from rubrics.models import Criterion, RubricVersion
-
     from panels.operations import open_draw, run_draw
+    from rubrics.models import Criterion, RubricVersion
 
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     draft = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
