@@ -308,8 +308,17 @@ def icc(ratings: ArrayLike, confidence: float = 0.95) -> dict[str, ICCResult]:
     v = vn / vd
     f2_high = special.fdtri(n - 1, v, q)
     f2_low = special.fdtri(v, n - 1, q)
-    low2 = n * (msr - f2_high * mse) / (f2_high * (k * msc + (k * n - k - n) * mse) + n * msr)
-    high2 = n * (f2_low * msr - mse) / (k * msc + (k * n - k - n) * mse + n * f2_low * msr)
+    spread = k * msc + (k * n - k - n) * mse
+    # When the raters' variance dominates, Satterthwaite's df tends to 0 and the F quantile overflows to inf
+    # (pingouin then reports nan). The bound is then its limit as F -> inf, exact to double precision.
+    if np.isinf(f2_high):
+        low2 = -n * mse / spread if spread > 0 else np.nan
+    else:
+        low2 = n * (msr - f2_high * mse) / (f2_high * spread + n * msr)
+    high2 = 1.0 if np.isinf(f2_low) else n * (f2_low * msr - mse) / (spread + n * f2_low * msr)
+    if not (np.isfinite(low2) and np.isfinite(high2)):
+        raise UndefinedStatistic("the interval of ICC(A,1) is undefined: the raters' mean square leaves no "
+                                 "degrees of freedom to estimate it")
 
     def result(value: float, f: float, df2: int, p: float, low: float, high: float) -> ICCResult:
         return ICCResult(float(value), float(f), df_rows, df2, p, float(low), float(high), n)
