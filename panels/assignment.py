@@ -30,13 +30,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 ROLES = ("official", "lawyer", "township_rep", "citizen_rep", "expert")
 DEFAULT_WEIGHTS = {"load": 1.0, "expertise": 3.0, "district": 4.0, "perturbation": 0.5}
-CANDIDATE_MARGIN = 6  # extra candidates per case and role beyond the role's maximum
 SUBSTITUTES = 3
 TOLERANCE = 1e-7
 
@@ -250,7 +249,8 @@ class _Model:
     upper: np.ndarray  # (case, role) maximum
     eligible: np.ndarray  # (case, member) bool
     cost: np.ndarray  # (case, member) pair cost
-    recusal_reason: dict[tuple[int, int], str]
+    recused_by_affiliation: np.ndarray  # (case, member) bool
+    recused_by_conflict: np.ndarray  # (case, member) bool, where not already by affiliation
     member_affiliations: list[tuple[int, ...]]
     affiliation_members: dict[int, np.ndarray]
 
@@ -287,16 +287,16 @@ def _build(problem: Problem) -> _Model:
     eligible[:, cap <= 0] = False
     eligible[:, np.isin(role_of, [role_index[r] for r, (_, hi) in problem.roles.items() if hi > 0],
                         invert=True)] = False
-    reasons: dict[tuple[int, int], str] = {}
-    for c, j in zip(recused.row, recused.col, strict=True):
-        eligible[c, j] = False
-        reasons[(int(c), int(j))] = "affiliation"
+    by_affiliation = np.zeros((n, m), dtype=bool)
+    by_affiliation[recused.row, recused.col] = True
     case_pos = {c.id: i for i, c in enumerate(cases)}
     member_pos = {x.id: i for i, x in enumerate(members)}
-    for member_id, case_id in problem.conflicts:
-        c, j = case_pos[case_id], member_pos[member_id]
-        eligible[c, j] = False
-        reasons.setdefault((c, j), "conflict")
+    by_conflict = np.zeros((n, m), dtype=bool)
+    if problem.conflicts:
+        pairs = np.array([(case_pos[c], member_pos[j]) for j, c in problem.conflicts], dtype=np.intp)
+        by_conflict[pairs[:, 0], pairs[:, 1]] = True
+    by_conflict &= ~by_affiliation
+    eligible &= ~(by_affiliation | by_conflict)
     # Pair costs: matches lower it, the seeded perturbation breaks ties.
     w = problem.weights
     categories = {c.category for c in cases if c.category}
@@ -315,12 +315,12 @@ def _build(problem: Problem) -> _Model:
             _keys(problem.seed, "member", [x.id for x in members]))[None, :]
         cost += w["perturbation"] * (_splitmix(pair) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
     member_affiliations = [tuple(names[a] for a in x.affiliations) for x in members]
-    by_affiliation: dict[int, list[int]] = defaultdict(list)
+    affiliation_members: dict[int, list[int]] = defaultdict(list)
     for j, affs in enumerate(member_affiliations):
         for a in affs:
-            by_affiliation[a].append(j)
-    return _Model(problem, n, m, role_of, cap, lower, upper, eligible, cost, reasons, member_affiliations,
-                  {a: np.array(js) for a, js in by_affiliation.items() if len(js) > 1})
+            affiliation_members[a].append(j)
+    return _Model(problem, n, m, role_of, cap, lower, upper, eligible, cost, by_affiliation, by_conflict,
+                  member_affiliations, {a: np.array(js) for a, js in affiliation_members.items() if len(js) > 1})
 
 
 # ------------------------------------------------------------------------------------------ explanations
@@ -329,19 +329,18 @@ def explain_infeasibility(model: _Model) -> list[dict[str, Any]]:
     """Per case and role: who is short and why (recused, capped out, none of that role in the pool)."""
     problem, out = model.problem, []
     pool = {r: np.flatnonzero(model.role_of == i) for i, r in enumerate(ROLES)}
-    for c, case in enumerate(problem.cases):
-        for r_index, role in enumerate(ROLES):
-            need = int(model.lower[c, r_index])
-            if need == 0:
-                continue
-            members = pool[role]
-            available = int(model.eligible[c, members].sum())
-            if available >= need:
-                continue
-            by_affiliation = sum(model.recusal_reason.get((c, int(j))) == "affiliation" for j in members)
-            by_conflict = sum(model.recusal_reason.get((c, int(j))) == "conflict" for j in members)
+    available = np.stack([model.eligible[:, pool[r]].sum(axis=1) for r in ROLES], axis=1)
+    short = model.lower > available
+    for c in np.flatnonzero(short.any(axis=1) | (model.eligible.sum(axis=1) < problem.panel_size)
+                            | (model.lower.sum(axis=1) > problem.panel_size)
+                            | (model.upper.sum(axis=1) < problem.panel_size)).tolist():
+        case = problem.cases[c]
+        for r_index in np.flatnonzero(short[c]).tolist():
+            role, members, need = ROLES[r_index], pool[ROLES[r_index]], int(model.lower[c, r_index])
+            by_affiliation = int(model.recused_by_affiliation[c, members].sum())
+            by_conflict = int(model.recused_by_conflict[c, members].sum())
             capped = int((model.cap[members] <= 0).sum())
-            parts = [f"needs {need} {role}, {available} available of {len(members)} in the pool"]
+            parts = [f"needs {need} {role}, {int(available[c, r_index])} available of {len(members)} in the pool"]
             if by_affiliation:
                 parts.append(f"{by_affiliation} recused by affiliation with the case's departments")
             if by_conflict:
@@ -374,24 +373,6 @@ def explain_infeasibility(model: _Model) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------------------------- solving
 
-def _initial_candidates(model: _Model) -> np.ndarray:
-    """For each case and role, the cheapest eligible members (a sparse boolean mask)."""
-    chosen = np.zeros_like(model.eligible)
-    for r_index in range(len(ROLES)):
-        members = np.flatnonzero(model.role_of == r_index)
-        if members.size == 0 or model.upper[:, r_index].max() == 0:
-            continue
-        keep = min(members.size, int(model.upper[:, r_index].max()) + CANDIDATE_MARGIN)
-        block = np.where(model.eligible[:, members], model.cost[:, members], np.inf)
-        top = np.argpartition(block, keep - 1, axis=1)[:, :keep] if keep < members.size else \
-            np.broadcast_to(np.arange(members.size), block.shape)
-        rows = np.repeat(np.arange(model.n_cases), top.shape[1])
-        cols = members[top.ravel()]
-        ok = np.isfinite(block[rows, top.ravel()])
-        chosen[rows[ok], cols[ok]] = True
-    return chosen
-
-
 @dataclass
 class _LP:
     pairs_case: np.ndarray
@@ -401,11 +382,13 @@ class _LP:
     b_eq: np.ndarray
     a_ub: sp.csr_matrix
     b_ub: np.ndarray
-    ub_kind: list[tuple[str, int, int]]  # ("lo"|"hi"|"aff", case, role-or-affiliation)
     n_segments: int
 
 
 def _formulate(model: _Model, candidates: np.ndarray) -> _LP:
+    """The whole model over the given pairs as one matrix: every load segment, a row for each binding role
+    range and for each affiliation with two members among a case's pairs. The solver builds its master
+    incrementally instead; this form is the reference the tests and the benchmark hand to a generic MILP."""
     w = model.problem.weights
     pc, pm = np.nonzero(candidates)
     n_pairs = pc.size
@@ -413,161 +396,439 @@ def _formulate(model: _Model, candidates: np.ndarray) -> _LP:
     seg_k = np.concatenate([np.arange(1, k + 1) for k in model.cap]) if model.cap.sum() else np.zeros(0)
     c = np.concatenate([model.cost[pc, pm], w["load"] * (2 * seg_k - 1)])
     n_vars = n_pairs + seg_member.size
-    # Equalities: each case takes panel_size; each member's pairs equal their load segments.
     rows = np.concatenate([pc, model.n_cases + pm, model.n_cases + seg_member])
     cols = np.concatenate([np.arange(n_pairs), np.arange(n_pairs), n_pairs + np.arange(seg_member.size)])
     vals = np.concatenate([np.ones(n_pairs), np.ones(n_pairs), -np.ones(seg_member.size)])
     a_eq = sp.csr_matrix((vals, (rows, cols)), shape=(model.n_cases + model.n_members, n_vars))
     b_eq = np.concatenate([np.full(model.n_cases, model.problem.panel_size, dtype=float), np.zeros(model.n_members)])
-    # Inequalities: role ranges where they bind, and at most one member of an affiliation per panel.
-    ub_rows, ub_cols, ub_vals, b_ub, kinds = [], [], [], [], []
+    ub_rows, ub_cols, ub_vals, b_ub = [], [], [], []
+
+    def row(members: np.ndarray, sign: float, bound: float) -> None:
+        ub_rows.append(np.full(members.size, len(b_ub)))
+        ub_cols.append(members)
+        ub_vals.append(np.full(members.size, sign))
+        b_ub.append(sign * bound)
+
     role_of_pair = model.role_of[pm]
     order = np.lexsort((role_of_pair, pc))
-    pc_sorted, role_sorted = pc[order], role_of_pair[order]
-    boundaries = np.flatnonzero(np.diff(pc_sorted * 8 + role_sorted)) + 1
+    boundaries = np.flatnonzero(np.diff(pc[order] * len(ROLES) + role_of_pair[order])) + 1
     for group in np.split(order, boundaries):
-        if group.size == 0:
-            continue
-        case, role = int(pc[group[0]]), int(role_of_pair[group[0]])
-        lo, hi = int(model.lower[case, role]), int(model.upper[case, role])
-        if lo > 0:
-            kinds.append(("lo", case, role))
-            ub_rows.append(np.full(group.size, len(b_ub)))
-            ub_cols.append(group)
-            ub_vals.append(-np.ones(group.size))
-            b_ub.append(-lo)
-        if hi < min(group.size, model.problem.panel_size):
-            kinds.append(("hi", case, role))
-            ub_rows.append(np.full(group.size, len(b_ub)))
-            ub_cols.append(group)
-            ub_vals.append(np.ones(group.size))
-            b_ub.append(hi)
-    for a, members in model.affiliation_members.items():
-        on = np.isin(pm, members)
-        if on.sum() < 2:
-            continue
-        idx = np.flatnonzero(on)
-        cases_of = pc[idx]
-        order_a = np.argsort(cases_of, kind="stable")
-        for group in np.split(idx[order_a], np.flatnonzero(np.diff(cases_of[order_a])) + 1):
-            if group.size < 2:
+        if group.size:
+            case, role = int(pc[group[0]]), int(role_of_pair[group[0]])
+            if model.lower[case, role] > 0:
+                row(group, -1.0, float(model.lower[case, role]))
+            if model.upper[case, role] < min(group.size, model.problem.panel_size):
+                row(group, 1.0, float(model.upper[case, role]))
+    for members in model.affiliation_members.values():
+        idx = np.flatnonzero(np.isin(pm, members))
+        order = np.argsort(pc[idx], kind="stable")
+        for group in np.split(idx[order], np.flatnonzero(np.diff(pc[idx][order])) + 1):
+            if group.size > 1:
+                row(group, 1.0, 1.0)
+    a_ub = (sp.csr_matrix((np.concatenate(ub_vals), (np.concatenate(ub_rows), np.concatenate(ub_cols))),
+                          shape=(len(b_ub), n_vars)) if b_ub else sp.csr_matrix((0, n_vars)))
+    return _LP(pc, pm, c, a_eq, b_eq, a_ub, np.array(b_ub, dtype=float), seg_member.size)
+
+
+def _balanced_loads(model: _Model) -> np.ndarray:
+    """Each member's expected load: the seats spread evenly over the members of each role, with the roles'
+    totals levelled between what the cases' ranges require and allow (bisection on the common load)."""
+    size = np.array([(model.role_of == r).sum() for r in range(len(ROLES))], dtype=float)
+    eligible_by_role = np.stack([model.eligible[:, model.role_of == r].sum(axis=1) for r in range(len(ROLES))],
+                                axis=1)
+    low = model.lower.sum(axis=0).astype(float)
+    high = np.minimum(np.minimum(model.upper, eligible_by_role), model.problem.panel_size).sum(axis=0)
+    high = np.minimum(high, [model.cap[model.role_of == r].sum() for r in range(len(ROLES))]).astype(float)
+    seats = float(model.problem.panel_size * model.n_cases)
+    a, b = 0.0, seats
+    for _ in range(60):
+        level = (a + b) / 2
+        a, b = (level, b) if np.clip(level * size, low, high).sum() < seats else (a, level)
+    totals = np.clip(b * size, low, high)
+    per_member = np.divide(totals, size, out=np.zeros_like(totals), where=size > 0)
+    return np.minimum(per_member[model.role_of], model.cap)
+
+
+class _Master:
+    """The restricted LP in HiGHS, grown in place so that every re-solve starts from the last basis.
+
+    Columns: the candidate pairs, and each member's load segments within a window around their expected
+    load (the segments below it are fixed at 1 through the member row's right-hand side, those above are
+    left out; pricing moves the window when a fixed or left-out segment's reduced cost says it should).
+    Rows: one per case (= panel size), one per member (pairs - segments = fixed segments), a ranged row per
+    case and role whose range can bind, and one per case and affiliation as soon as two of that
+    affiliation's members have columns on the case. A constraint whose row is absent is slack at every
+    point of the master, so its dual is zero: pricing over all pairs with the present rows' duals is pricing
+    in the full LP.
+
+    The costs are shifted by an estimate of the duals (a price per member from the balanced loads, a level
+    per case): adding a multiple of an equality row to the objective changes it by a constant, but it starts
+    the dual simplex near the optimum instead of at the slack basis' zero prices.
+    """
+
+    WINDOW = 4
+    PER_CASE = 2  # columns entering per case and round
+    MARGIN = 2  # candidates per case and role beyond the role's maximum
+
+    def __init__(self, model: _Model, *, everything: bool = False):
+        self.model = model
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        n, m, w = model.n_cases, model.n_members, model.problem.weights["load"]
+        size = model.problem.panel_size
+        expected = _balanced_loads(model)
+        self.price = 2 * w * expected
+        shifted = np.where(model.eligible, model.cost + self.price[None, :], np.inf)
+        level = self._case_levels(shifted)
+        self.level = level
+        estimate = np.rint(expected).astype(np.intp)
+        self.fixed = np.zeros(m, dtype=np.intp) if everything else np.maximum(estimate - self.WINDOW, 0)
+        self.top = model.cap.copy() if everything else np.minimum(estimate + self.WINDOW, model.cap)
+        self.present = np.zeros((n, m), dtype=bool)
+        self.pair_case = np.zeros(0, dtype=np.intp)
+        self.pair_member = np.zeros(0, dtype=np.intp)
+        self.pair_column = np.zeros(0, dtype=np.intp)
+        self.segment_member: list[np.ndarray] = []
+        self.segment_k: list[np.ndarray] = []
+        self.segment_column: list[np.ndarray] = []
+        # Rows: cases, members, role ranges that can bind.
+        eligible_by_role = np.stack([model.eligible[:, model.role_of == r].sum(axis=1) for r in range(len(ROLES))],
+                                    axis=1)
+        binds = (model.lower > 0) | (model.upper < np.minimum(eligible_by_role, size))
+        self.role_row = np.full((n, len(ROLES)), -1, dtype=np.intp)
+        self.role_row[binds] = n + m + np.arange(int(binds.sum()))
+        case_of, role_of = np.nonzero(binds)
+        lower = np.concatenate([np.full(n, size), self.fixed, model.lower[case_of, role_of]]).astype(float)
+        upper = np.concatenate([np.full(n, size), self.fixed, model.upper[case_of, role_of]]).astype(float)
+        self.highs.addRows(lower.size, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.affiliation_row: dict[tuple[int, int], int] = {}
+        for j in range(m):
+            self._add_segments(j, self.fixed[j] + 1, self.top[j])
+        # Each member's affiliations shared with another member, as a CSR-like list.
+        shared = [[a for a in affs if a in model.affiliation_members] for affs in model.member_affiliations]
+        self.affiliation_start = np.concatenate([[0], np.cumsum([len(a) for a in shared])]).astype(np.intp)
+        self.affiliation_list = np.array([a for affs in shared for a in affs], dtype=np.intp)
+        self.has_affiliation = np.diff(self.affiliation_start) > 0
+        candidates = model.eligible.copy() if everything else self._candidates(shifted)
+        self.add_pairs(*np.nonzero(candidates))
+        # Rows for the affiliations already shared among a case's candidates; later ones only once violated.
+        self.add_affiliation_rows(self.shared_affiliations())
+
+    def _case_levels(self, shifted: np.ndarray) -> np.ndarray:
+        """Per case, the estimated price of a seat: the dearest member of the cheapest panel at the estimated
+        member prices that respects the role ranges (the lower bounds first, then the cheapest of what the
+        upper bounds still allow), plus half the perturbation's scale."""
+        model, size = self.model, self.model.problem.panel_size
+        values, required = [], []
+        for r in range(len(ROLES)):
+            members = np.flatnonzero(model.role_of == r)
+            keep = min(int(model.upper[:, r].max()), members.size)
+            if keep == 0:
                 continue
-            kinds.append(("aff", int(pc[group[0]]), a))
-            ub_rows.append(np.full(group.size, len(b_ub)))
-            ub_cols.append(group)
-            ub_vals.append(np.ones(group.size))
-            b_ub.append(1)
-    if b_ub:
-        a_ub = sp.csr_matrix((np.concatenate(ub_vals), (np.concatenate(ub_rows), np.concatenate(ub_cols))),
-                             shape=(len(b_ub), n_vars))
-    else:
-        a_ub = sp.csr_matrix((0, n_vars))
-    return _LP(pc, pm, c, a_eq, b_eq, a_ub, np.array(b_ub, dtype=float), kinds, seg_member.size)
+            block = shifted[:, members]
+            if keep < members.size:
+                block = np.take_along_axis(block, np.argpartition(block, keep - 1, axis=1)[:, :keep], axis=1)
+            block = np.sort(block, axis=1)
+            values.append(block)
+            required.append(np.arange(keep)[None, :] < model.lower[:, r][:, None])
+        value = np.concatenate(values, axis=1)
+        if value.shape[1] < size:
+            return np.zeros(model.n_cases)
+        first = np.where(np.concatenate(required, axis=1), -np.inf, value)
+        picked = np.take_along_axis(value, np.argpartition(first, size - 1, axis=1)[:, :size], axis=1)
+        level = np.where(np.isfinite(picked), picked, -np.inf).max(axis=1)
+        level = np.where(np.isfinite(level), level, 0.0)
+        return level + 0.5 * model.problem.weights["perturbation"]
+
+    def _candidates(self, shifted: np.ndarray) -> np.ndarray:
+        """For each case and role, the cheapest eligible members at the estimated prices: one beyond the
+        role's maximum, so that the first master already has a choice in every role."""
+        model, chosen = self.model, np.zeros_like(self.model.eligible)
+        for r in range(len(ROLES)):
+            members = np.flatnonzero(model.role_of == r)
+            if members.size == 0 or model.upper[:, r].max() == 0:
+                continue
+            keep = min(members.size, int(model.upper[:, r].max()) + self.MARGIN)
+            block = shifted[:, members]
+            top = (np.argpartition(block, keep - 1, axis=1)[:, :keep] if keep < members.size
+                   else np.broadcast_to(np.arange(members.size), block.shape))
+            rows = np.repeat(np.arange(model.n_cases), top.shape[1])
+            ok = np.isfinite(block[rows, top.ravel()])
+            chosen[rows[ok], members[top.ravel()][ok]] = True
+        return chosen
+
+    def _add_segments(self, member: int, first: int, last: int) -> None:
+        if last < first:
+            return
+        k = np.arange(first, last + 1)
+        w = self.model.problem.weights["load"]
+        start = self.highs.getNumCol()
+        self.highs.addCols(k.size, w * (2 * k - 1.0) - self.price[member], np.zeros(k.size), np.ones(k.size),
+                           k.size, np.arange(k.size, dtype=np.int32),
+                           np.full(k.size, self.model.n_cases + member, dtype=np.int32), -np.ones(k.size))
+        self.segment_member.append(np.full(k.size, member))
+        self.segment_k.append(k)
+        self.segment_column.append(start + np.arange(k.size))
+
+    def add_pairs(self, cases: np.ndarray, members: np.ndarray) -> None:
+        """Columns for these pairs, in their case's, member's and role's rows and in any affiliation row of
+        their case that one of the member's affiliations already has."""
+        model, n = self.model, self.model.n_cases
+        if cases.size == 0:
+            return
+        start = self.highs.getNumCol()
+        column = np.arange(cases.size)
+        role_row = self.role_row[cases, model.role_of[members]]
+        entry_column = [column, column, column[role_row >= 0]]
+        entry_row = [cases, n + members, role_row[role_row >= 0]]
+        if self.affiliation_row:
+            # Rows of the case's affiliations that the member shares (one lookup per membership).
+            counts = self.affiliation_start[members + 1] - self.affiliation_start[members]
+            which = np.repeat(column, counts)
+            offsets = np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)
+            affiliations = self.affiliation_list[np.repeat(self.affiliation_start[members], counts) + offsets]
+            rows = np.array([self.affiliation_row.get(key, -1) for key in
+                             zip(cases[which].tolist(), affiliations.tolist(), strict=True)], dtype=np.intp)
+            entry_column.append(which[rows >= 0])
+            entry_row.append(rows[rows >= 0])
+        entry_column = np.concatenate(entry_column)
+        order = np.argsort(entry_column, kind="stable")
+        index = np.concatenate(entry_row)[order].astype(np.int32)
+        starts = np.searchsorted(entry_column[order], column).astype(np.int32)
+        cost = model.cost[cases, members] + self.price[members] - self.level[cases]
+        self.highs.addCols(cases.size, cost, np.zeros(cases.size), np.ones(cases.size), index.size, starts, index,
+                           np.ones(index.size))
+        self.present[cases, members] = True
+        self.pair_case = np.concatenate([self.pair_case, cases])
+        self.pair_member = np.concatenate([self.pair_member, members])
+        self.pair_column = np.concatenate([self.pair_column, start + np.arange(cases.size)])
+
+    def _memberships(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For pairs at these positions: (case, affiliation, position) once per shared affiliation of the
+        member, sorted by case and affiliation."""
+        members = self.pair_member[positions]
+        counts = self.affiliation_start[members + 1] - self.affiliation_start[members]
+        expanded = np.repeat(positions, counts)
+        offsets = np.arange(expanded.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        affiliations = self.affiliation_list[np.repeat(self.affiliation_start[members], counts) + offsets]
+        cases = self.pair_case[expanded]
+        order = np.lexsort((expanded, affiliations, cases))
+        return cases[order], affiliations[order], expanded[order]
+
+    def _groups(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The (case, affiliation) groups among these pairs: each group's case and affiliation, the start of
+        its run in ``expanded`` (pair positions, grouped)."""
+        cases, affiliations, expanded = self._memberships(positions)
+        starts = np.r_[0, np.flatnonzero((np.diff(cases) != 0) | (np.diff(affiliations) != 0)) + 1] if cases.size \
+            else np.zeros(0, dtype=np.intp)
+        return cases[starts], affiliations[starts], starts, expanded
+
+    def add_affiliation_rows(self, keys: list[tuple[int, int]]) -> None:
+        """At most one member of the affiliation on the case: one row per key, over its present columns."""
+        wanted = set(keys) - set(self.affiliation_row)
+        if not wanted:
+            return
+        cases = np.array(sorted({c for c, _ in wanted}))
+        positions = np.flatnonzero(np.isin(self.pair_case, cases) & self.has_affiliation[self.pair_member])
+        group_case, group_affiliation, starts, expanded = self._groups(positions)
+        ends = np.r_[starts[1:], expanded.size]
+        rows, entries = [], []
+        for c, a, begin, end in zip(group_case.tolist(), group_affiliation.tolist(), starts.tolist(), ends.tolist(),
+                                    strict=True):
+            if (c, a) in wanted:
+                self.affiliation_row[(c, a)] = self.highs.getNumRow() + len(rows)
+                rows.append((c, a))
+                entries.append(self.pair_column[expanded[begin:end]])
+        counts = np.array([e.size for e in entries], dtype=np.int32)
+        self.highs.addRows(len(rows), np.full(len(rows), -highspy.kHighsInf), np.ones(len(rows)),
+                           int(counts.sum()), np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32),
+                           np.concatenate(entries).astype(np.int32), np.ones(int(counts.sum())))
+
+    def shared_affiliations(self) -> list[tuple[int, int]]:
+        """(case, affiliation) pairs with two or more columns: the rows the first master starts with."""
+        group_case, group_affiliation, starts, expanded = self._groups(
+            np.flatnonzero(self.has_affiliation[self.pair_member]))
+        size = np.diff(np.r_[starts, expanded.size])
+        return list(zip(group_case[size > 1].tolist(), group_affiliation[size > 1].tolist(), strict=True))
+
+    def violated_affiliations(self) -> list[tuple[int, int]]:
+        x = np.asarray(self.highs.getSolution().col_value)[self.pair_column]
+        positions = np.flatnonzero(self.has_affiliation[self.pair_member] & (x > TOLERANCE))
+        group_case, group_affiliation, starts, expanded = self._groups(positions)
+        if starts.size == 0:
+            return []
+        over = np.add.reduceat(x[expanded], starts) > 1 + TOLERANCE
+        return [key for key in zip(group_case[over].tolist(), group_affiliation[over].tolist(), strict=True)
+                if key not in self.affiliation_row]
+
+    def run(self) -> str:
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            # Later rounds change little: Devex pricing avoids recomputing exact edge weights each time.
+            self.highs.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+            return "optimal"
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return "infeasible"
+        raise RuntimeError(f"the LP solver stopped: {self.highs.modelStatusToString(status)}")
+
+    def price_out(self) -> bool:
+        """Add what the duals say could lower the cost (pairs; segments beyond either end of a window).
+        False when nothing can: the master's optimum is then the full LP's."""
+        model, n, m = self.model, self.model.n_cases, self.model.n_members
+        w = model.problem.weights["load"]
+        y = np.asarray(self.highs.getSolution().row_dual)
+        case_dual, member_dual = y[:n], y[n:n + m]
+        role_dual = np.where(self.role_row >= 0, y[np.maximum(self.role_row, 0)], 0.0)
+        reduced = (model.cost + (self.price - member_dual)[None, :] - (self.level + case_dual)[:, None]
+                   - role_dual[:, model.role_of])
+        for (c, a), row in self.affiliation_row.items():
+            if y[row] != 0:
+                reduced[c, model.affiliation_members[a]] -= y[row]
+        entering = model.eligible & ~self.present & (reduced < -TOLERANCE)
+        violated = self.violated_affiliations()
+        self.add_affiliation_rows(violated)
+        changed = bool(violated)
+        # Segments: the last fixed one must not want to leave, the first left-out one must not want to enter.
+        segment_dual = -self.price + member_dual
+        unfix = (self.fixed > 0) & (w * (2 * self.fixed - 1) + segment_dual > TOLERANCE)
+        extend = (self.top < model.cap) & (w * (2 * self.top + 1) + segment_dual < -TOLERANCE)
+        for j in np.flatnonzero(unfix):
+            first = max(0, int(self.fixed[j]) - self.WINDOW)
+            self._add_segments(int(j), first + 1, int(self.fixed[j]))
+            self.fixed[j] = first
+            self.highs.changeRowBounds(n + int(j), float(first), float(first))
+            changed = True
+        for j in np.flatnonzero(extend):
+            last = min(int(model.cap[j]), int(self.top[j]) + self.WINDOW)
+            self._add_segments(int(j), int(self.top[j]) + 1, last)
+            self.top[j] = last
+            changed = True
+        if entering.any():
+            cases, members = np.nonzero(entering)
+            values = reduced[cases, members]
+            order = np.lexsort((members, values, cases))
+            cases, members = cases[order], members[order]
+            first = np.r_[0, np.flatnonzero(np.diff(cases)) + 1]
+            rank = np.arange(cases.size) - np.repeat(first, np.diff(np.r_[first, cases.size]))
+            keep = rank < self.PER_CASE
+            self.add_pairs(cases[keep], members[keep])
+            changed = True
+        return changed
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = np.asarray(self.highs.getSolution().col_value)
+        return self.pair_case, self.pair_member, x[self.pair_column]
+
+    def objective(self) -> float:
+        """The true objective of the current solution: pair costs plus each member's load cost."""
+        x = np.asarray(self.highs.getSolution().col_value)
+        w = self.model.problem.weights["load"]
+        pairs = float(self.model.cost[self.pair_case, self.pair_member] @ x[self.pair_column])
+        k = np.concatenate(self.segment_k)
+        segments = float((w * (2 * k - 1.0)) @ x[np.concatenate(self.segment_column)])
+        return pairs + segments + float(w * (self.fixed.astype(float) ** 2).sum())
+
+    def integer(self) -> str:
+        """Branch and bound on the master: every segment back in, pairs integral (HiGHS's MIP solver)."""
+        model, n = self.model, self.model.n_cases
+        for j in range(model.n_members):
+            self._add_segments(j, 1, int(self.fixed[j]))
+            self._add_segments(j, int(self.top[j]) + 1, int(model.cap[j]))
+            self.highs.changeRowBounds(n + j, 0.0, 0.0)
+        self.fixed[:] = 0
+        self.top[:] = model.cap
+        columns = self.pair_column.astype(np.int32)
+        self.highs.changeColsIntegrality(columns.size, columns,
+                                         np.full(columns.size, highspy.HighsVarType.kInteger))
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        return "optimal" if status == highspy.HighsModelStatus.kOptimal else "infeasible"
 
 
-def _price(model: _Model, lp: _LP, result: Any, candidates: np.ndarray) -> np.ndarray:
-    """Eligible non-candidate pairs whose reduced cost is negative: they could lower the LP's optimum."""
-    duals_eq = result.eqlin.marginals
-    case_dual = duals_eq[:model.n_cases]
-    member_dual = duals_eq[model.n_cases:]
-    reduced = model.cost - case_dual[:, None] - member_dual[None, :]
-    duals_ub = result.ineqlin.marginals if lp.b_ub.size else np.zeros(0)
-    for (kind, case, key), dual in zip(lp.ub_kind, duals_ub, strict=True):
-        if abs(dual) <= 0:
-            continue
-        if kind == "lo":
-            reduced[case, model.role_of == key] += dual  # coefficient -1
-        elif kind == "hi":
-            reduced[case, model.role_of == key] -= dual
-        else:
-            reduced[case, model.affiliation_members[key]] -= dual
-    return model.eligible & ~candidates & (reduced < -TOLERANCE)
-
-
-def solve(problem: Problem, *, max_rounds: int = 60) -> Solution:
+def solve(problem: Problem, *, max_rounds: int = 200) -> Solution:
+    """The optimal draw: column and row generation on HiGHS's dual simplex, warm-started between rounds
+    (see _Master); HiGHS's branch and bound only if the LP optimum should be fractional."""
     model = _build(problem)
     explanations = [p for p in explain_infeasibility(model) if p["case"] is not None]
     if explanations:
         return Solution("infeasible", problems=explanations)
-    candidates = _initial_candidates(model)
+    master = _Master(model)
     for _ in range(max_rounds):
-        lp = _formulate(model, candidates)
-        result = linprog(lp.c, A_ub=lp.a_ub if lp.b_ub.size else None, b_ub=lp.b_ub if lp.b_ub.size else None,
-                         A_eq=lp.a_eq, b_eq=lp.b_eq, bounds=(0, 1), method="highs")
-        if result.status == 2:
-            # Infeasible over the candidates: widen to every eligible pair once before concluding.
-            if candidates.sum() < model.eligible.sum():
-                candidates = model.eligible.copy()
-                continue
-            return Solution("infeasible", problems=explain_infeasibility(model))
-        if result.status != 0:
-            raise RuntimeError(f"the LP solver stopped: {result.message}")
-        entering = _price(model, lp, result, candidates)
-        if not entering.any():
+        if master.run() == "infeasible":
+            # The restricted master can be infeasible where the full LP is not: widen to everything once.
+            if master.present.sum() == model.eligible.sum() and not master.fixed.any():
+                return Solution("infeasible", problems=explain_infeasibility(model))
+            master = _Master(model, everything=True)
+            continue
+        if not master.price_out():
             break
-        candidates |= entering
     else:
         raise RuntimeError("pricing did not converge; raise max_rounds")
-    x = result.x[:lp.pairs_case.size]
-    objective, bound = float(result.fun), float(result.fun)
+    bound = master.objective()
+    cases, members, x = master.pairs()
+    objective = bound
     if np.any((x > TOLERANCE) & (x < 1 - TOLERANCE)):
-        integrality = np.concatenate([np.ones(lp.pairs_case.size), np.zeros(lp.n_segments)])
-        constraints = [LinearConstraint(lp.a_eq, lp.b_eq, lp.b_eq)]
-        if lp.b_ub.size:
-            constraints.append(LinearConstraint(lp.a_ub, -np.inf, lp.b_ub))
-        mip = milp(lp.c, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints)
-        if mip.status != 0:
+        if master.integer() != "optimal":
             return Solution("infeasible", problems=explain_infeasibility(model))
-        x, objective = mip.x[:lp.pairs_case.size], float(mip.fun)
+        cases, members, x = master.pairs()
+        objective = master.objective()
     chosen = x > 0.5
     status = "optimal" if math.isclose(objective, bound, rel_tol=1e-9, abs_tol=1e-6) else "feasible"
-    return _solution(model, lp.pairs_case[chosen], lp.pairs_member[chosen], objective, bound, status)
+    return _solution(model, cases[chosen], members[chosen], objective, bound, status)
 
 
 def _solution(model: _Model, cases: np.ndarray, members: np.ndarray, objective: float, bound: float,
               status: str) -> Solution:
     """Seats in a stable order, and for each seat up to three ranked substitutes: same role, eligible for the
     case, not on the panel, no affiliation shared with the rest of the panel, capacity left; cheapest first
-    (pair cost plus the marginal load cost of one more case)."""
-    problem = model.problem
+    (pair cost plus the marginal load cost of one more case), ties by member order."""
+    problem, size = model.problem, model.problem.panel_size
     load = np.bincount(members, minlength=model.n_members)
     marginal = problem.weights["load"] * (2 * load + 1)
     open_capacity = load < model.cap
-    role_masks = [model.role_of == r for r in range(len(ROLES))]
-    affiliation_members = {a: np.array(js) for a, js in _members_by_affiliation(model).items()}
-    order = np.lexsort((members, cases))
-    cases, members = cases[order], members[order]
-    boundaries = np.flatnonzero(np.diff(cases)) + 1
-    seats, substitutes = [], {}
-    for case_members, c in zip(np.split(members, boundaries), cases[np.r_[0, boundaries]], strict=True):
-        c = int(c)
-        panel = sorted(case_members.tolist(), key=lambda j: (model.role_of[j], problem.members[j].id))
-        case_id = problem.cases[c].id
-        available = model.eligible[c] & open_capacity
-        available[panel] = False
-        case_subs: dict[str, list[str]] = {}
-        for j in panel:
-            seats.append({"case": case_id, "member": problem.members[j].id, "role": ROLES[model.role_of[j]]})
-            mask = available & role_masks[model.role_of[j]]
-            for other in panel:
-                if other != j:
-                    for a in model.member_affiliations[other]:
-                        mask[affiliation_members[a]] = False
-            pool = np.flatnonzero(mask)
-            if pool.size > SUBSTITUTES:
-                score = model.cost[c, pool] + marginal[pool]
-                keep = np.argpartition(score, SUBSTITUTES - 1)[:SUBSTITUTES]
-                pool = pool[keep]
-            score = model.cost[c, pool] + marginal[pool]
-            ranked = pool[np.lexsort((pool, score))]
-            case_subs[problem.members[j].id] = [problem.members[p].id for p in ranked]
-        substitutes[case_id] = case_subs
-    return Solution(status, objective, seats, substitutes, lower_bound=bound)
-
-
-def _members_by_affiliation(model: _Model) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = defaultdict(list)
+    id_rank = np.empty(model.n_members, dtype=np.intp)
+    id_rank[sorted(range(model.n_members), key=lambda j: problem.members[j].id)] = np.arange(model.n_members)
+    # Each case's panel as a row, seats ordered by role and member id.
+    order = np.lexsort((id_rank[members], model.role_of[members], cases))
+    panel_cases = cases[order][::size]
+    panels = members[order].reshape(-1, size)
+    # shares[j, k]: members j and k share an affiliation.
+    incidence = np.zeros((model.n_members, max(1, max((a for affs in model.member_affiliations for a in affs),
+                                                       default=0) + 1)), dtype=np.int32)
     for j, affiliations in enumerate(model.member_affiliations):
-        for a in affiliations:
-            out[a].append(j)
-    return out
+        incidence[j, list(affiliations)] = 1
+    shares = (incidence @ incidence.T) > 0
+    seats, substitutes = [], {}
+    for block in range(0, panel_cases.size, 512):
+        c, panel = panel_cases[block:block + 512], panels[block:block + 512]
+        rows = np.arange(c.size)[:, None]
+        available = model.eligible[c] & open_capacity[None, :]
+        available[rows, panel] = False
+        score = np.where(available, model.cost[c] + marginal[None, :], np.inf)
+        blocked = shares[panel].sum(axis=1)  # by how many of the panel each member is blocked
+        ranked = np.empty(panel.shape + (SUBSTITUTES,), dtype=np.intp)
+        ranked_score = np.empty(ranked.shape)
+        for seat in range(size):
+            j = panel[:, seat]
+            mask = (model.role_of[None, :] == model.role_of[j][:, None]) & (blocked - shares[j] == 0)
+            seat_score = np.where(mask, score, np.inf)
+            keep = min(SUBSTITUTES, model.n_members)
+            top = np.argpartition(seat_score, keep - 1, axis=1)[:, :keep] if keep < model.n_members else \
+                np.broadcast_to(np.arange(model.n_members), seat_score.shape)
+            top_score = np.take_along_axis(seat_score, top, axis=1)
+            by = np.lexsort((top, top_score), axis=1)
+            ranked[:, seat, :keep] = np.take_along_axis(top, by, axis=1)
+            ranked_score[:, seat, :keep] = np.take_along_axis(top_score, by, axis=1)
+            ranked_score[:, seat, keep:] = np.inf
+        for i, case in enumerate(c.tolist()):
+            case_id = problem.cases[case].id
+            case_subs: dict[str, list[str]] = {}
+            for seat, j in enumerate(panel[i].tolist()):
+                member_id = problem.members[j].id
+                seats.append({"case": case_id, "member": member_id, "role": ROLES[model.role_of[j]]})
+                case_subs[member_id] = [problem.members[p].id for p, v in
+                                        zip(ranked[i, seat].tolist(), ranked_score[i, seat].tolist(), strict=True)
+                                        if v != np.inf]
+            substitutes[case_id] = case_subs
+    return Solution(status, objective, seats, substitutes, lower_bound=bound)
