@@ -412,13 +412,17 @@ def _formulate(model: _Model, candidates: np.ndarray) -> _LP:
     role_of_pair = model.role_of[pm]
     order = np.lexsort((role_of_pair, pc))
     boundaries = np.flatnonzero(np.diff(pc[order] * len(ROLES) + role_of_pair[order])) + 1
+    unmet = model.lower > 0  # (case, role) minimums; those without any pair stay as rows nobody can satisfy
     for group in np.split(order, boundaries):
         if group.size:
             case, role = int(pc[group[0]]), int(role_of_pair[group[0]])
             if model.lower[case, role] > 0:
                 row(group, -1.0, float(model.lower[case, role]))
+                unmet[case, role] = False
             if model.upper[case, role] < min(group.size, model.problem.panel_size):
                 row(group, 1.0, float(model.upper[case, role]))
+    for case, role in zip(*np.nonzero(unmet), strict=True):
+        row(np.zeros(0, dtype=np.intp), -1.0, float(model.lower[case, role]))
     for members in model.affiliation_members.values():
         idx = np.flatnonzero(np.isin(pm, members))
         order = np.argsort(pc[idx], kind="stable")
@@ -431,22 +435,33 @@ def _formulate(model: _Model, candidates: np.ndarray) -> _LP:
 
 
 def _balanced_loads(model: _Model) -> np.ndarray:
-    """Each member's expected load: the seats spread evenly over the members of each role, with the roles'
-    totals levelled between what the cases' ranges require and allow (bisection on the common load)."""
-    size = np.array([(model.role_of == r).sum() for r in range(len(ROLES))], dtype=float)
-    eligible_by_role = np.stack([model.eligible[:, model.role_of == r].sum(axis=1) for r in range(len(ROLES))],
-                                axis=1)
+    """Each member's expected load: one common load for everybody, less where a member's cap or the cases
+    they may sit on allow less, and levelled per role between what the cases' role ranges require and allow
+    (bisection on the common load, then on each role's own)."""
+    roles = [model.role_of == r for r in range(len(ROLES))]
+    capacity = np.minimum(model.cap, model.eligible.sum(axis=0)).astype(float)
+    eligible_by_role = np.stack([model.eligible[:, members].sum(axis=1) for members in roles], axis=1)
     low = model.lower.sum(axis=0).astype(float)
     high = np.minimum(np.minimum(model.upper, eligible_by_role), model.problem.panel_size).sum(axis=0)
-    high = np.minimum(high, [model.cap[model.role_of == r].sum() for r in range(len(ROLES))]).astype(float)
-    seats = float(model.problem.panel_size * model.n_cases)
-    a, b = 0.0, seats
-    for _ in range(60):
-        level = (a + b) / 2
-        a, b = (level, b) if np.clip(level * size, low, high).sum() < seats else (a, level)
-    totals = np.clip(b * size, low, high)
-    per_member = np.divide(totals, size, out=np.zeros_like(totals), where=size > 0)
-    return np.minimum(per_member[model.role_of], model.cap)
+    high = np.minimum(high, [capacity[members].sum() for members in roles])
+
+    def level(target: float, members: np.ndarray, clip: bool) -> float:
+        a, b = 0.0, float(model.problem.panel_size * model.n_cases)
+        for _ in range(60):
+            middle = (a + b) / 2
+            load = np.minimum(middle, capacity[members])
+            total = (np.clip([load[model.role_of[members] == r].sum() for r in range(len(ROLES))], low, high).sum()
+                     if clip else load.sum())
+            a, b = (middle, b) if total < target else (a, middle)
+        return b
+
+    common = level(float(model.problem.panel_size * model.n_cases), np.arange(model.n_members), clip=True)
+    expected = np.zeros(model.n_members)
+    for r, members in enumerate(roles):
+        if members.any():
+            total = float(np.clip(np.minimum(common, capacity[members]).sum(), low[r], high[r]))
+            expected[members] = np.minimum(level(total, np.flatnonzero(members), clip=False), capacity[members])
+    return expected
 
 
 class _Master:
@@ -470,7 +485,7 @@ class _Master:
     PER_CASE = 2  # columns entering per case and round
     MARGIN = 2  # candidates per case and role beyond the role's maximum
 
-    def __init__(self, model: _Model, *, everything: bool = False):
+    def __init__(self, model: _Model):
         self.model = model
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
@@ -482,8 +497,8 @@ class _Master:
         level = self._case_levels(shifted)
         self.level = level
         estimate = np.rint(expected).astype(np.intp)
-        self.fixed = np.zeros(m, dtype=np.intp) if everything else np.maximum(estimate - self.WINDOW, 0)
-        self.top = model.cap.copy() if everything else np.minimum(estimate + self.WINDOW, model.cap)
+        self.fixed = np.maximum(estimate - self.WINDOW, 0)
+        self.top = np.minimum(estimate + self.WINDOW, model.cap)
         self.present = np.zeros((n, m), dtype=bool)
         self.pair_case = np.zeros(0, dtype=np.intp)
         self.pair_member = np.zeros(0, dtype=np.intp)
@@ -509,8 +524,7 @@ class _Master:
         self.affiliation_start = np.concatenate([[0], np.cumsum([len(a) for a in shared])]).astype(np.intp)
         self.affiliation_list = np.array([a for affs in shared for a in affs], dtype=np.intp)
         self.has_affiliation = np.diff(self.affiliation_start) > 0
-        candidates = model.eligible.copy() if everything else self._candidates(shifted)
-        self.add_pairs(*np.nonzero(candidates))
+        self.add_pairs(*np.nonzero(self._candidates(shifted)))
         # Rows for the affiliations already shared among a case's candidates; later ones only once violated.
         self.add_affiliation_rows(self.shared_affiliations())
 
@@ -668,23 +682,32 @@ class _Master:
             # Later rounds change little: Devex pricing avoids recomputing exact edge weights each time.
             self.highs.setOptionValue("simplex_dual_edge_weight_strategy", 1)
             return "optimal"
-        if status == highspy.HighsModelStatus.kInfeasible:
+        if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return "infeasible"
         raise RuntimeError(f"the LP solver stopped: {self.highs.modelStatusToString(status)}")
 
-    def price_out(self) -> bool:
-        """Add what the duals say could lower the cost (pairs; segments beyond either end of a window).
-        False when nothing can: the master's optimum is then the full LP's."""
+    def reduced_costs(self) -> np.ndarray:
+        """Every pair's reduced cost at the current duals, as a (case, member) matrix. An absent row's dual
+        is zero."""
         model, n, m = self.model, self.model.n_cases, self.model.n_members
-        w = model.problem.weights["load"]
         y = np.asarray(self.highs.getSolution().row_dual)
-        case_dual, member_dual = y[:n], y[n:n + m]
         role_dual = np.where(self.role_row >= 0, y[np.maximum(self.role_row, 0)], 0.0)
-        reduced = (model.cost + (self.price - member_dual)[None, :] - (self.level + case_dual)[:, None]
-                   - role_dual[:, model.role_of])
+        reduced = model.cost + (self.price - y[n:n + m])[None, :]
+        reduced -= (self.level + y[:n])[:, None]
+        reduced -= role_dual[:, model.role_of]
         for (c, a), row in self.affiliation_row.items():
             if y[row] != 0:
                 reduced[c, model.affiliation_members[a]] -= y[row]
+        return reduced
+
+    def price_out(self) -> bool:
+        """Add what the duals say could lower the cost (pairs; segments beyond either end of a window) and
+        the affiliation rows the solution violates. False when there is nothing: the master's optimum is
+        then the full LP's."""
+        model, n, m = self.model, self.model.n_cases, self.model.n_members
+        w = model.problem.weights["load"]
+        member_dual = np.asarray(self.highs.getSolution().row_dual)[n:n + m]
+        reduced = self.reduced_costs()
         entering = model.eligible & ~self.present & (reduced < -TOLERANCE)
         violated = self.violated_affiliations()
         self.add_affiliation_rows(violated)
@@ -729,21 +752,26 @@ class _Master:
         segments = float((w * (2 * k - 1.0)) @ x[np.concatenate(self.segment_column)])
         return pairs + segments + float(w * (self.fixed.astype(float) ** 2).sum())
 
-    def integer(self) -> str:
-        """Branch and bound on the master: every segment back in, pairs integral (HiGHS's MIP solver)."""
+    def release_segments(self) -> None:
+        """Every load segment back in as a column: no load is fixed or out of reach any more."""
         model, n = self.model, self.model.n_cases
         for j in range(model.n_members):
             self._add_segments(j, 1, int(self.fixed[j]))
             self._add_segments(j, int(self.top[j]) + 1, int(model.cap[j]))
-            self.highs.changeRowBounds(n + j, 0.0, 0.0)
+            if self.fixed[j]:
+                self.highs.changeRowBounds(n + j, 0.0, 0.0)
         self.fixed[:] = 0
         self.top[:] = model.cap
+
+    def integer(self) -> bool:
+        """Branch and bound (HiGHS's MIP solver) over the master's columns, every affiliation row in; False
+        if no integral solution uses only them."""
+        self.release_segments()
+        self.add_affiliation_rows(self.shared_affiliations())
         columns = self.pair_column.astype(np.int32)
-        self.highs.changeColsIntegrality(columns.size, columns,
-                                         np.full(columns.size, highspy.HighsVarType.kInteger))
+        self.highs.changeColsIntegrality(columns.size, columns, np.full(columns.size, highspy.HighsVarType.kInteger))
         self.highs.run()
-        status = self.highs.getModelStatus()
-        return "optimal" if status == highspy.HighsModelStatus.kOptimal else "infeasible"
+        return self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
 def solve(problem: Problem, *, max_rounds: int = 200) -> Solution:
@@ -754,12 +782,18 @@ def solve(problem: Problem, *, max_rounds: int = 200) -> Solution:
     if explanations:
         return Solution("infeasible", problems=explanations)
     master = _Master(model)
+    widened = 0
     for _ in range(max_rounds):
         if master.run() == "infeasible":
-            # The restricted master can be infeasible where the full LP is not: widen to everything once.
-            if master.present.sum() == model.eligible.sum() and not master.fixed.any():
+            # The restricted master can be infeasible where the full LP is not: free the loads first, then
+            # take every eligible pair. Infeasible after that, the problem is.
+            if widened == 0:
+                master.release_segments()
+            elif widened == 1:
+                master.add_pairs(*np.nonzero(model.eligible & ~master.present))
+            else:
                 return Solution("infeasible", problems=explain_infeasibility(model))
-            master = _Master(model, everything=True)
+            widened += 1
             continue
         if not master.price_out():
             break
@@ -767,15 +801,27 @@ def solve(problem: Problem, *, max_rounds: int = 200) -> Solution:
         raise RuntimeError("pricing did not converge; raise max_rounds")
     bound = master.objective()
     cases, members, x = master.pairs()
-    objective = bound
     if np.any((x > TOLERANCE) & (x < 1 - TOLERANCE)):
-        if master.integer() != "optimal":
-            return Solution("infeasible", problems=explain_infeasibility(model))
+        # Fractional (affiliations shared across roles): branch and bound over the master's pairs. A pair
+        # left out has a reduced cost of at least zero, and an integral solution using it costs at least the
+        # bound plus that reduced cost; so once every pair whose reduced cost is within the gap is in, the
+        # integral optimum over the master is the optimum over all pairs.
+        reduced = master.reduced_costs()
+        for _ in range(max_rounds):
+            if not master.integer():
+                missing = model.eligible & ~master.present
+                if not missing.any():
+                    return Solution("infeasible", problems=explain_infeasibility(model))
+                master.add_pairs(*np.nonzero(missing))
+                continue
+            gap = master.objective() - bound
+            entering = model.eligible & ~master.present & (reduced <= gap + TOLERANCE)
+            if not entering.any():
+                break
+            master.add_pairs(*np.nonzero(entering))
         cases, members, x = master.pairs()
-        objective = master.objective()
     chosen = x > 0.5
-    status = "optimal" if math.isclose(objective, bound, rel_tol=1e-9, abs_tol=1e-6) else "feasible"
-    return _solution(model, cases[chosen], members[chosen], objective, bound, status)
+    return _solution(model, cases[chosen], members[chosen], master.objective(), bound, "optimal")
 
 
 def _solution(model: _Model, cases: np.ndarray, members: np.ndarray, objective: float, bound: float,

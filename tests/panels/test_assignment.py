@@ -98,6 +98,45 @@ def test_random_problems_satisfy_every_rule_and_match_the_full_milp(n_cases, n_m
     assert solution.objective == pytest.approx(full_milp_objective(data), abs=1e-6)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_tight_and_conflicted_problems_match_the_full_milp(seed) -> None:
+    """Caps with little or no spare capacity and many conflicts: the restricted master is often infeasible
+    at first and has to widen; whatever happens, the answer is the full MILP's (or both say infeasible)."""
+    data = random_problem(20 + 9 * seed, 14 + 3 * seed, seed=100 + seed, conflict_rate=(0.05, 0.2, 0.35)[seed % 3],
+                          slack=(1.0, 1.05, 1.2)[seed % 3])
+    solution = solve(parse_problem(data))
+    model = _build(parse_problem(data))
+    lp = _formulate(model, model.eligible.copy())
+    constraints = [LinearConstraint(lp.a_eq, lp.b_eq, lp.b_eq)]
+    if lp.b_ub.size:
+        constraints.append(LinearConstraint(lp.a_ub, -np.inf, lp.b_ub))
+    integrality = np.concatenate([np.ones(lp.pairs_case.size), np.zeros(lp.n_segments)])
+    reference = milp(lp.c, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints)
+    if reference.status == 2:
+        assert solution.status == "infeasible" and solution.problems
+    else:
+        assert solution.status == "optimal"
+        check_invariants(data, solution.as_json())
+        assert solution.objective == pytest.approx(float(reference.fun), abs=1e-6)
+
+
+def test_a_fractional_lp_is_finished_by_branch_and_bound() -> None:
+    """Three officials, any two of whom share an affiliation: the LP seats half of each, the draw one."""
+    data = {"seed": "odd cycle", "panel_size": 3, "roles": {"official": [0, 3], "citizen_rep": [0, 3]},
+            "cases": [{"id": "C1", "category": "物业纠纷"}, {"id": "C2", "category": "物业纠纷"}],
+            "members": [{"id": "A", "role": "official", "affiliations": ["X", "Y"], "expertise": ["物业纠纷"]},
+                        {"id": "B", "role": "official", "affiliations": ["Y", "Z"], "expertise": ["物业纠纷"]},
+                        {"id": "C", "role": "official", "affiliations": ["Z", "X"], "expertise": ["物业纠纷"]},
+                        *({"id": f"R{i}", "role": "citizen_rep"} for i in range(5))]}
+    solution = solve(parse_problem(data))
+    assert solution.status == "optimal"
+    assert solution.lower_bound < solution.objective  # the LP bound was fractional
+    check_invariants(data, solution.as_json())
+    assert solution.objective == pytest.approx(full_milp_objective(data), abs=1e-6)
+    for case in ("C1", "C2"):
+        assert sum(s["role"] == "official" for s in solution.seats if s["case"] == case) == 1
+
+
 def test_the_same_seed_gives_the_same_answer_byte_for_byte() -> None:
     data = random_problem(120, 80, seed=9)
     first = json.dumps(solve(parse_problem(data)).as_json(), sort_keys=True)
