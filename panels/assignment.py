@@ -13,19 +13,20 @@ members of one affiliation sit on one panel; no member takes more cases than the
   that ties break randomly, fairly and reproducibly.
 
 Per-role quotas with caps are a transportation problem, whose LP is integral; the affiliation rows keep it so
-as long as each affiliation belongs to one role. The solver is HiGHS (scipy's ``linprog``) on a candidate set
-— for each case and role, the cheapest few eligible members — followed by **pricing**: the LP's duals give
-every excluded pair's reduced cost, computed over all eligible pairs at once, and any pair that could lower
-the cost joins the candidates; when none can, the LP over the candidates is the LP over all pairs, so its
-optimum is the true optimum. Should the LP come out fractional (affiliations shared across roles), scipy's
-``milp`` finishes on the final candidates and the LP bound certifies the gap.
+as long as each affiliation belongs to one role. The solver is HiGHS, through its own bindings (``highspy``:
+scipy's ``linprog`` runs the same solver but starts every solve from scratch). One restricted LP — the
+master, see ``_Master`` — lives in HiGHS and grows in place, so that each re-solve starts from the last
+basis: candidate pairs enter when the duals price them below zero (computed over every eligible pair),
+load segments when the duals call for a wider window, affiliation rows when the solution breaks one. When
+nothing enters, the master's optimum is the LP's over all pairs. Should the LP come out fractional
+(affiliations shared across roles), HiGHS's branch and bound finishes, with every pair whose reduced cost
+lies within its gap to the LP bound, which makes its answer the optimum over all pairs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,10 +233,14 @@ def _keys(seed: str, kind: str, ids: list[str]) -> np.ndarray:
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, element-wise (in place on a copy: the draw's matrix is large)."""
     x = x + np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
 
 
 @dataclass
@@ -293,27 +298,44 @@ def _build(problem: Problem) -> _Model:
     member_pos = {x.id: i for i, x in enumerate(members)}
     by_conflict = np.zeros((n, m), dtype=bool)
     if problem.conflicts:
-        pairs = np.array([(case_pos[c], member_pos[j]) for j, c in problem.conflicts], dtype=np.intp)
-        by_conflict[pairs[:, 0], pairs[:, 1]] = True
+        conflicts = list(problem.conflicts)
+        by_conflict[np.fromiter((case_pos[c] for _, c in conflicts), dtype=np.intp, count=len(conflicts)),
+                    np.fromiter((member_pos[j] for j, _ in conflicts), dtype=np.intp, count=len(conflicts))] = True
     by_conflict &= ~by_affiliation
     eligible &= ~(by_affiliation | by_conflict)
     # Pair costs: matches lower it, the seeded perturbation breaks ties.
     w = problem.weights
-    categories = {c.category for c in cases if c.category}
-    cost = np.zeros((n, m))
-    for category in categories:
-        rows = np.array([c.category == category for c in cases])
-        cols = np.array([category in x.expertise for x in members])
-        cost[np.ix_(rows, cols)] -= w["expertise"]
+    # Matches as products of incidence matrices: a case has one category and one district.
+    categories = sorted({c.category for c in cases if c.category})
+    category_of = {name: i for i, name in enumerate(categories)}
+    case_category = np.zeros((n, len(categories)))
+    for c, case in enumerate(cases):
+        if case.category:
+            case_category[c, category_of[case.category]] = 1.0
+    member_expertise = np.zeros((m, len(categories)))
+    for j, member in enumerate(members):
+        for name in set(member.expertise) & category_of.keys():
+            member_expertise[j, category_of[name]] = 1.0
+    cost = case_category @ member_expertise.T
+    cost *= -w["expertise"]
     township = role_of == role_index["township_rep"]
-    for district in {c.district for c in cases if c.district}:
-        rows = np.array([c.district == district for c in cases])
-        cols = township & np.array([x.district == district for x in members])
-        cost[np.ix_(rows, cols)] -= w["district"]
+    districts = sorted({c.district for c in cases if c.district})
+    district_of = {name: i for i, name in enumerate(districts)}
+    case_district = np.zeros((n, len(districts)))
+    for c, case in enumerate(cases):
+        if case.district:
+            case_district[c, district_of[case.district]] = 1.0
+    member_district = np.zeros((m, len(districts)))
+    for j, member in enumerate(members):
+        if township[j] and member.district in district_of:
+            member_district[j, district_of[member.district]] = 1.0
+    cost -= w["district"] * (case_district @ member_district.T)
     if w["perturbation"]:
         pair = _keys(problem.seed, "case", [c.id for c in cases])[:, None] ^ _splitmix(
             _keys(problem.seed, "member", [x.id for x in members]))[None, :]
-        cost += w["perturbation"] * (_splitmix(pair) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+        pair = _splitmix(pair)
+        pair >>= np.uint64(11)
+        cost += w["perturbation"] * pair.astype(np.float64) / float(1 << 53)
     member_affiliations = [tuple(names[a] for a in x.affiliations) for x in members]
     affiliation_members: dict[int, list[int]] = defaultdict(list)
     for j, affs in enumerate(member_affiliations):
@@ -471,10 +493,10 @@ class _Master:
     load (the segments below it are fixed at 1 through the member row's right-hand side, those above are
     left out; pricing moves the window when a fixed or left-out segment's reduced cost says it should).
     Rows: one per case (= panel size), one per member (pairs - segments = fixed segments), a ranged row per
-    case and role whose range can bind, and one per case and affiliation as soon as two of that
-    affiliation's members have columns on the case. A constraint whose row is absent is slack at every
-    point of the master, so its dual is zero: pricing over all pairs with the present rows' duals is pricing
-    in the full LP.
+    case and role whose range can bind, and one per case and affiliation shared by two of the case's first
+    candidates — later ones only once a solution breaks them. An absent row counts with a zero dual; when
+    pricing finds nothing and the solution breaks no absent row, that solution with those duals is optimal
+    for the full LP.
 
     The costs are shifted by an estimate of the duals (a price per member from the balanced loads, a level
     per case): adding a multiple of an equality row to the objective changes it by a constant, but it starts
@@ -686,19 +708,40 @@ class _Master:
             return "infeasible"
         raise RuntimeError(f"the LP solver stopped: {self.highs.modelStatusToString(status)}")
 
-    def reduced_costs(self) -> np.ndarray:
-        """Every pair's reduced cost at the current duals, as a (case, member) matrix. An absent row's dual
-        is zero."""
+    def duals(self) -> tuple[np.ndarray, np.ndarray, dict[int, list[tuple[np.ndarray, float]]]]:
+        """The current duals as reduced-cost terms: per member, per (case, role), and per case the
+        affiliation rows with a nonzero dual (members, dual). An absent row's dual is zero."""
         model, n, m = self.model, self.model.n_cases, self.model.n_members
         y = np.asarray(self.highs.getSolution().row_dual)
+        member_term = self.price - y[n:n + m]
         role_dual = np.where(self.role_row >= 0, y[np.maximum(self.role_row, 0)], 0.0)
-        reduced = model.cost + (self.price - y[n:n + m])[None, :]
-        reduced -= (self.level + y[:n])[:, None]
-        reduced -= role_dual[:, model.role_of]
+        case_term = (self.level + y[:n])[:, None] + role_dual
+        affiliation: dict[int, list[tuple[np.ndarray, float]]] = defaultdict(list)
         for (c, a), row in self.affiliation_row.items():
             if y[row] != 0:
-                reduced[c, model.affiliation_members[a]] -= y[row]
-        return reduced
+                affiliation[c].append((model.affiliation_members[a], float(y[row])))
+        return member_term, case_term, affiliation
+
+    def absent_below(self, threshold: float, duals=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Eligible pairs without a column whose reduced cost is below the threshold: (cases, members,
+        reduced costs), computed a block of cases at a time so that no case x member temporary is made."""
+        model = self.model
+        member_term, case_term, affiliation = duals if duals is not None else self.duals()
+        found_cases, found_members, found_values = [], [], []
+        step = max(1, (1 << 21) // max(1, model.n_members))
+        for first in range(0, model.n_cases, step):
+            rows = slice(first, min(first + step, model.n_cases))
+            reduced = model.cost[rows] + member_term[None, :]
+            reduced -= case_term[rows][:, model.role_of]
+            for c in range(rows.start, rows.stop):
+                for members, dual in affiliation.get(c, ()):
+                    reduced[c - first, members] -= dual
+            hit = model.eligible[rows] & ~self.present[rows] & (reduced < threshold)
+            cases, members = np.nonzero(hit)
+            found_cases.append(cases + first)
+            found_members.append(members)
+            found_values.append(reduced[cases, members])
+        return np.concatenate(found_cases), np.concatenate(found_members), np.concatenate(found_values)
 
     def price_out(self) -> bool:
         """Add what the duals say could lower the cost (pairs; segments beyond either end of a window) and
@@ -707,8 +750,7 @@ class _Master:
         model, n, m = self.model, self.model.n_cases, self.model.n_members
         w = model.problem.weights["load"]
         member_dual = np.asarray(self.highs.getSolution().row_dual)[n:n + m]
-        reduced = self.reduced_costs()
-        entering = model.eligible & ~self.present & (reduced < -TOLERANCE)
+        cases, members, values = self.absent_below(-TOLERANCE)
         violated = self.violated_affiliations()
         self.add_affiliation_rows(violated)
         changed = bool(violated)
@@ -727,9 +769,7 @@ class _Master:
             self._add_segments(int(j), int(self.top[j]) + 1, last)
             self.top[j] = last
             changed = True
-        if entering.any():
-            cases, members = np.nonzero(entering)
-            values = reduced[cases, members]
+        if cases.size:
             order = np.lexsort((members, values, cases))
             cases, members = cases[order], members[order]
             first = np.r_[0, np.flatnonzero(np.diff(cases)) + 1]
@@ -806,7 +846,7 @@ def solve(problem: Problem, *, max_rounds: int = 200) -> Solution:
         # left out has a reduced cost of at least zero, and an integral solution using it costs at least the
         # bound plus that reduced cost; so once every pair whose reduced cost is within the gap is in, the
         # integral optimum over the master is the optimum over all pairs.
-        reduced = master.reduced_costs()
+        duals = master.duals()
         for _ in range(max_rounds):
             if not master.integer():
                 missing = model.eligible & ~master.present
@@ -814,11 +854,10 @@ def solve(problem: Problem, *, max_rounds: int = 200) -> Solution:
                     return Solution("infeasible", problems=explain_infeasibility(model))
                 master.add_pairs(*np.nonzero(missing))
                 continue
-            gap = master.objective() - bound
-            entering = model.eligible & ~master.present & (reduced <= gap + TOLERANCE)
-            if not entering.any():
+            cases, members, _ = master.absent_below(master.objective() - bound + TOLERANCE, duals)
+            if not cases.size:
                 break
-            master.add_pairs(*np.nonzero(entering))
+            master.add_pairs(cases, members)
         cases, members, x = master.pairs()
     chosen = x > 0.5
     return _solution(model, cases[chosen], members[chosen], master.objective(), bound, "optimal")
@@ -841,7 +880,7 @@ def _solution(model: _Model, cases: np.ndarray, members: np.ndarray, objective: 
     panels = members[order].reshape(-1, size)
     # shares[j, k]: members j and k share an affiliation.
     incidence = np.zeros((model.n_members, max(1, max((a for affs in model.member_affiliations for a in affs),
-                                                       default=0) + 1)), dtype=np.int32)
+                                                       default=0) + 1)), dtype=np.float32)
     for j, affiliations in enumerate(model.member_affiliations):
         incidence[j, list(affiliations)] = 1
     shares = (incidence @ incidence.T) > 0
@@ -853,20 +892,23 @@ def _solution(model: _Model, cases: np.ndarray, members: np.ndarray, objective: 
         available[rows, panel] = False
         score = np.where(available, model.cost[c] + marginal[None, :], np.inf)
         blocked = shares[panel].sum(axis=1)  # by how many of the panel each member is blocked
-        ranked = np.empty(panel.shape + (SUBSTITUTES,), dtype=np.intp)
-        ranked_score = np.empty(ranked.shape)
-        for seat in range(size):
-            j = panel[:, seat]
-            mask = (model.role_of[None, :] == model.role_of[j][:, None]) & (blocked - shares[j] == 0)
-            seat_score = np.where(mask, score, np.inf)
-            keep = min(SUBSTITUTES, model.n_members)
-            top = np.argpartition(seat_score, keep - 1, axis=1)[:, :keep] if keep < model.n_members else \
-                np.broadcast_to(np.arange(model.n_members), seat_score.shape)
+        ranked = np.zeros(panel.shape + (SUBSTITUTES,), dtype=np.intp)
+        ranked_score = np.full(ranked.shape, np.inf)
+        for r in range(len(ROLES)):
+            # Every seat of this role in the block, against the members of the role only.
+            rows_r, seats_r = np.nonzero(model.role_of[panel] == r)
+            pool = np.flatnonzero(model.role_of == r)
+            if rows_r.size == 0 or pool.size == 0:
+                continue
+            free = (blocked[rows_r][:, pool] - shares[panel[rows_r, seats_r]][:, pool]) == 0
+            seat_score = np.where(free, score[rows_r][:, pool], np.inf)
+            keep = min(SUBSTITUTES, pool.size)
+            top = (np.argpartition(seat_score, keep - 1, axis=1)[:, :keep] if keep < pool.size
+                   else np.broadcast_to(np.arange(pool.size), seat_score.shape))
             top_score = np.take_along_axis(seat_score, top, axis=1)
             by = np.lexsort((top, top_score), axis=1)
-            ranked[:, seat, :keep] = np.take_along_axis(top, by, axis=1)
-            ranked_score[:, seat, :keep] = np.take_along_axis(top_score, by, axis=1)
-            ranked_score[:, seat, keep:] = np.inf
+            ranked[rows_r, seats_r, :keep] = pool[np.take_along_axis(top, by, axis=1)]
+            ranked_score[rows_r, seats_r, :keep] = np.take_along_axis(top_score, by, axis=1)
         for i, case in enumerate(c.tolist()):
             case_id = problem.cases[case].id
             case_subs: dict[str, list[str]] = {}
