@@ -2,7 +2,7 @@
 (scipy's milp with every eligible case-member pair as a binary variable) at 3,000 cases x 300 members, and
 the solver alone at 20,000 x 2,000. Four roles, 5 % declared conflicts, caps with 40 % spare capacity.
 
-    make bench-assignment        (or: .venv/bin/python bench/assignment.py [--skip-big] [--milp-time-limit S])
+    make bench-assignment   (or: .venv/bin/python bench/assignment.py [--skip-big] [--milp-time-limit S] [--repeat N])
 
 Goal (issue 5): 3,000 x 300 in <= 2 s and 20,000 x 2,000 in <= 60 s, both optimal, and the same objective
 as the MILP.

@@ -260,6 +260,16 @@ class _Model:
     affiliation_members: dict[int, np.ndarray]
 
 
+def _incidence(rows: list[tuple[str | None, ...] | tuple[str, ...]], names: dict[str, int]) -> np.ndarray:
+    """A 0/1 matrix: row i has a one in the column of each of its names that ``names`` knows."""
+    out = np.zeros((len(rows), len(names)))
+    for i, row in enumerate(rows):
+        for name in row:
+            if name in names:
+                out[i, names[name]] = 1.0
+    return out
+
+
 def _build(problem: Problem) -> _Model:
     cases, members = problem.cases, problem.members
     n, m = len(cases), len(members)
@@ -303,33 +313,17 @@ def _build(problem: Problem) -> _Model:
                     np.fromiter((member_pos[j] for j, _ in conflicts), dtype=np.intp, count=len(conflicts))] = True
     by_conflict &= ~by_affiliation
     eligible &= ~(by_affiliation | by_conflict)
-    # Pair costs: matches lower it, the seeded perturbation breaks ties.
+    # Pair costs: matches lower it (products of incidence matrices: a case has one category and one
+    # district), the seeded perturbation breaks ties.
     w = problem.weights
-    # Matches as products of incidence matrices: a case has one category and one district.
-    categories = sorted({c.category for c in cases if c.category})
-    category_of = {name: i for i, name in enumerate(categories)}
-    case_category = np.zeros((n, len(categories)))
-    for c, case in enumerate(cases):
-        if case.category:
-            case_category[c, category_of[case.category]] = 1.0
-    member_expertise = np.zeros((m, len(categories)))
-    for j, member in enumerate(members):
-        for name in set(member.expertise) & category_of.keys():
-            member_expertise[j, category_of[name]] = 1.0
-    cost = case_category @ member_expertise.T
-    cost *= -w["expertise"]
     township = role_of == role_index["township_rep"]
-    districts = sorted({c.district for c in cases if c.district})
-    district_of = {name: i for i, name in enumerate(districts)}
-    case_district = np.zeros((n, len(districts)))
-    for c, case in enumerate(cases):
-        if case.district:
-            case_district[c, district_of[case.district]] = 1.0
-    member_district = np.zeros((m, len(districts)))
-    for j, member in enumerate(members):
-        if township[j] and member.district in district_of:
-            member_district[j, district_of[member.district]] = 1.0
-    cost -= w["district"] * (case_district @ member_district.T)
+    categories = {name: i for i, name in enumerate(sorted({c.category for c in cases if c.category}))}
+    districts = {name: i for i, name in enumerate(sorted({c.district for c in cases if c.district}))}
+    cost = 0.0 - w["expertise"] * (_incidence([(c.category,) for c in cases], categories)
+                                   @ _incidence([x.expertise for x in members], categories).T)
+    cost -= w["district"] * (_incidence([(c.district,) for c in cases], districts)
+                             @ _incidence([(x.district,) if township[j] else () for j, x in enumerate(members)],
+                                          districts).T)
     if w["perturbation"]:
         pair = _keys(problem.seed, "case", [c.id for c in cases])[:, None] ^ _splitmix(
             _keys(problem.seed, "member", [x.id for x in members]))[None, :]
