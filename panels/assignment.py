@@ -505,6 +505,8 @@ class _Master:
         self.model = model
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        # The master has no redundancy worth presolving, and later solves start from a basis anyway.
+        self.highs.setOptionValue("presolve", "off")
         n, m, w = model.n_cases, model.n_members, model.problem.weights["load"]
         size = model.problem.panel_size
         expected = _balanced_loads(model)
