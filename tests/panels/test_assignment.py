@@ -66,15 +66,19 @@ def check_invariants(data: dict, result: dict) -> None:
                 assert not set(members[sub].affiliations) & others
 
 
-def full_milp_objective(data: dict) -> float:
-    """The same model with every eligible pair as a binary variable: the generic MILP."""
+def full_milp(data: dict):
+    """The same model with every eligible pair as a binary variable: the generic MILP (scipy's result)."""
     model = _build(parse_problem(data))
     lp = _formulate(model, model.eligible.copy())
     constraints = [LinearConstraint(lp.a_eq, lp.b_eq, lp.b_eq)]
     if lp.b_ub.size:
         constraints.append(LinearConstraint(lp.a_ub, -np.inf, lp.b_ub))
     integrality = np.concatenate([np.ones(lp.pairs_case.size), np.zeros(lp.n_segments)])
-    result = milp(lp.c, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints)
+    return milp(lp.c, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints)
+
+
+def full_milp_objective(data: dict) -> float:
+    result = full_milp(data)
     assert result.status == 0
     return float(result.fun)
 
@@ -105,13 +109,7 @@ def test_tight_and_conflicted_problems_match_the_full_milp(seed) -> None:
     data = random_problem(20 + 9 * seed, 14 + 3 * seed, seed=100 + seed, conflict_rate=(0.05, 0.2, 0.35)[seed % 3],
                           slack=(1.0, 1.05, 1.2)[seed % 3])
     solution = solve(parse_problem(data))
-    model = _build(parse_problem(data))
-    lp = _formulate(model, model.eligible.copy())
-    constraints = [LinearConstraint(lp.a_eq, lp.b_eq, lp.b_eq)]
-    if lp.b_ub.size:
-        constraints.append(LinearConstraint(lp.a_ub, -np.inf, lp.b_ub))
-    integrality = np.concatenate([np.ones(lp.pairs_case.size), np.zeros(lp.n_segments)])
-    reference = milp(lp.c, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints)
+    reference = full_milp(data)
     if reference.status == 2:
         assert solution.status == "infeasible" and solution.problems
     else:
