@@ -10,7 +10,16 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from panels.assignment import ProblemError, _build, _formulate, parse_problem, problem_hash, solve
+from panels.assignment import (
+    ProblemError,
+    _balanced_loads,
+    _build,
+    _formulate,
+    _Master,
+    parse_problem,
+    problem_hash,
+    solve,
+)
 from panels.generate import random_problem
 
 EXAMPLE = {
@@ -116,6 +125,22 @@ def test_tight_and_conflicted_problems_match_the_full_milp(seed) -> None:
         assert solution.status == "optimal"
         check_invariants(data, solution.as_json())
         assert solution.objective == pytest.approx(float(reference.fun), abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [201, 203])
+def test_loads_far_from_the_balanced_estimate_are_still_optimal(seed) -> None:
+    """Heavy match bonuses pull members' loads far from the even spread the solver starts from, so its load
+    windows have to move; the answer is still the full MILP's."""
+    data = random_problem(150, 60, seed=seed)
+    data["weights"] = {"expertise": 30, "district": 40}
+    solution = solve(parse_problem(data))
+    assert solution.status == "optimal"
+    check_invariants(data, solution.as_json())
+    loads = Counter(s["member"] for s in solution.seats)
+    expected = np.rint(_balanced_loads(_build(parse_problem(data))))
+    actual = np.array([loads.get(m["id"], 0) for m in data["members"]])
+    assert np.abs(actual - expected).max() > _Master.WINDOW  # the windows had to move
+    assert solution.objective == pytest.approx(full_milp_objective(data), abs=1e-6)
 
 
 def test_a_fractional_lp_is_finished_by_branch_and_bound() -> None:
