@@ -854,6 +854,8 @@ def solve(problem: Problem, *, max_rounds: int = 200) -> Solution:
             if not cases.size:
                 break
             master.add_pairs(cases, members)
+        else:
+            raise RuntimeError("branch and bound did not settle; raise max_rounds")
         cases, members, x = master.pairs()
     chosen = x > 0.5
     return _solution(model, cases[chosen], members[chosen], master.objective(), bound, "optimal")
