@@ -123,6 +123,13 @@ def parse_problem(data: Any) -> Problem:
             return minimum
         return value
 
+    def identifier(raw: dict, path: str, seen: set[str], kind: str) -> str:
+        value = text(raw.get("id"), f"{path}.id")
+        if value in seen:
+            problems.append((f"{path}.id", f"duplicates {kind} {value!r}"))
+        seen.add(value or "")
+        return value or ""
+
     if not isinstance(data, dict):
         raise ProblemError([("$", "must be a JSON object")])
     seed = text(data.get("seed"), "seed") or ""
@@ -149,10 +156,7 @@ def parse_problem(data: Any) -> Problem:
         if not isinstance(raw, dict):
             problems.append((path, "must be a JSON object"))
             continue
-        case_id = text(raw.get("id"), f"{path}.id")
-        if case_id in seen_cases:
-            problems.append((f"{path}.id", f"duplicates case {case_id!r}"))
-        seen_cases.add(case_id or "")
+        case_id = identifier(raw, path, seen_cases, "case")
         needs: dict[str, int] = {}
         raw_needs = raw.get("needs") or {}
         if not isinstance(raw_needs, dict):
@@ -163,7 +167,7 @@ def parse_problem(data: Any) -> Problem:
                     problems.append((f"{path}.needs.{role}", "unknown role"))
                 else:
                     needs[role] = whole(count, f"{path}.needs.{role}", 0)
-        cases.append(CaseSpec(case_id or "", strings(raw.get("departments"), f"{path}.departments"),
+        cases.append(CaseSpec(case_id, strings(raw.get("departments"), f"{path}.departments"),
                               text(raw.get("district"), f"{path}.district", required=False),
                               text(raw.get("category"), f"{path}.category", required=False), needs))
     if not isinstance(data.get("cases"), list) or not data.get("cases"):
@@ -175,14 +179,11 @@ def parse_problem(data: Any) -> Problem:
         if not isinstance(raw, dict):
             problems.append((path, "must be a JSON object"))
             continue
-        member_id = text(raw.get("id"), f"{path}.id")
-        if member_id in seen_members:
-            problems.append((f"{path}.id", f"duplicates member {member_id!r}"))
-        seen_members.add(member_id or "")
+        member_id = identifier(raw, path, seen_members, "member")
         role = raw.get("role")
         if role not in ROLES:
             problems.append((f"{path}.role", f"unknown role; one of {', '.join(ROLES)}"))
-        members.append(MemberSpec(member_id or "", role if role in ROLES else "official",
+        members.append(MemberSpec(member_id, role if role in ROLES else "official",
                                   strings(raw.get("affiliations"), f"{path}.affiliations"),
                                   text(raw.get("district"), f"{path}.district", required=False),
                                   strings(raw.get("expertise"), f"{path}.expertise"),
@@ -253,6 +254,7 @@ class _Model:
     lower: np.ndarray  # (case, role) minimum, needs included
     upper: np.ndarray  # (case, role) maximum
     eligible: np.ndarray  # (case, member) bool
+    eligible_by_role: np.ndarray  # (case, role): how many members of the role may sit on the case
     cost: np.ndarray  # (case, member) pair cost
     recused_by_affiliation: np.ndarray  # (case, member) bool
     recused_by_conflict: np.ndarray  # (case, member) bool, where not already by affiliation
@@ -335,7 +337,9 @@ def _build(problem: Problem) -> _Model:
     for j, affs in enumerate(member_affiliations):
         for a in affs:
             affiliation_members[a].append(j)
-    return _Model(problem, n, m, role_of, cap, lower, upper, eligible, cost, by_affiliation, by_conflict,
+    eligible_by_role = np.stack([eligible[:, role_of == r].sum(axis=1) for r in range(len(ROLES))], axis=1)
+    return _Model(problem, n, m, role_of, cap, lower, upper, eligible, eligible_by_role, cost, by_affiliation,
+                  by_conflict,
                   member_affiliations, {a: np.array(js) for a, js in affiliation_members.items() if len(js) > 1})
 
 
@@ -345,7 +349,7 @@ def explain_infeasibility(model: _Model) -> list[dict[str, Any]]:
     """Per case and role: who is short and why (recused, capped out, none of that role in the pool)."""
     problem, out = model.problem, []
     pool = {r: np.flatnonzero(model.role_of == i) for i, r in enumerate(ROLES)}
-    available = np.stack([model.eligible[:, pool[r]].sum(axis=1) for r in ROLES], axis=1)
+    available = model.eligible_by_role
     short = model.lower > available
     for c in np.flatnonzero(short.any(axis=1) | (model.eligible.sum(axis=1) < problem.panel_size)
                             | (model.lower.sum(axis=1) > problem.panel_size)
@@ -456,9 +460,8 @@ def _balanced_loads(model: _Model) -> np.ndarray:
     (bisection on the common load, then on each role's own)."""
     roles = [model.role_of == r for r in range(len(ROLES))]
     capacity = np.minimum(model.cap, model.eligible.sum(axis=0)).astype(float)
-    eligible_by_role = np.stack([model.eligible[:, members].sum(axis=1) for members in roles], axis=1)
     low = model.lower.sum(axis=0).astype(float)
-    high = np.minimum(np.minimum(model.upper, eligible_by_role), model.problem.panel_size).sum(axis=0)
+    high = np.minimum(np.minimum(model.upper, model.eligible_by_role), model.problem.panel_size).sum(axis=0)
     high = np.minimum(high, [capacity[members].sum() for members in roles])
 
     def level(target: float, members: np.ndarray, clip: bool) -> float:
@@ -512,8 +515,7 @@ class _Master:
         expected = _balanced_loads(model)
         self.price = 2 * w * expected
         shifted = np.where(model.eligible, model.cost + self.price[None, :], np.inf)
-        level = self._case_levels(shifted)
-        self.level = level
+        self.level, candidates = self._cheapest(shifted)
         estimate = np.rint(expected).astype(np.intp)
         self.fixed = np.maximum(estimate - self.WINDOW, 0)
         self.top = np.minimum(estimate + self.WINDOW, model.cap)
@@ -521,13 +523,10 @@ class _Master:
         self.pair_case = np.zeros(0, dtype=np.intp)
         self.pair_member = np.zeros(0, dtype=np.intp)
         self.pair_column = np.zeros(0, dtype=np.intp)
-        self.segment_member: list[np.ndarray] = []
         self.segment_k: list[np.ndarray] = []
         self.segment_column: list[np.ndarray] = []
         # Rows: cases, members, role ranges that can bind.
-        eligible_by_role = np.stack([model.eligible[:, model.role_of == r].sum(axis=1) for r in range(len(ROLES))],
-                                    axis=1)
-        binds = (model.lower > 0) | (model.upper < np.minimum(eligible_by_role, size))
+        binds = (model.lower > 0) | (model.upper < np.minimum(model.eligible_by_role, size))
         self.role_row = np.full((n, len(ROLES)), -1, dtype=np.intp)
         self.role_row[binds] = n + m + np.arange(int(binds.sum()))
         case_of, role_of = np.nonzero(binds)
@@ -535,6 +534,7 @@ class _Master:
         upper = np.concatenate([np.full(n, size), self.fixed, model.upper[case_of, role_of]]).astype(float)
         self.highs.addRows(lower.size, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
         self.affiliation_row: dict[tuple[int, int], int] = {}
+        self.solution = highspy.HighsSolution()  # of the last run
         for j in range(m):
             self._add_segments(j, self.fixed[j] + 1, self.top[j])
         # Each member's affiliations shared with another member, as a CSR-like list.
@@ -542,52 +542,45 @@ class _Master:
         self.affiliation_start = np.concatenate([[0], np.cumsum([len(a) for a in shared])]).astype(np.intp)
         self.affiliation_list = np.array([a for affs in shared for a in affs], dtype=np.intp)
         self.has_affiliation = np.diff(self.affiliation_start) > 0
-        self.add_pairs(*np.nonzero(self._candidates(shifted)))
+        self.add_pairs(*np.nonzero(candidates))
         # Rows for the affiliations already shared among a case's candidates; later ones only once violated.
         self.add_affiliation_rows(self.shared_affiliations())
 
-    def _case_levels(self, shifted: np.ndarray) -> np.ndarray:
-        """Per case, the estimated price of a seat: the dearest member of the cheapest panel at the estimated
-        member prices that respects the role ranges (the lower bounds first, then the cheapest of what the
-        upper bounds still allow), plus half the perturbation's scale."""
+    def _cheapest(self, shifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """From each case's cheapest members of each role at the estimated prices (``MARGIN`` beyond the
+        role's maximum):
+
+        * the candidates the first master starts with, so that it has a choice in every role;
+        * the case's level, the estimated price of a seat: the dearest member of the cheapest panel that
+          respects the role ranges (the lower bounds first, then the cheapest of what the upper bounds still
+          allow), plus half the perturbation's scale.
+        """
         model, size = self.model, self.model.problem.panel_size
+        candidates = np.zeros_like(model.eligible)
         values, required = [], []
         for r in range(len(ROLES)):
             members = np.flatnonzero(model.role_of == r)
-            keep = min(int(model.upper[:, r].max()), members.size)
-            if keep == 0:
+            most = min(int(model.upper[:, r].max()), members.size)
+            if most == 0:
                 continue
+            keep = min(members.size, most + self.MARGIN)
             block = shifted[:, members]
-            if keep < members.size:
-                block = np.take_along_axis(block, np.argpartition(block, keep - 1, axis=1)[:, :keep], axis=1)
-            block = np.sort(block, axis=1)
-            values.append(block)
-            required.append(np.arange(keep)[None, :] < model.lower[:, r][:, None])
-        value = np.concatenate(values, axis=1)
+            top = (np.argpartition(block, keep - 1, axis=1)[:, :keep] if keep < members.size
+                   else np.broadcast_to(np.arange(members.size), block.shape))
+            value = np.take_along_axis(block, top, axis=1)
+            rows = np.repeat(np.arange(model.n_cases), keep)
+            finite = np.isfinite(value).ravel()
+            candidates[rows[finite], members[top].ravel()[finite]] = True
+            values.append(np.sort(value, axis=1)[:, :most])
+            required.append(np.arange(most)[None, :] < model.lower[:, r][:, None])
+        value = np.concatenate(values, axis=1) if values else np.zeros((model.n_cases, 0))
         if value.shape[1] < size:
-            return np.zeros(model.n_cases)
+            return np.zeros(model.n_cases), candidates
         first = np.where(np.concatenate(required, axis=1), -np.inf, value)
         picked = np.take_along_axis(value, np.argpartition(first, size - 1, axis=1)[:, :size], axis=1)
         level = np.where(np.isfinite(picked), picked, -np.inf).max(axis=1)
         level = np.where(np.isfinite(level), level, 0.0)
-        return level + 0.5 * model.problem.weights["perturbation"]
-
-    def _candidates(self, shifted: np.ndarray) -> np.ndarray:
-        """For each case and role, the cheapest eligible members at the estimated prices: one beyond the
-        role's maximum, so that the first master already has a choice in every role."""
-        model, chosen = self.model, np.zeros_like(self.model.eligible)
-        for r in range(len(ROLES)):
-            members = np.flatnonzero(model.role_of == r)
-            if members.size == 0 or model.upper[:, r].max() == 0:
-                continue
-            keep = min(members.size, int(model.upper[:, r].max()) + self.MARGIN)
-            block = shifted[:, members]
-            top = (np.argpartition(block, keep - 1, axis=1)[:, :keep] if keep < members.size
-                   else np.broadcast_to(np.arange(members.size), block.shape))
-            rows = np.repeat(np.arange(model.n_cases), top.shape[1])
-            ok = np.isfinite(block[rows, top.ravel()])
-            chosen[rows[ok], members[top.ravel()][ok]] = True
-        return chosen
+        return level + 0.5 * model.problem.weights["perturbation"], candidates
 
     def _add_segments(self, member: int, first: int, last: int) -> None:
         if last < first:
@@ -598,7 +591,6 @@ class _Master:
         self.highs.addCols(k.size, w * (2 * k - 1.0) - self.price[member], np.zeros(k.size), np.ones(k.size),
                            k.size, np.arange(k.size, dtype=np.int32),
                            np.full(k.size, self.model.n_cases + member, dtype=np.int32), -np.ones(k.size))
-        self.segment_member.append(np.full(k.size, member))
         self.segment_k.append(k)
         self.segment_column.append(start + np.arange(k.size))
 
@@ -615,10 +607,7 @@ class _Master:
         entry_row = [cases, n + members, role_row[role_row >= 0]]
         if self.affiliation_row:
             # Rows of the case's affiliations that the member shares (one lookup per membership).
-            counts = self.affiliation_start[members + 1] - self.affiliation_start[members]
-            which = np.repeat(column, counts)
-            offsets = np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)
-            affiliations = self.affiliation_list[np.repeat(self.affiliation_start[members], counts) + offsets]
+            which, affiliations = self._affiliations_of(members)
             rows = np.array([self.affiliation_row.get(key, -1) for key in
                              zip(cases[which].tolist(), affiliations.tolist(), strict=True)], dtype=np.intp)
             entry_column.append(which[rows >= 0])
@@ -635,14 +624,18 @@ class _Master:
         self.pair_member = np.concatenate([self.pair_member, members])
         self.pair_column = np.concatenate([self.pair_column, start + np.arange(cases.size)])
 
+    def _affiliations_of(self, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each member's shared affiliations, flattened: (index into ``members``, affiliation)."""
+        counts = self.affiliation_start[members + 1] - self.affiliation_start[members]
+        which = np.repeat(np.arange(members.size), counts)
+        offsets = np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        return which, self.affiliation_list[np.repeat(self.affiliation_start[members], counts) + offsets]
+
     def _memberships(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For pairs at these positions: (case, affiliation, position) once per shared affiliation of the
         member, sorted by case and affiliation."""
-        members = self.pair_member[positions]
-        counts = self.affiliation_start[members + 1] - self.affiliation_start[members]
-        expanded = np.repeat(positions, counts)
-        offsets = np.arange(expanded.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        affiliations = self.affiliation_list[np.repeat(self.affiliation_start[members], counts) + offsets]
+        which, affiliations = self._affiliations_of(self.pair_member[positions])
+        expanded = positions[which]
         cases = self.pair_case[expanded]
         order = np.lexsort((expanded, affiliations, cases))
         return cases[order], affiliations[order], expanded[order]
@@ -684,7 +677,7 @@ class _Master:
         return list(zip(group_case[size > 1].tolist(), group_affiliation[size > 1].tolist(), strict=True))
 
     def violated_affiliations(self) -> list[tuple[int, int]]:
-        x = np.asarray(self.highs.getSolution().col_value)[self.pair_column]
+        x = np.asarray(self.solution.col_value)[self.pair_column]
         positions = np.flatnonzero(self.has_affiliation[self.pair_member] & (x > TOLERANCE))
         group_case, group_affiliation, starts, expanded = self._groups(positions)
         if starts.size == 0:
@@ -695,6 +688,7 @@ class _Master:
 
     def run(self) -> str:
         self.highs.run()
+        self.solution = self.highs.getSolution()
         status = self.highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             # Later rounds change little: Devex pricing avoids recomputing exact edge weights each time.
@@ -708,7 +702,7 @@ class _Master:
         """The current duals as reduced-cost terms: per member, per (case, role), and per case the
         affiliation rows with a nonzero dual (members, dual). An absent row's dual is zero."""
         model, n, m = self.model, self.model.n_cases, self.model.n_members
-        y = np.asarray(self.highs.getSolution().row_dual)
+        y = np.asarray(self.solution.row_dual)
         member_term = self.price - y[n:n + m]
         role_dual = np.where(self.role_row >= 0, y[np.maximum(self.role_row, 0)], 0.0)
         case_term = (self.level + y[:n])[:, None] + role_dual
@@ -745,7 +739,7 @@ class _Master:
         then the full LP's."""
         model, n, m = self.model, self.model.n_cases, self.model.n_members
         w = model.problem.weights["load"]
-        member_dual = np.asarray(self.highs.getSolution().row_dual)[n:n + m]
+        member_dual = np.asarray(self.solution.row_dual)[n:n + m]
         cases, members, values = self.absent_below(-TOLERANCE)
         violated = self.violated_affiliations()
         self.add_affiliation_rows(violated)
@@ -776,12 +770,12 @@ class _Master:
         return changed
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        x = np.asarray(self.highs.getSolution().col_value)
+        x = np.asarray(self.solution.col_value)
         return self.pair_case, self.pair_member, x[self.pair_column]
 
     def objective(self) -> float:
         """The true objective of the current solution: pair costs plus each member's load cost."""
-        x = np.asarray(self.highs.getSolution().col_value)
+        x = np.asarray(self.solution.col_value)
         w = self.model.problem.weights["load"]
         pairs = float(self.model.cost[self.pair_case, self.pair_member] @ x[self.pair_column])
         k = np.concatenate(self.segment_k)
@@ -807,6 +801,7 @@ class _Master:
         columns = self.pair_column.astype(np.int32)
         self.highs.changeColsIntegrality(columns.size, columns, np.full(columns.size, highspy.HighsVarType.kInteger))
         self.highs.run()
+        self.solution = self.highs.getSolution()
         return self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 

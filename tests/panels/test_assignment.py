@@ -246,3 +246,12 @@ def test_a_malformed_problem_names_every_path() -> None:
                      "conflicts[1]"]
     with pytest.raises(ProblemError, match=r"\$: must be a JSON object"):
         parse_problem([])
+
+
+def test_duplicate_ids_are_named() -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["cases"].append(dict(data["cases"][0]))
+    data["members"][1]["id"] = "M1"
+    with pytest.raises(ProblemError) as caught:
+        parse_problem(data)
+    assert caught.value.problems == [("cases[1].id", "duplicates case 'C1'"), ("members[1].id", "duplicates member 'M1'")]
