@@ -15,10 +15,12 @@ from evaluation.accounts.models import Role
 from evaluation.cases.models import Case
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
+from evaluation.labels import label
 from evaluation.org.models import Department
 from evaluation.tabular import TableError, cell_text, read_table
 from evaluation.text import N_
 from panels import invitations, pool
+from panels.assignment import REASONS
 from panels.forms import (
     ConflictForm,
     DeclineForm,
@@ -39,6 +41,19 @@ from panels.models import (
 )
 
 bp = Blueprint("panels", __name__, url_prefix="/panels")
+
+
+@bp.app_template_filter("draw_problem")
+def draw_problem(problem: dict[str, Any]) -> str:
+    """Why a draw is infeasible, in the reader's language, from the problem's kind and numbers (a draw stored
+    before problems had kinds keeps its English sentence)."""
+    kind = problem.get("kind")
+    if kind not in REASONS:
+        return str(problem.get("reason", ""))
+    numbers = {k: v for k, v in problem.items() if isinstance(v, int) and not isinstance(v, bool)}
+    parts = [_(REASONS[kind], role=label(problem["role"]) if problem.get("role") else "", **numbers)]
+    parts += [_(REASONS[k], count=v) for k, v in (problem.get("details") or {}).items() if k in REASONS]
+    return _("; ").join(parts)
 
 
 def _pool_error(form: Any, exc: pool.PoolError) -> None:

@@ -217,6 +217,8 @@ def test_an_infeasible_problem_names_the_case_and_the_role() -> None:
     (problem,) = [p for p in solution.problems if p["role"] == "lawyer"]
     assert problem["case"] == "C1"
     assert "1 recused by affiliation" in problem["reason"] and "1 recused by declared conflicts" in problem["reason"]
+    assert problem["kind"] == "role_short" and (problem["need"], problem["available"], problem["pool"]) == (1, 0, 2)
+    assert problem["details"] == {"recused_by_affiliation": 1, "recused_by_conflict": 1}
     assert solution.as_json() == {"status": "infeasible", "problems": solution.problems}
 
 
@@ -227,9 +229,11 @@ def test_a_shortage_across_cases_is_explained_by_role() -> None:
     solution = solve(parse_problem(data))
     assert solution.status == "infeasible"
     assert solution.problems == [{"case": None, "role": "lawyer",
-                                  "reason": "the cases need at least 5 lawyer seats; their caps allow 4"},
+                                  "reason": "the cases need at least 5 lawyer seats; their caps allow 4",
+                                  "kind": "role_capacity", "demand": 5, "supply": 4},
                                  {"case": None, "role": None,
-                                  "reason": "the cases need 5 seats; the members' caps allow 4"}]
+                                  "reason": "the cases need 5 seats; the members' caps allow 4",
+                                  "kind": "capacity", "total": 5, "supply": 4}]
 
 
 def test_a_malformed_problem_names_every_path() -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from evaluation.accounts.models import Role
 from evaluation.audit.models import AuditEvent
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import CallbackRating, Case, CaseStatus, CaseType
@@ -27,7 +28,7 @@ from panels.models import (
 )
 from panels.operations import DrawError, open_draw, run_draw, verify_draw
 from rubrics.operations import import_version, load_template
-from tests.conftest import make_department
+from tests.conftest import make_department, make_user
 
 
 @pytest.fixture
@@ -143,6 +144,21 @@ def test_an_infeasible_draw_is_explained_and_seats_nobody(batch) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Seat)) == 0
     assert batch.state == BatchState.DRAFT
     assert verify_draw(draw) == (True, "match")
+
+
+def test_the_batch_page_explains_an_infeasible_draw_in_the_readers_language(batch, client, auth) -> None:
+    for member in db.session.scalars(sa.select(Member).where(Member.role == MemberRole.LAWYER)):
+        member.active = False
+    db.session.commit()
+    run_draw(open_draw(batch, None))
+    db.session.commit()
+    make_user("o", Role.ORGANIZER)
+    auth.login("o")
+    page = client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert "需要律师代表 1 名，库中 0 名里可用 0 名" in page
+    assert "needs 1" not in page
+    page = client.get(f"/batches/{batch.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "needs 1 Lawyer representative, 0 available of 0 in the pool" in page
 
 
 def test_a_draw_runs_once_and_only_for_a_draft_batch(batch) -> None:
