@@ -14,6 +14,8 @@ from evaluation.extensions import db
 
 GENESIS = "0" * 64
 LAST_HASH = "audit_last_hash"  # the hash this session wrote last, until its transaction ends
+# PostgreSQL advisory lock key for extending the chain ("audit" in ASCII): one writer at a time reads the head.
+CHAIN_LOCK = 0x6175646974
 
 
 def _digest(prev_hash: str, occurred: str, actor_id: int | None, action: str, object_type: str,
@@ -30,10 +32,14 @@ def record(action: str, obj_type: str, obj_id: Any, data: dict[str, Any] | None 
     """Append one event to the chain. Flushes; the caller's request commits.
 
     The chain's head is read once per transaction and then carried in the session, so a loop that records an
-    event per row (inviting a batch, settling its cases) does not query per row. A concurrent writer that
-    extended the chain meanwhile makes the flush fail on the unique prev_hash: the chain never forks."""
+    event per row (inviting a batch, settling its cases) does not query per row. Writers take turns: on
+    PostgreSQL a transaction-scoped advisory lock is taken before the head is read and held until commit, so a
+    second writer waits for the first instead of failing (SQLite's transactions already begin IMMEDIATE, one
+    writer at a time). The unique prev_hash stays as the last guard: the chain never forks."""
     prev_hash = db.session.info.get(LAST_HASH)
     if prev_hash is None:
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK)))
         last = db.session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
         prev_hash = last or GENESIS
     occurred = utcnow()

@@ -53,3 +53,72 @@ def test_a_loop_of_events_reads_the_head_once_and_a_rollback_forgets_it(app_ctx)
     record("kept", "x", 2)
     db.session.commit()
     assert verify() == (True, 2, None)
+
+
+def test_concurrent_writers_take_turns_and_the_chain_stays_whole(app_ctx) -> None:
+    """Writers that read the same head would fork the chain; they must wait for each other instead of failing."""
+    import threading
+
+    record("seed", "x", 0)
+    db.session.commit()
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        with app_ctx.app_context():
+            try:
+                start.wait()
+                for round_ in range(5):
+                    record("seat.invited", "seat", f"{n}-{round_}")
+                    db.session.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert verify() == (True, 21, None)
+
+
+def test_a_second_writer_waits_for_the_first_to_commit(app_ctx) -> None:
+    """Deterministic on PostgreSQL: the second writer is seen blocked on the chain's lock until the first commits."""
+    import threading
+    import time
+
+    import pytest
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers at BEGIN IMMEDIATE (see evaluation/db.py)")
+    record("first", "x", 1)  # holds the chain until this transaction ends
+    done: list[str] = []
+
+    def second() -> None:
+        with app_ctx.app_context():
+            try:
+                done.append(record("second", "x", 2).prev_hash)
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    waiting = 0
+    deadline = time.monotonic() + 30
+    with db.engine.connect() as watcher:
+        while time.monotonic() < deadline:  # poll the server until the thread waits on the advisory lock
+            waiting = watcher.execute(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar_one()
+            watcher.rollback()
+            if waiting:
+                break
+    assert waiting == 1 and done == []
+    first_hash = db.session.info["audit_last_hash"]
+    db.session.commit()
+    thread.join()
+    assert done == [first_hash]
+    assert verify() == (True, 2, None)
