@@ -9,15 +9,11 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from evaluation.text import N_
+from evaluation.text import N_, UserError
 
 
-class TableError(ValueError):
-    """The file as a whole cannot be read; the message is a translatable id with parameters."""
-
-    def __init__(self, message: str, **params: Any):
-        super().__init__(message)
-        self.message, self.params = message, params
+class TableError(UserError):
+    """The file as a whole cannot be read."""
 
 
 def decode(data: bytes) -> tuple[str, str]:

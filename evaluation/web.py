@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from evaluation.accounts.models import Role, User
 from evaluation.extensions import db, login_manager
 from evaluation.labels import label
+from evaluation.text import UserError
 
 # (endpoint, label, roles that see it), in menu order.
 NAVIGATION: list[tuple[str, Any, tuple[Role, ...]]] = [
@@ -130,3 +131,8 @@ def init_app(app: Flask) -> None:
     def _server_error(error: Exception) -> Any:
         db.session.rollback()
         return _render_error(500)
+
+
+def explain(exc: UserError) -> str:
+    """The refusal in the reader's language, its placeholders filled."""
+    return gettext(exc.message, **exc.params)

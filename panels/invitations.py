@@ -15,14 +15,14 @@ from evaluation.batches.models import Batch, BatchItem
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.mailer import queue
-from evaluation.text import N_
+from evaluation.text import N_, UserError
 from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState
 
 SALT = "seat-invitation"
 OPEN_STATES = {SeatState.DRAWN, SeatState.INVITED, SeatState.ACCEPTED}
 
 
-class InvitationError(ValueError):
+class InvitationError(UserError):
     """The invitation cannot be answered so (already answered, expired, not this member's); says why."""
 
 

@@ -25,7 +25,7 @@ from evaluation.cases.models import Case, CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
-from evaluation.text import N_
+from evaluation.text import N_, UserError
 from panels.assignment import parse_problem, problem_hash, solve
 from panels.models import (
     CompositionPolicy,
@@ -45,8 +45,8 @@ from panels.models import (
 FORMER_EMPLOYMENT_YEARS = 3
 
 
-class DrawError(ValueError):
-    """The draw cannot be made or run; the message says why, in words for the organizer."""
+class DrawError(UserError):
+    """The draw cannot be made or run."""
 
 
 def _sha256(value: Any) -> str:
@@ -62,9 +62,9 @@ def policy_snapshot(policy: CompositionPolicy) -> dict[str, Any]:
 def open_draw(batch: Batch, user_id: int | None) -> Draw:
     """A pending draw with a fresh secret seed; only its hash is shown until the draw is run."""
     if batch.state != BatchState.DRAFT:
-        raise DrawError(N_("panels can only be drawn for a batch in draft"))
+        raise DrawError(N_("Panels can only be drawn for a batch in draft."))
     if batch.policy is None:
-        raise DrawError(N_("the batch has no composition policy"))
+        raise DrawError(N_("The batch has no composition policy."))
     seed = secrets.token_hex(16)
     draw = Draw(batch=batch, seed=seed, seed_hash=hashlib.sha256(seed.encode()).hexdigest(), status="pending",
                 created_by_id=user_id)
@@ -85,13 +85,13 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
     """The draw problem for a batch: the pool and policy as they are now, and why each excluded pair is."""
     policy = batch.policy
     if policy is None:
-        raise DrawError(N_("the batch has no composition policy"))
+        raise DrawError(N_("The batch has no composition policy."))
     items = db.session.scalars(
         sa.select(BatchItem).where(BatchItem.batch_id == batch.id).order_by(BatchItem.id)
         .options(selectinload(BatchItem.case).selectinload(Case.assisting_departments),
                  selectinload(BatchItem.case).selectinload(Case.lead_department))).all()
     if not items:
-        raise DrawError(N_("the batch has no cases"))
+        raise DrawError(N_("The batch has no cases."))
     window_start = (batch.opens_dt or utcnow()).date()
     window_end = (batch.closes_dt or batch.opens_dt or utcnow()).date()
     roles = {role: bounds for role, bounds in policy.role_ranges.items() if bounds[1] > 0}
@@ -169,9 +169,9 @@ def run_draw(draw: Draw) -> dict[str, Any]:
     """Solve the draw, reveal its seed, store problem and result, and seat the panels (or record why not)."""
     batch = draw.batch
     if draw.status != "pending":
-        raise DrawError(N_("this draw has already been run"))
+        raise DrawError(N_("This draw has already been run."))
     if batch.state != BatchState.DRAFT:
-        raise DrawError(N_("panels can only be drawn for a batch in draft"))
+        raise DrawError(N_("Panels can only be drawn for a batch in draft."))
     problem_json, exclusions = build_problem(batch, draw.seed or "")
     problem = parse_problem(problem_json)
     solution = solve(problem)

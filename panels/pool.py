@@ -11,7 +11,7 @@ from evaluation.audit.operations import record
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
-from evaluation.text import N_
+from evaluation.text import N_, UserError
 from panels.models import (
     CompositionPolicy,
     Conflict,
@@ -25,12 +25,12 @@ from panels.models import (
 PANEL_ROLES = ("official", "lawyer", "township_rep", "citizen_rep")
 
 
-class PoolError(ValueError):
-    """Bad input for the pool; ``field`` names the form field, the message is a translatable id."""
+class PoolError(UserError):
+    """Bad input for the pool; ``field`` names the form field."""
 
     def __init__(self, field: str, message: str, **params: Any):
-        super().__init__(message)
-        self.field, self.message, self.params = field, message, params
+        super().__init__(message, **params)
+        self.field = field
 
 
 def policy_problems(panel_size: int, role_ranges: dict[str, list[int]]) -> list[tuple[str, str, dict[str, Any]]]:

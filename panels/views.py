@@ -19,6 +19,7 @@ from evaluation.labels import label
 from evaluation.org.models import Department
 from evaluation.tabular import TableError, cell_text, read_table
 from evaluation.text import N_
+from evaluation.web import explain
 from panels import invitations, pool
 from panels.assignment import REASONS
 from panels.forms import (
@@ -58,7 +59,7 @@ def draw_problem(problem: dict[str, Any]) -> str:
 
 def _pool_error(form: Any, exc: pool.PoolError) -> None:
     target = getattr(form, exc.field, None)
-    message = _(exc.message, **exc.params)
+    message = explain(exc)
     if target is not None:
         target.errors = [*target.errors, message]
     else:
@@ -109,7 +110,7 @@ def invitation(token: str) -> Any:
     try:
         seat = invitations.seat_from_token(token)
     except invitations.InvitationError as exc:
-        return render_template("panels/invitation.html", error=_(str(exc)), seat=None), 400
+        return render_template("panels/invitation.html", error=explain(exc), seat=None), 400
     decline_form, accept_form = DeclineForm(), ConfirmForm()
     if request.method == "POST":
         kind = "decline" if request.form.get("answer") == "decline" else "accept"
@@ -117,7 +118,7 @@ def invitation(token: str) -> Any:
             done, form = _answer(seat, kind)
         except invitations.InvitationError as exc:
             db.session.rollback()
-            flash(_(str(exc)), "error")
+            flash(explain(exc), "error")
             return redirect(url_for(".invitation", token=token))
         if done:
             return redirect(url_for(".invitation", token=token))
@@ -146,7 +147,7 @@ def accept_seat(seat_id: int) -> Any:
         _answer(seat, "accept")
     except invitations.InvitationError as exc:
         db.session.rollback()
-        flash(_(str(exc)), "error")
+        flash(explain(exc), "error")
     return redirect(url_for("batches.my_seats"))
 
 
@@ -158,7 +159,7 @@ def decline_seat(seat_id: int) -> Any:
         done, form = _answer(seat, "decline")
     except invitations.InvitationError as exc:
         db.session.rollback()
-        flash(_(str(exc)), "error")
+        flash(explain(exc), "error")
         return redirect(url_for("batches.my_seats"))
     if not done:
         flash(_("Please give a reason."), "error")
@@ -240,7 +241,7 @@ def record_recusal_request(member_id: int) -> Any:
             pool.declare_conflict(member, form.reason.data, department, case_id, ConflictSource(form.source.data))
         except pool.PoolError as exc:
             db.session.rollback()
-            flash(_(exc.message, **exc.params), "error")
+            flash(explain(exc), "error")
         else:
             db.session.commit()
             flash(_("The request is recorded; accept or reject it below."), "success")
@@ -258,7 +259,7 @@ def decide_conflict(conflict_id: int, decision: str) -> Any:
     try:
         pool.decide_conflict(conflict, decision == "accept", current_user.id)
     except pool.PoolError as exc:
-        flash(_(exc.message, **exc.params), "error")
+        flash(explain(exc), "error")
     else:
         db.session.commit()
     return redirect(url_for(".edit_member", member_id=conflict.member_id))
@@ -297,7 +298,7 @@ def add_unavailability() -> Any:
             pool.add_unavailability(member, form.start_date.data, form.end_date.data, form.note.data)
         except pool.PoolError as exc:
             db.session.rollback()
-            flash(_(exc.message, **exc.params), "error")
+            flash(explain(exc), "error")
         else:
             db.session.commit()
             flash(_("Saved: you will not be drawn for batches in that period."), "success")
@@ -331,7 +332,7 @@ def declare_conflict() -> Any:
             pool.declare_conflict(member, form.reason.data, department, case_id)
         except pool.PoolError as exc:
             db.session.rollback()
-            flash(_(exc.message, **exc.params), "error")
+            flash(explain(exc), "error")
         else:
             db.session.commit()
             flash(_("Your declaration is recorded: you will not be drawn for those cases."), "success")
@@ -411,7 +412,7 @@ def import_members() -> Any:
         try:
             rows, _encoding = read_table(upload.filename or "", upload.read())
         except TableError as exc:
-            form.file.errors.append(_(exc.message, **exc.params))
+            form.file.errors.append(explain(exc))
             return render_template("panels/import.html", form=form, errors=errors), 400
         headers = [cell_text(h) for h in rows[0]]
         unknown = [h for h in headers if h and h not in MEMBER_COLUMNS]
@@ -434,7 +435,7 @@ def import_members() -> Any:
             try:
                 pool.save_member(None, _member_values(row_form))
             except pool.PoolError as exc:
-                errors.append({"row": number, "column": _column(exc.field), "message": _(exc.message, **exc.params)})
+                errors.append({"row": number, "column": _column(exc.field), "message": explain(exc)})
         if errors:
             db.session.rollback()
             return render_template("panels/import.html", form=form, errors=errors), 400

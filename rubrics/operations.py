@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from evaluation.db import utcnow
 from evaluation.extensions import db
-from evaluation.text import N_
+from evaluation.text import N_, UserError
 from rubrics.models import (
     Aggregation,
     Criterion,
@@ -116,8 +116,8 @@ def import_version(spec: dict[str, Any], *, publish: bool = False) -> RubricVers
     return version
 
 
-class RubricError(ValueError):
-    """An organizer's request that cannot be carried out; the message id says why (translated by views)."""
+class RubricError(UserError):
+    """An organizer's request that cannot be carried out."""
 
 
 def _require_draft(version: RubricVersion) -> None:

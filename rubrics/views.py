@@ -17,6 +17,7 @@ from evaluation.accounts.models import Role
 from evaluation.batches.models import Batch
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
+from evaluation.web import explain
 from procurement.models import PurchaseProject
 from rubrics import operations as ops
 from rubrics.forms import CopyForm, CriterionForm, ImportForm, NewRubricForm, SettingsForm
@@ -102,7 +103,7 @@ def new_rubric() -> Any:
             version = ops.create_rubric(form.code.data.strip(), form.name_zh.data.strip(), form.name_en.data.strip(),
                                         from_template=form.start.data == "template")
         except ops.RubricError as exc:
-            form.code.errors.append(_(str(exc)))
+            form.code.errors.append(explain(exc))
         else:
             db.session.commit()
             flash(_("Rubric created. Add or change its criteria, then publish it."), "success")
@@ -268,7 +269,7 @@ def retire(version_id: int) -> Any:
         try:
             ops.retire(version)
         except ops.RubricError as exc:
-            flash(_(str(exc)), "error")
+            flash(explain(exc), "error")
         else:
             db.session.commit()
             flash(_("Version %(n)d is retired: new batches can no longer use it.", n=version.number), "success")
@@ -311,7 +312,7 @@ def copy(version_id: int) -> Any:
             copy_version = ops.copy_as_rubric(version, form.code.data.strip(), form.name_zh.data.strip(),
                                               form.name_en.data.strip())
         except ops.RubricError as exc:
-            form.code.errors.append(_(str(exc)))
+            form.code.errors.append(explain(exc))
         else:
             db.session.commit()
             flash(_("Copied into the new rubric %(code)s.", code=copy_version.rubric.code), "success")

@@ -17,7 +17,7 @@ from evaluation.cases.models import CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.scoring.models import Answer, ScoreSheet, SheetState
-from evaluation.text import N_
+from evaluation.text import N_, UserError
 from panels.models import Panel, Seat, SeatState
 from rubrics.models import Criterion
 from rubrics.operations import export_version
@@ -27,10 +27,8 @@ Answers = dict[str, dict[str, Any]]
 VOTED_ROLES = ("claim_reasonable", "duty_done", "responsibility", "recommendation")
 
 
-class SettleError(ValueError):
-    def __init__(self, message: str, **params: Any):
-        super().__init__(message % params if params else message)
-        self.message, self.params = message, params
+class SettleError(UserError):
+    """A verdict or a finalisation that cannot be made yet."""
 
 
 def _codes_by_role(spec: dict[str, Any]) -> dict[str, str]:

@@ -25,7 +25,7 @@ from evaluation.forms import ConfirmForm
 from evaluation.jobs import reminders
 from evaluation.org.models import Department
 from evaluation.scoring.models import ScoreSheet, SheetState
-from evaluation.web import from_local, local_datetime, to_local
+from evaluation.web import explain, from_local, local_datetime, to_local
 from panels import operations as panel_ops
 from panels.forms import DeclineForm
 from panels.invitations import invite_batch
@@ -116,7 +116,7 @@ def open_draw(batch_id: int) -> Any:
         try:
             panel_ops.open_draw(batch, current_user.id)
         except panel_ops.DrawError as exc:
-            flash(_(str(exc)), "error")
+            flash(explain(exc), "error")
         else:
             db.session.commit()
             flash(_("A seed has been made. Note its fingerprint, then run the draw."), "info")
@@ -132,7 +132,7 @@ def run_draw(draw_id: int) -> Any:
             result = panel_ops.run_draw(draw)
         except panel_ops.DrawError as exc:
             db.session.rollback()
-            flash(_(str(exc)), "error")
+            flash(explain(exc), "error")
         else:
             db.session.commit()
             if result["status"] == "infeasible":
@@ -320,7 +320,7 @@ def finalize(batch_id: int) -> Any:
         count = settle_ops.finalize(batch, decisions, current_user.id)
     except settle_ops.SettleError as exc:
         db.session.rollback()
-        flash(_(exc.message, **exc.params), "error")
+        flash(explain(exc), "error")
     else:
         db.session.commit()
         flash(_("The batch is finalized: %(n)d assessments are ready to publish.", n=count), "success")

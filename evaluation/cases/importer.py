@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 
 from evaluation.tabular import TableError, cell_text, read_table
-from evaluation.text import N_
+from evaluation.text import N_, UserError
 
 # (field, Chinese header, example) in template order; the field is a path in the API's case object.
 COLUMNS: list[tuple[str, str, str]] = [
@@ -62,12 +62,8 @@ NO = {"否", "no", "false", "0", "n", ""}
 MAX_ROWS = 5000
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (not the rows in it); the message is a translatable id."""
-
-    def __init__(self, message: str, **params: Any):
-        super().__init__(message)
-        self.message, self.params = message, params
+class ImportFileError(UserError):
+    """The file as a whole cannot be read (not the rows in it)."""
 
 
 @dataclass

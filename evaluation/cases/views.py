@@ -43,7 +43,7 @@ from evaluation.cases.operations import (
 from evaluation.extensions import db
 from evaluation.org.models import Department, Region
 from evaluation.privacy import mask_address, mask_id_number, mask_name, mask_phone, mask_text, pseudonym
-from evaluation.web import from_local, local_zone
+from evaluation.web import explain, from_local, local_zone
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 IMPORT_TTL = timedelta(hours=12)
@@ -251,7 +251,7 @@ def import_upload() -> Any:
     try:
         parsed = importer.parse(upload.filename or "", upload.read(), current_app.config["BABEL_DEFAULT_TIMEZONE"])
     except importer.ImportFileError as exc:
-        form.file.errors.append(_(exc.message, **exc.params))
+        form.file.errors.append(explain(exc))
         return render_template("evaluation/cases/import.html", form=form), 400
     results = _dry_run(parsed.rows)
     counts = {key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged", "rejected")}

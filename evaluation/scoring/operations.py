@@ -15,7 +15,7 @@ from evaluation.batches.models import BatchState
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.scoring.models import Answer, ScoreSheet, SheetRevision, SheetState
-from evaluation.text import N_
+from evaluation.text import N_, UserError
 from panels.models import Seat, SeatState
 from rubrics.models import Criterion
 from rubrics.operations import export_version
@@ -24,12 +24,12 @@ from rubrics.scoring import sheet_total, validate_answers
 Answers = dict[str, dict[str, Any]]
 
 
-class SheetError(ValueError):
-    """A save or submission refused; ``code`` tells what kind, the message is a translatable id."""
+class SheetError(UserError):
+    """A save or submission refused; ``code`` tells what kind, ``errors`` the fields at fault."""
 
     def __init__(self, code: str, message: str, errors: dict[str, list[tuple[str, dict[str, Any]]]] | None = None):
         super().__init__(message)
-        self.code, self.message, self.errors = code, message, errors or {}
+        self.code, self.errors = code, errors or {}
 
 
 def sheet_for(seat: Seat) -> ScoreSheet:

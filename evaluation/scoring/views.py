@@ -22,7 +22,7 @@ from evaluation.forms import ConfirmForm
 from evaluation.privacy import mask_text
 from evaluation.scoring import operations as ops
 from evaluation.scoring.models import SheetState
-from evaluation.web import wants_json
+from evaluation.web import explain, wants_json
 from panels import invitations, pool
 from panels.forms import DeclineForm
 from panels.models import Panel, Seat, SeatState
@@ -107,9 +107,9 @@ def save(seat_id: int) -> Any:
     except ops.SheetError as exc:
         db.session.rollback()
         if wants_json():
-            return jsonify(error={"code": exc.code, "message": _(exc.message), "fields": _translated(exc.errors)}), 409 \
+            return jsonify(error={"code": exc.code, "message": explain(exc), "fields": _translated(exc.errors)}), 409 \
                 if exc.code in ("stale", "locked") else 422
-        flash(_(exc.message), "error")
+        flash(explain(exc), "error")
         return _page(seat, answers, _translated(exc.errors), 409 if exc.code in ("stale", "locked") else 422)
     except StaleDataError:
         db.session.rollback()
@@ -140,7 +140,7 @@ def submit(seat_id: int) -> Any:
         db.session.commit()
     except ops.SheetError as exc:
         db.session.rollback()
-        flash(_(exc.message), "error")
+        flash(explain(exc), "error")
         return _page(seat, answers, _translated(exc.errors), 409 if exc.code in ("stale", "locked") else 400)
     except StaleDataError:
         db.session.rollback()
@@ -182,7 +182,7 @@ def revise(seat_id: int) -> Any:
         db.session.commit()
     except ops.SheetError as exc:
         db.session.rollback()
-        flash(_(exc.message), "error")
+        flash(explain(exc), "error")
         return _page(seat, answers, _translated(exc.errors), 409 if exc.code == "locked" else 400)
     flash(_("Your revision is recorded with its reason."), "success")
     return redirect(url_for(".sheet", seat_id=seat.id))

@@ -179,3 +179,18 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
             english = re.findall(r"[A-Za-z]{3,}(?:\s+[A-Za-z]{3,})+", _visible_text(response.get_data(as_text=True)))
             assert not english, (username, url, english)
         auth.logout()
+
+
+def test_a_refusal_is_english_in_logs_and_the_readers_language_on_pages(app) -> None:
+    from flask_babel import force_locale
+
+    from evaluation.tabular import TableError
+    from evaluation.web import explain
+
+    exc = TableError("At most %(n)d rows in one file.", n=5000)
+    assert str(exc) == "At most 5000 rows in one file."
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        chinese = explain(exc)
+    assert "5000" in chinese and chinese != str(exc)
+    with app.test_request_context(), force_locale("en"):
+        assert explain(exc) == str(exc)
