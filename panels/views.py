@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
-from evaluation.access import roles_required
+from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
 from evaluation.cases.models import Case
 from evaluation.extensions import db
@@ -131,12 +131,7 @@ def invitation(token: str) -> Any:
 
 
 def _own_seat(seat_id: int) -> Seat:
-    seat = db.session.get(Seat, seat_id)
-    if seat is None:
-        abort(404)
-    if seat.member.user_id != current_user.id:
-        abort(403)
-    return seat
+    return get_or_403(Seat, seat_id, lambda seat: seat.member.user_id == current_user.id)
 
 
 @bp.post("/seats/<int:seat_id>/accept")
