@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from evaluation.accounts.models import Role, User, UserRole
 from evaluation.audit.operations import record
@@ -46,11 +48,12 @@ def _late_seats(batch: Batch, member: Member | None = None) -> list[Seat]:
                     sa.or_(ScoreSheet.id.is_(None), ScoreSheet.state == SheetState.DRAFT)))
     if member is not None:
         query = query.where(Seat.member_id == member.id)
-    return list(db.session.scalars(query.order_by(Seat.member_id, Seat.id)))
+    return list(db.session.scalars(query.options(joinedload(Seat.member)).order_by(Seat.member_id, Seat.id)))
 
 
-def remind_member(batch: Batch, member: Member, reason: str) -> bool:
-    count = len(_late_seats(batch, member))
+def remind_member(batch: Batch, member: Member, reason: str, late: int | None = None) -> bool:
+    """Mail ``member`` how many of their cases are still to score (``late``, counted here if not given)."""
+    count = len(_late_seats(batch, member)) if late is None else late
     if not count or not member.email:
         return False
     closes = batch.closes_dt.astimezone().strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—"
@@ -78,9 +81,8 @@ def _remind(payload: dict[str, Any], now: datetime) -> None:
     batch = _current(payload)
     if batch is None:
         return
-    members = {seat.member_id: seat.member for seat in _late_seats(batch)}
-    for member in members.values():
-        remind_member(batch, member, reason=f"{payload['hours']}h")
+    for member, late in Counter(seat.member for seat in _late_seats(batch)).items():
+        remind_member(batch, member, reason=f"{payload['hours']}h", late=late)
 
 
 @handler("batch.escalate")

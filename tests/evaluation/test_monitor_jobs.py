@@ -96,6 +96,29 @@ def test_reminders_go_once_per_member_and_offset_then_escalate(scoring_batch, in
     assert len(escalations) == 1 and "仍有" in escalations[0].get_body(("plain",)).get_content()
 
 
+def test_a_reminder_job_costs_one_audit_insert_per_member_and_no_other_query_per_member(
+        scoring_batch, inbox) -> None:  # noqa: F811
+    schedule_reminders(scoring_batch)
+    closes = scoring_batch.closes_dt
+    db.session.commit()  # both runs below start outside a transaction
+    with count_queries() as few:
+        assert run_due(now=closes - timedelta(hours=72)) == 1
+    reminded = len(inbox.messages)
+    late = _late_members(scoring_batch)
+    others = db.session.scalars(sa.select(Member).where(Member.email.is_not(None), Member.email.not_in(late))
+                                .order_by(Member.id).limit(4)).all()
+    case = db.session.scalar(sa.select(Case).where(Case.status == CaseStatus.ELIGIBLE).limit(1))
+    panel = Panel(batch_item=BatchItem(batch=scoring_batch, case=case))
+    panel.seats.extend(Seat(member=m, role=m.role, position=n, state=SeatState.ACCEPTED) for n, m in enumerate(others))
+    db.session.add(panel)
+    db.session.commit()
+    inbox.messages.clear()
+    with count_queries() as more:
+        assert run_due(now=closes - timedelta(hours=24)) == 1
+    assert len(others) == 4 and len(inbox.messages) == reminded + 4
+    assert more["n"] - few["n"] == 4  # the four new members' reminder.sent events, nothing else
+
+
 def test_two_workers_never_send_a_reminder_twice(app_ctx, scoring_batch, inbox) -> None:  # noqa: F811
     schedule_reminders(scoring_batch)
     db.session.commit()
