@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
 from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem
@@ -16,6 +17,7 @@ from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.mailer import queue
 from evaluation.text import N_, UserError
+from evaluation.web import to_local
 from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState
 
 SALT = "seat-invitation"
@@ -62,7 +64,7 @@ def _mail_invitation(seat: Seat) -> None:
     if not member.email:
         return
     accept, decline = _links(seat)
-    closes = batch.closes_dt.astimezone().strftime("%Y-%m-%d") if batch.closes_dt else "—"
+    closes = to_local(batch.closes_dt).strftime("%Y-%m-%d") if batch.closes_dt else "—"
     subject = f"【评议邀请】{batch.name} / Invitation to review: {batch.name}"
     body = (
         f"{member.name}，您好：\n\n"
@@ -89,7 +91,8 @@ def invite(seat: Seat) -> None:
 def invite_batch(batch: Batch) -> int:
     seats = db.session.scalars(
         sa.select(Seat).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
-        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.DRAWN).order_by(Seat.id)).all()
+        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.DRAWN).order_by(Seat.id)
+        .options(joinedload(Seat.member), joinedload(Seat.panel).joinedload(Panel.batch_item))).all()
     for seat in seats:
         invite(seat)
     db.session.flush()

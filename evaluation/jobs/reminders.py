@@ -17,6 +17,7 @@ from evaluation.extensions import db
 from evaluation.jobs.runner import handler, schedule
 from evaluation.mailer import queue
 from evaluation.scoring.models import ScoreSheet, SheetState
+from evaluation.web import to_local
 from panels.models import Member, Panel, Seat, SeatState
 
 
@@ -56,7 +57,7 @@ def remind_member(batch: Batch, member: Member, reason: str, late: int | None = 
     count = len(_late_seats(batch, member)) if late is None else late
     if not count or not member.email:
         return False
-    closes = batch.closes_dt.astimezone().strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—"
+    closes = to_local(batch.closes_dt).strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—"
     base = current_app.config["EVALUATION_BASE_URL"].rstrip("/")
     queue(member.email, f"【评分提醒】{batch.name} / Reminder: {batch.name}",
           f"{member.name}，您好：\n\n您在“{batch.name}”中还有 {count} 件未提交评分，截止时间：{closes}。\n"

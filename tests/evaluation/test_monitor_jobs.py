@@ -64,9 +64,13 @@ def test_the_monitor_pages_and_runs_a_fixed_number_of_queries(app_ctx, client, a
 def test_a_nudge_mails_the_member(client, auth, scoring_batch, inbox) -> None:  # noqa: F811
     auth.login("organizer", "demo-2026")
     member = db.session.scalar(sa.select(Member).where(Member.user_id.is_not(None)))
+    closes = scoring_batch.closes_dt.replace(hour=16, minute=30, second=0, microsecond=0)
+    scoring_batch.closes_dt = closes
     assert client.post(f"/batches/{scoring_batch.id}/nudge/{member.id}").status_code == 302
     assert [m["To"] for m in inbox.messages] == [member.email]
-    assert "未提交评分" in inbox.messages[0].get_body(("plain",)).get_content()
+    body = inbox.messages[0].get_body(("plain",)).get_content()
+    assert "未提交评分" in body
+    assert (closes + timedelta(hours=8)).strftime("%Y-%m-%d 00:30") in body  # the deadline in Beijing time
 
 
 def _late_members(batch: Batch) -> set[str]:

@@ -83,6 +83,22 @@ def test_invitations_leave_after_the_commit_in_both_languages(drawn, inbox) -> N
     assert "评议邀请" in inbox.messages[0]["Subject"] and "Invitation to review" in inbox.messages[0]["Subject"]
 
 
+def test_inviting_a_batch_loads_its_seats_at_once_and_mails_the_deadline_in_beijing_time(drawn, inbox) -> None:
+    from datetime import UTC, datetime
+
+    from tests.evaluation.test_scoring import count_queries
+
+    drawn.closes_dt = datetime(2030, 3, 1, 17, 0, tzinfo=UTC)  # 2030-03-02 01:00 in Asia/Shanghai
+    db.session.commit()
+    db.session.expire_all()
+    with count_queries() as queries:
+        count = invite_batch(drawn)
+    # the batch, its seats with members and panels, the chain's head; then one UPDATE and one audit row a seat
+    assert queries["n"] <= 2 * count + 6
+    db.session.commit()
+    assert "2030-03-02" in _body(inbox.messages[0])
+
+
 def test_a_rollback_sends_nothing(drawn, inbox) -> None:
     invite_batch(drawn)
     db.session.rollback()
