@@ -19,6 +19,7 @@ from evaluation.mailer import queue
 from evaluation.text import N_, UserError
 from evaluation.web import to_local
 from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState
+from panels.operations import scoring_days
 
 SALT = "seat-invitation"
 OPEN_STATES = {SeatState.DRAWN, SeatState.INVITED, SeatState.ACCEPTED}
@@ -143,11 +144,13 @@ def expire_overdue(now=None) -> int:
 
 
 def _eligible_substitute(seat: Seat, member: Member, panel_seats: list[Seat]) -> bool:
-    """Still right for this panel now: active, under cap in this batch, not on the panel, no shared affiliation,
-    not recused from the case or its departments."""
-    if not member.active or any(s.member_id == member.id for s in panel_seats):
-        return False
+    """Still right for this panel now: active, available in the scoring window, under cap in this batch, not on
+    the panel, no shared affiliation, not recused from the case or its departments. (The draw ranked only
+    members eligible then; this checks what may have changed since.)"""
     item = seat.panel.batch_item
+    if not member.active or any(s.member_id == member.id for s in panel_seats) \
+            or member.unavailable_between(*scoring_days(item.batch)):
+        return False
     case = item.case
     departments = {case.lead_department_id, *(d.id for d in case.assisting_departments)}
     if member.affiliation_id in departments:

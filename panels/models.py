@@ -48,6 +48,10 @@ class Member(db.Model):
     past_affiliations: Mapped[list[MemberAffiliation]] = relationship(cascade="all, delete-orphan")
     unavailabilities: Mapped[list[MemberUnavailability]] = relationship(cascade="all, delete-orphan")
 
+    def unavailable_between(self, first: date, last: date) -> bool:
+        """Whether a declared absence overlaps the days ``first`` to ``last`` (a batch's scoring window)."""
+        return any(u.start_date <= last and u.end_date >= first for u in self.unavailabilities)
+
 
 class MemberAffiliation(db.Model):
     """Employment history: recusal covers the department of employment now or within three years."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +82,11 @@ class Exclusion:
     detail: str
 
 
+def scoring_days(batch: Batch) -> tuple[date, date]:
+    """The first and last day members are needed for a batch (from today when it has no window yet)."""
+    return (batch.opens_dt or utcnow()).date(), (batch.closes_dt or batch.opens_dt or utcnow()).date()
+
+
 def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusion]]:
     """The draw problem for a batch: the pool and policy as they are now, and why each excluded pair is."""
     policy = batch.policy
@@ -92,15 +98,13 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
                  selectinload(BatchItem.case).selectinload(Case.lead_department))).all()
     if not items:
         raise DrawError(N_("The batch has no cases."))
-    window_start = (batch.opens_dt or utcnow()).date()
-    window_end = (batch.closes_dt or batch.opens_dt or utcnow()).date()
+    window_start, window_end = scoring_days(batch)
     roles = {role: bounds for role, bounds in policy.role_ranges.items() if bounds[1] > 0}
     members = db.session.scalars(
         sa.select(Member).where(Member.active.is_(True), Member.role.in_(list(roles))).order_by(Member.id)
         .options(selectinload(Member.affiliation), selectinload(Member.past_affiliations),
                  selectinload(Member.unavailabilities))).all()
-    members = [m for m in members if not any(u.start_date <= window_end and u.end_date >= window_start
-                                             for u in m.unavailabilities)]
+    members = [m for m in members if not m.unavailable_between(window_start, window_end)]
     codes = dict(db.session.execute(sa.select(Department.id, Department.code)).all())
     cutoff = window_start - timedelta(days=365 * FORMER_EMPLOYMENT_YEARS)
     affiliations: dict[int, set[str]] = {}
@@ -122,6 +126,13 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
     exclusions: list[Exclusion] = []
     conflict_pairs: list[list[str]] = []
     by_id = {m.id: m for m in members}
+    conflicts_by_case: dict[int, list[Conflict]] = defaultdict(list)
+    conflicts_by_department: dict[int, list[Conflict]] = defaultdict(list)
+    for conflict in conflicts:
+        if conflict.case_id is not None:
+            conflicts_by_case[conflict.case_id].append(conflict)
+        if conflict.department_id is not None:
+            conflicts_by_department[conflict.department_id].append(conflict)
     cases_json = []
     for item in items:
         case = item.case
@@ -130,24 +141,31 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
         cases_json.append({"id": str(case.id), "departments": sorted(departments), "district": case.region_code,
                            "category": case.category,
                            "needs": dict((policy.category_needs or {}).get(case.category or "", {}))})
+        excluded: set[int] = set()  # members already excluded from this case (each pair under one rule)
         for m in members:
             if affiliations[m.id] & departments:
-                exclusions.append(Exclusion(m, case, RecusalRule.AFFILIATION,
-                                            f"works for {', '.join(sorted(affiliations[m.id] & departments))}"))
-                if not policy.distinct_affiliations:
-                    conflict_pairs.append([str(m.id), str(case.id)])  # affiliations are not sent then
+                found = Exclusion(m, case, RecusalRule.AFFILIATION,
+                                  f"works for {', '.join(sorted(affiliations[m.id] & departments))}")
+                as_pair = not policy.distinct_affiliations  # else the affiliations themselves reach the solver
             elif former[m.id] & departments:
-                exclusions.append(Exclusion(m, case, RecusalRule.FORMER_AFFILIATION,
-                                            f"worked for {', '.join(sorted(former[m.id] & departments))} "
-                                            f"within {FORMER_EMPLOYMENT_YEARS} years"))
-                conflict_pairs.append([str(m.id), str(case.id)])
+                found = Exclusion(m, case, RecusalRule.FORMER_AFFILIATION,
+                                  f"worked for {', '.join(sorted(former[m.id] & departments))} "
+                                  f"within {FORMER_EMPLOYMENT_YEARS} years")
+                as_pair = True
             elif (m.id, case.id) in earlier_pairs:
-                exclusions.append(Exclusion(m, case, RecusalRule.EARLIER_PANEL, "sat on an earlier panel of this case"))
+                found, as_pair = Exclusion(m, case, RecusalRule.EARLIER_PANEL, "sat on an earlier panel of this case"), True
+            else:
+                continue
+            excluded.add(m.id)
+            exclusions.append(found)
+            if as_pair:
                 conflict_pairs.append([str(m.id), str(case.id)])
-        for conflict in conflicts:
+        applicable = [*conflicts_by_case[case.id], *(c for d in sorted(department_ids)
+                                                     for c in conflicts_by_department[d])]
+        for conflict in sorted(applicable, key=lambda c: c.id):
             member = by_id[conflict.member_id]
-            applies = conflict.case_id == case.id or (conflict.department_id in department_ids)
-            if applies and not any(e.member is member and e.case is case for e in exclusions):
+            if member.id not in excluded:
+                excluded.add(member.id)
                 rule = RecusalRule.DECLARED_CONFLICT if conflict.source == ConflictSource.DECLARED \
                     else RecusalRule.RECUSAL_REQUEST
                 exclusions.append(Exclusion(member, case, rule, conflict.reason))

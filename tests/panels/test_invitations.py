@@ -178,6 +178,23 @@ def test_a_recused_seat_is_refilled_and_logged(drawn, inbox) -> None:
     assert db.session.scalar(sa.select(AuditEvent.data).where(AuditEvent.action == "seat.refilled"))["why"] == "recused"
 
 
+def test_a_substitute_who_became_unavailable_after_the_draw_is_passed_over(drawn, inbox) -> None:
+    from panels.models import MemberUnavailability
+    from panels.operations import scoring_days
+
+    invite_batch(drawn)
+    db.session.commit()
+    seat = db.session.scalar(sa.select(Seat).where(Seat.substitutes.any()).order_by(Seat.id))
+    first, *rest = [s.member for s in seat.substitutes]
+    assert rest, "the test needs a second substitute"
+    first_day, last_day = scoring_days(drawn)
+    first.unavailabilities.append(MemberUnavailability(start_date=last_day, end_date=last_day + timedelta(days=3)))
+    db.session.commit()
+    replacement = recuse(seat, "与诉求人是亲属")
+    db.session.commit()
+    assert replacement is not None and replacement.member_id != first.id
+
+
 def test_a_member_answers_in_the_app_and_only_for_their_own_seats(drawn, inbox, client, auth) -> None:
     invite_batch(drawn)
     db.session.commit()
