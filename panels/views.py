@@ -414,10 +414,26 @@ def import_members() -> Any:
         if unknown or "姓名" not in headers or "身份" not in headers:
             form.file.errors.append(_("Use the columns %(columns)s.", columns="、".join(MEMBER_COLUMNS)))
             return render_template("panels/import.html", form=form, errors=errors), 400
+        departments = {d.code: d for d in db.session.scalars(sa.select(Department))}
+        emails = {email.lower(): name for email, name in db.session.execute(
+            sa.select(Member.email, Member.name).where(Member.email.is_not(None)))}
+        rows_of_email: dict[str, int] = {}
+        imported = 0
         for number, row in enumerate(rows[1:], start=2):
             cells = {MEMBER_COLUMNS[h]: cell_text(v) for h, v in zip(headers, row, strict=False) if h}
             if not any(cells.values()):
                 continue
+            email = (cells.get("email") or "").strip().lower()
+            if email in emails:
+                errors.append({"row": number, "column": _column("email"), "message": _(
+                    "%(name)s already has this e-mail address; edit that member instead.", name=emails[email])})
+                continue
+            if email and email in rows_of_email:
+                errors.append({"row": number, "column": _column("email"),
+                               "message": _("Row %(row)d has the same e-mail address.", row=rows_of_email[email])})
+                continue
+            if email:
+                rows_of_email[email] = number
             cells["role"] = ROLE_WORDS.get(cells.get("role", ""), cells.get("role", ""))
             cells.setdefault("max_cases", "15")
             cells["max_cases"] = cells["max_cases"] or "15"
@@ -428,14 +444,16 @@ def import_members() -> Any:
                     errors.append({"row": number, "column": _column(field), "message": " ".join(map(str, messages))})
                 continue
             try:
-                pool.save_member(None, _member_values(row_form))
+                pool.save_member(None, _member_values(row_form), departments)
             except pool.PoolError as exc:
                 errors.append({"row": number, "column": _column(exc.field), "message": explain(exc)})
+            else:
+                imported += 1
         if errors:
             db.session.rollback()
             return render_template("panels/import.html", form=form, errors=errors), 400
         db.session.commit()
-        flash(_("%(n)d members imported.", n=len(rows) - 1), "success")
+        flash(_("%(n)d members imported.", n=imported), "success")
         return redirect(url_for(".index"))
     return render_template("panels/import.html", form=form, errors=errors), 400 if form.errors else 200
 

@@ -133,3 +133,27 @@ def test_import_members_all_or_nothing(client, auth) -> None:
     assert response.status_code == 302
     members = {m.name: m for m in db.session.scalars(sa.select(Member))}
     assert members["王芳"].affiliation.code == "CD-GA" and members["陈律师"].expertise == ["劳动纠纷", "消费纠纷"]
+
+
+def test_an_import_refuses_members_twice_and_counts_what_it_added(client, auth) -> None:
+    make_department("CD-GA", "成都市公安局")
+    _organizer(client, auth)
+    header = "姓名,身份,所在单位编码,区划代码,擅长领域,每批最多件数,电子邮箱,电话"
+    first = "王芳,政府工作人员,CD-GA,510107,物业纠纷,12,wang@example.gov,"
+    again = "王芳芳,政府工作人员,CD-GA,510107,,12,WANG@example.gov,"
+    blank = ",,,,,,,"
+    other = "李强,群众代表,,510104,,8,li@example.gov,"
+
+    def upload(*rows: str):
+        return client.post("/panels/members/import", data={"file": (io.BytesIO(
+            "\r\n".join([header, *rows]).encode()), "members.csv")}, content_type="multipart/form-data")
+
+    page = upload(first, other, again).get_data(as_text=True)
+    assert "<td>4</td><td>电子邮箱</td><td>第 2 行的电子邮箱与此相同。</td>" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
+    response = upload(first, blank, other)
+    assert response.status_code == 302
+    assert "已导入 2 名评议员" in client.get(response.location).get_data(as_text=True)
+    page = upload(again).get_data(as_text=True)
+    assert "<td>2</td><td>电子邮箱</td><td>王芳已使用此电子邮箱，请直接编辑该评议员。</td>" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 2
