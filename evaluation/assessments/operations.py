@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from evaluation.assessments.models import Assessment, Verdict
 from evaluation.audit.operations import record
@@ -95,15 +96,21 @@ def panel_sheets(batch: Batch) -> dict[int, list[Answers]]:
     return out
 
 
+def _items(batch: Batch) -> list[BatchItem]:
+    """The batch's items with their cases, in one query (settling reads every item's case)."""
+    return list(db.session.scalars(sa.select(BatchItem).where(BatchItem.batch_id == batch.id)
+                                   .options(joinedload(BatchItem.case)).order_by(BatchItem.id)))
+
+
 def ties(batch: Batch) -> list[BatchItem]:
     spec = export_version(batch.rubric_version)
     sheets = panel_sheets(batch)
-    return [item for item in batch.items if sheets.get(item.id) and verdict_of(spec, sheets[item.id])[0] is None]
+    return [item for item in _items(batch) if sheets.get(item.id) and verdict_of(spec, sheets[item.id])[0] is None]
 
 
-def _silent_outliers(batch: Batch) -> list[str]:
+def _silent_outliers(items: list[BatchItem]) -> list[str]:
     """Cases in deliberation where a member flagged as an outlier has neither revised nor said why."""
-    flagged = [item for item in batch.items if item.in_deliberation and (item.deliberation or {}).get("outliers")]
+    flagged = [item for item in items if item.in_deliberation and (item.deliberation or {}).get("outliers")]
     seat_ids = [seat_id for item in flagged for seat_id in item.deliberation["outliers"]]
     if not seat_ids:
         return []
@@ -116,16 +123,17 @@ def finalize(batch: Batch, decisions: dict[int, tuple[str, str]], user_id: int |
     """deliberation -> finalized: every case settled; says which outliers or ties still need attention."""
     if batch.state != BatchState.DELIBERATION:
         raise SettleError(N_("Only a batch in deliberation can be finalized."))
-    silent = _silent_outliers(batch)
+    items = _items(batch)
+    silent = _silent_outliers(items)
     if silent:
         raise SettleError(N_("Outliers have not yet given their reasons on %(cases)s."), cases="、".join(silent[:5]))
     spec = export_version(batch.rubric_version)
     sheets = panel_sheets(batch)
     now = utcnow()
-    missing = [item.case.external_id for item in batch.items if not sheets.get(item.id)]
+    missing = [item.case.external_id for item in items if not sheets.get(item.id)]
     if missing:
         raise SettleError(N_("No submitted sheets for %(cases)s."), cases="、".join(missing[:5]))
-    undecided = [item.case.external_id for item in batch.items
+    undecided = [item.case.external_id for item in items
                  if verdict_of(spec, sheets[item.id])[0] is None
                  and not (decisions.get(item.id) and decisions[item.id][1].strip())]
     if undecided:
@@ -133,10 +141,10 @@ def finalize(batch: Batch, decisions: dict[int, tuple[str, str]], user_id: int |
                           cases="、".join(undecided[:10]))
     latest: dict[int, Assessment] = {}
     for a in db.session.scalars(sa.select(Assessment).where(
-            Assessment.case_id.in_([item.case_id for item in batch.items])).order_by(Assessment.version)):
+            Assessment.case_id.in_([item.case_id for item in items])).order_by(Assessment.version)):
         latest[a.case_id] = a
     settled = 0
-    for item in batch.items:
+    for item in items:
         assessment = settle(item, spec, sheets[item.id], user_id, decisions.get(item.id), now,
                             previous=latest.get(item.case_id))
         item.case.status = CaseStatus.ASSESSED
