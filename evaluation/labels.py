@@ -53,6 +53,11 @@ LABELS: dict[str, Any] = {
     # conflicts
     "declared": _l("Declared by the member"), "department_request": _l("Requested by the department"),
     "citizen_request": _l("Requested by the citizen"), "rejected": _l("Rejected"),
+    # recusal rules
+    "affiliation": _l("Works for a department of the case"),
+    "former_affiliation": _l("Worked for a department of the case in the last three years"),
+    "declared_conflict": _l("Declared a conflict"), "recusal_request": _l("Recusal request accepted"),
+    "earlier_panel": _l("Sat on an earlier panel of this case"),
     # draw statuses
     "pending": _l("Pending"), "optimal": _l("Drawn"), "infeasible": _l("Infeasible"), "feasible": _l("Drawn"),
     # callback ratings

@@ -125,8 +125,11 @@ class Recusal(db.Model):
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     rule: Mapped[RecusalRule] = mapped_column(enum_type(RecusalRule))
-    detail: Mapped[str | None] = mapped_column(sa.Text)
+    detail: Mapped[str | None] = mapped_column(sa.Text)  # the departments concerned, or the conflict's reason
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[Member] = relationship()
+    case: Mapped[Case] = relationship()
 
 
 class CompositionPolicy(db.Model):

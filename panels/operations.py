@@ -79,7 +79,7 @@ class Exclusion:
     member: Member
     case: Case
     rule: RecusalRule
-    detail: str
+    detail: str | None  # the departments concerned, or the conflict's reason
 
 
 def scoring_days(batch: Batch) -> tuple[date, date]:
@@ -144,16 +144,13 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
         excluded: set[int] = set()  # members already excluded from this case (each pair under one rule)
         for m in members:
             if affiliations[m.id] & departments:
-                found = Exclusion(m, case, RecusalRule.AFFILIATION,
-                                  f"works for {', '.join(sorted(affiliations[m.id] & departments))}")
+                found = Exclusion(m, case, RecusalRule.AFFILIATION, "、".join(sorted(affiliations[m.id] & departments)))
                 as_pair = not policy.distinct_affiliations  # else the affiliations themselves reach the solver
             elif former[m.id] & departments:
-                found = Exclusion(m, case, RecusalRule.FORMER_AFFILIATION,
-                                  f"worked for {', '.join(sorted(former[m.id] & departments))} "
-                                  f"within {FORMER_EMPLOYMENT_YEARS} years")
+                found = Exclusion(m, case, RecusalRule.FORMER_AFFILIATION, "、".join(sorted(former[m.id] & departments)))
                 as_pair = True
             elif (m.id, case.id) in earlier_pairs:
-                found, as_pair = Exclusion(m, case, RecusalRule.EARLIER_PANEL, "sat on an earlier panel of this case"), True
+                found, as_pair = Exclusion(m, case, RecusalRule.EARLIER_PANEL, None), True
             else:
                 continue
             excluded.add(m.id)

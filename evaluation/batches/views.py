@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from wtforms import SelectChoice
 
 from evaluation.access import get_or_403, roles_required
@@ -98,8 +98,9 @@ def show(batch_id: int) -> str:
         .options(selectinload(BatchItem.case), selectinload(BatchItem.panel).selectinload(Panel.seats)
                  .selectinload(Seat.member))).all()
     draws = db.session.scalars(sa.select(Draw).where(Draw.batch_id == batch.id).order_by(Draw.id.desc())).all()
-    recusals = db.session.scalar(sa.select(sa.func.count()).select_from(Recusal)
-                                 .where(Recusal.draw_id.in_([d.id for d in draws]))) if draws else 0
+    recusals = dict(db.session.execute(
+        sa.select(Recusal.draw_id, sa.func.count()).where(Recusal.draw_id.in_([d.id for d in draws]))
+        .group_by(Recusal.draw_id)).all()) if draws else {}
     tied = settle_ops.ties(batch) if batch.state.value == "deliberation" else []
     window = WindowForm()
     window.closes.data = to_local(batch.closes_dt)
@@ -121,6 +122,22 @@ def open_draw(batch_id: int) -> Any:
             db.session.commit()
             flash(_("A seed has been made. Note its fingerprint, then run the draw."), "info")
     return redirect(url_for(".show", batch_id=batch.id))
+
+
+@bp.get("/draws/<int:draw_id>/exclusions")
+@roles_required(Role.ORGANIZER)
+def draw_exclusions(draw_id: int) -> str:
+    """Every member a draw left out of a case, with the rule that excluded them; by case number if asked."""
+    draw = get_or_403(Draw, draw_id)
+    needle = (request.args.get("case") or "").strip()
+    query = (sa.select(Recusal).join(Case, Recusal.case_id == Case.id).join(Member, Recusal.member_id == Member.id)
+             .where(Recusal.draw_id == draw.id).order_by(Case.external_id, Member.name, Recusal.id)
+             .options(contains_eager(Recusal.case), contains_eager(Recusal.member)))
+    if needle:
+        query = query.where(Case.external_id.contains(needle, autoescape=True))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["EVALUATION_PAGE_SIZE"], error_out=False)
+    return render_template("evaluation/batches/exclusions.html", draw=draw, batch=draw.batch, page=page, q=needle)
 
 
 @bp.post("/draws/<int:draw_id>/run")

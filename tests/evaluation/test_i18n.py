@@ -149,7 +149,8 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
 
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     draft = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
-    run_draw(open_draw(draft, None))
+    draw = open_draw(draft, None)
+    run_draw(draw)
     db.session.commit()
     batches = {b.state: b for b in db.session.scalars(sa.select(Batch))}
     batches["drawn"] = draft
@@ -165,7 +166,7 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
            f"/panels/policies/{batches[BatchState.SCORING].policy_id}", f"/panels/members/{member.id}",
            f"/cases/{case.id}", f"/rubrics/versions/{version.id}", f"/rubrics/versions/{version.id}/preview",
            f"/rubrics/versions/{version.id}/copy", "/cases/import",
-           "/procurement/", "/panels/members/import"],
+           "/procurement/", "/panels/members/import", f"/batches/draws/{draw.id}/exclusions"],
         "member": ["/batches/mine", "/panels/profile", f"/reviews/seats/{seat.id}", f"/panels/invitations/{token}"],
         "department": ["/results/", "/dashboard"],
         "agency": ["/batches/", f"/batches/{batches[BatchState.PUBLISHED].id}", "/procurement/"],

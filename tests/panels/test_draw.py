@@ -169,3 +169,33 @@ def test_a_draw_runs_once_and_only_for_a_draft_batch(batch) -> None:
     with pytest.raises(DrawError, match="draft"):
         open_draw(batch, None)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draw)) == 1
+
+
+def test_the_organizer_sees_who_was_excluded_from_which_case_and_why(batch, client, auth) -> None:
+    from tests.evaluation.test_scoring import count_queries
+
+    draw = open_draw(batch, None)
+    run_draw(draw)
+    db.session.commit()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Recusal).where(Recusal.draw_id == draw.id))
+    make_user("o", Role.ORGANIZER)
+    auth.login("o")
+    show = client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert f"已记录 {total} 条回避" in show and f"/batches/draws/{draw.id}/exclusions" in show
+    url = f"/batches/draws/{draw.id}/exclusions"
+    client.get(url)
+    with count_queries() as queries:
+        page = client.get(url).get_data(as_text=True)
+    assert queries["n"] <= 8  # the user, the draw, its batch, one page of exclusions and their count
+    assert f"共 {total} 条" in page
+    assert "在本件的承办单位任职" in page and "近三年曾在本件的承办单位任职" in page and "诉求人是我的邻居" in page
+    assert "官员甲" in page and "CD-ZJ" in page
+    assert "works for" not in page and "Works for" not in page
+    filtered = client.get(url + "?case=C0").get_data(as_text=True)
+    assert "诉求人是我的邻居" in filtered and ">C1<" not in filtered
+    english = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Worked for a department of the case in the last three years" in english
+    make_user("m", Role.MEMBER)
+    auth.logout()
+    auth.login("m")
+    assert client.get(url).status_code == 403
