@@ -33,7 +33,8 @@ def _send_all(session: sa.orm.Session) -> None:
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")
 def _after_commit(session: sa.orm.Session) -> None:
-    if session.info.get(QUEUE):
+    # Releasing a savepoint fires after_commit too, while the real transaction may still roll back: wait.
+    if session.info.get(QUEUE) and not session.in_nested_transaction():
         _send_all(session)
 
 
