@@ -4,7 +4,8 @@ commit (evaluation.mailer)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,6 +16,7 @@ from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.jobs.runner import handler, schedule
 from evaluation.mailer import queue
 from evaluation.text import N_, UserError
 from evaluation.web import to_local
@@ -81,12 +83,22 @@ def _mail_invitation(seat: Seat) -> None:
     queue(member.email, subject, body)
 
 
-def invite(seat: Seat) -> None:
+def invite(seat: Seat, now: datetime | None = None) -> None:
     if seat.state != SeatState.DRAWN:
         raise InvitationError(N_("Only a drawn seat can be invited."))
-    seat.state, seat.invited_dt = SeatState.INVITED, utcnow()
+    seat.state, seat.invited_dt = SeatState.INVITED, now or utcnow()
     _mail_invitation(seat)
     record("seat.invited", "seat", seat.id, {"member": seat.member_id, "panel": seat.panel_id})
+
+
+def _schedule_expiry(batch: Batch, now: datetime) -> None:
+    """A job that expires (and refills) the batch's invitations left unanswered, once their time is up.
+
+    Invitations sent within one minute share one job (the dedupe key), due two minutes past that minute plus
+    the invitation's days, so each of them is overdue when it runs; it looks at every open invitation of the
+    batch."""
+    due = now.replace(second=0, microsecond=0) + timedelta(days=invitation_days(), minutes=2)
+    schedule("seats.expire", due, {"batch": batch.id}, dedupe_key=f"expire:{batch.id}:{due:%Y%m%d%H%M}")
 
 
 def invite_batch(batch: Batch) -> int:
@@ -96,6 +108,8 @@ def invite_batch(batch: Batch) -> int:
         .options(joinedload(Seat.member), joinedload(Seat.panel).joinedload(Panel.batch_item))).all()
     for seat in seats:
         invite(seat)
+    if seats:
+        _schedule_expiry(batch, utcnow())
     db.session.flush()
     return len(seats)
 
@@ -130,16 +144,20 @@ def recuse(seat: Seat, reason: str) -> Seat | None:
     return refill(seat, "recused")
 
 
-def expire_overdue(now=None) -> int:
-    """Invitations unanswered for longer than EVALUATION_INVITATION_DAYS expire and their seats are refilled."""
+def expire_overdue(now: datetime | None = None, batch_id: int | None = None) -> int:
+    """Invitations unanswered for longer than EVALUATION_INVITATION_DAYS expire and their seats are refilled
+    (all batches, or one). Run by the ``seats.expire`` jobs that inviting schedules."""
     now = now or utcnow()
     cutoff = now - timedelta(days=invitation_days())
-    seats = db.session.scalars(sa.select(Seat).where(Seat.state == SeatState.INVITED, Seat.invited_dt < cutoff)
-                               .order_by(Seat.id)).all()
+    query = sa.select(Seat).where(Seat.state == SeatState.INVITED, Seat.invited_dt < cutoff)
+    if batch_id is not None:
+        query = query.join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id) \
+            .where(BatchItem.batch_id == batch_id)
+    seats = db.session.scalars(query.order_by(Seat.id)).all()
     for seat in seats:
         seat.state, seat.responded_dt = SeatState.EXPIRED, now
         record("seat.expired", "seat", seat.id, {"member": seat.member_id})
-        refill(seat, "expired")
+        refill(seat, "expired", now)
     return len(seats)
 
 
@@ -170,7 +188,7 @@ def _eligible_substitute(seat: Seat, member: Member, panel_seats: list[Seat]) ->
     return conflict is None
 
 
-def refill(seat: Seat, why: str) -> Seat | None:
+def refill(seat: Seat, why: str, now: datetime | None = None) -> Seat | None:
     """Take the first ranked substitute who still fits; invite them; log the replacement (or that none fits)."""
     panel_seats = list(seat.panel.seats)
     for substitute in seat.substitutes:
@@ -186,9 +204,16 @@ def refill(seat: Seat, why: str) -> Seat | None:
         seat.replaced_by_id = replacement.id
         record("seat.refilled", "seat", seat.id, {"why": why, "replacement": replacement.id,
                                                   "member": member.id, "rank": substitute.rank})
-        invite(replacement)
+        now = now or utcnow()
+        invite(replacement, now)
+        _schedule_expiry(seat.panel.batch_item.batch, now)
         db.session.flush()
         return replacement
     record("seat.unfilled", "seat", seat.id, {"why": why, "panel": seat.panel_id})
     db.session.flush()
     return None
+
+
+@handler("seats.expire")
+def _expire(payload: dict[str, Any], now: datetime) -> None:
+    expire_overdue(now, batch_id=payload["batch"])

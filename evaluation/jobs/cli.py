@@ -9,8 +9,9 @@ from flask.cli import AppGroup
 
 from evaluation.jobs import reminders  # noqa: F401 - registers the reminder handlers
 from evaluation.jobs.runner import run_due
+from panels import invitations  # noqa: F401 - registers the job that expires unanswered invitations
 
-jobs_cli = AppGroup("jobs", help="Run background jobs (reminders and escalations).")
+jobs_cli = AppGroup("jobs", help="Run background jobs (reminders, escalations, expiring invitations).")
 
 
 @jobs_cli.command("run-due")

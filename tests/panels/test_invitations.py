@@ -16,7 +16,7 @@ from evaluation.accounts.models import Role
 from evaluation.audit.models import AuditEvent
 from evaluation.db import utcnow
 from evaluation.extensions import db, mail
-from panels.invitations import expire_overdue, invite_batch, make_token, recuse
+from panels.invitations import accept, expire_overdue, invite_batch, make_token, recuse
 from panels.models import Member, Seat, SeatState
 from panels.operations import open_draw, run_draw
 from tests.conftest import make_user
@@ -93,10 +93,22 @@ def test_inviting_a_batch_loads_its_seats_at_once_and_mails_the_deadline_in_beij
     db.session.expire_all()
     with count_queries() as queries:
         count = invite_batch(drawn)
-    # the batch, its seats with members and panels, the chain's head; then one UPDATE and one audit row a seat
-    assert queries["n"] <= 2 * count + 6
+    # the batch, its seats with members and panels, the chain's head, the expiry job (a dedupe check and its
+    # savepoint); then one UPDATE and one audit row a seat
+    assert queries["n"] <= 2 * count + 10
     db.session.commit()
     assert "2030-03-02" in _body(inbox.messages[0])
+
+
+def test_a_released_savepoint_sends_nothing_before_the_transaction_commits(app_ctx, inbox) -> None:
+    from evaluation.mailer import queue
+
+    queue("a@example.gov", "subject", "body")
+    with db.session.begin_nested():
+        pass
+    assert inbox.messages == []  # the outer transaction may still roll back
+    db.session.commit()
+    assert [m["To"] for m in inbox.messages] == ["a@example.gov"]
 
 
 def test_a_rollback_sends_nothing(drawn, inbox) -> None:
@@ -166,6 +178,25 @@ def test_unanswered_invitations_expire_and_are_refilled(drawn, inbox) -> None:
     states = dict(db.session.execute(sa.select(Seat.state, sa.func.count()).group_by(Seat.state)).all())
     assert states[SeatState.EXPIRED] == 30 and states.get(SeatState.INVITED, 0) > 0
     assert len(inbox.messages) == states[SeatState.INVITED]
+
+
+def test_the_job_inviting_schedules_expires_unanswered_seats_and_their_refills_get_their_own(drawn, inbox) -> None:
+    from evaluation.jobs.models import Job
+    from evaluation.jobs.runner import run_due
+
+    invite_batch(drawn)
+    db.session.commit()
+    inbox.messages.clear()
+    mine = db.session.scalar(sa.select(Seat).order_by(Seat.id))
+    accept(mine)  # answered: stays
+    db.session.commit()
+    assert run_due(now=utcnow() + timedelta(days=6)) == 0  # not yet due
+    assert run_due(now=utcnow() + timedelta(days=7, minutes=2)) == 1
+    states = dict(db.session.execute(sa.select(Seat.state, sa.func.count()).group_by(Seat.state)).all())
+    assert states[SeatState.EXPIRED] == 29 and states[SeatState.ACCEPTED] == 1
+    assert states.get(SeatState.INVITED, 0) == len(inbox.messages) > 0  # substitutes, invited in turn
+    expiries = db.session.scalars(sa.select(Job).where(Job.kind == "seats.expire").order_by(Job.run_at_dt)).all()
+    assert len(expiries) == 2 and expiries[1].run_at_dt > expiries[0].run_at_dt  # the refills' own deadline
 
 
 def test_a_recused_seat_is_refilled_and_logged(drawn, inbox) -> None:
