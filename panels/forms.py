@@ -65,6 +65,12 @@ class UnavailabilityForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
 
+class PastAffiliationForm(FlaskForm):
+    department = SelectField(_l("Department"), choices=[], validators=[DataRequired()])
+    start_date = DateField(_l("From"), validators=[Optional()])
+    end_date = DateField(_l("Until"), validators=[DataRequired()])
+
+
 class ConflictForm(FlaskForm):
     department = SelectField(_l("Department"), choices=[], validators=[Optional()])
     case_number = StringField(_l("Or a case number"), validators=[Optional(), Length(max=128)])

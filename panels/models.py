@@ -64,6 +64,8 @@ class MemberAffiliation(db.Model):
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]
 
+    department: Mapped[Department] = relationship()
+
 
 class MemberUnavailability(db.Model):
     __tablename__ = "member_unavailabilities"

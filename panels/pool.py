@@ -13,12 +13,14 @@ from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
 from evaluation.text import N_, UserError
+from evaluation.web import to_local
 from panels.models import (
     CompositionPolicy,
     Conflict,
     ConflictSource,
     ConflictState,
     Member,
+    MemberAffiliation,
     MemberRole,
     MemberUnavailability,
 )
@@ -110,6 +112,10 @@ def save_member(member: Member | None, values: dict[str, Any],
     if member is None:
         member = Member()
         db.session.add(member)
+    elif member.affiliation_id is not None and member.affiliation != department:
+        # Leaving a department starts the years in which its cases stay off limits (FORMER_EMPLOYMENT_YEARS).
+        member.past_affiliations.append(MemberAffiliation(department_id=member.affiliation_id,
+                                                          end_date=to_local(utcnow()).date()))
     member.name, member.role = values["name"], MemberRole(values["role"])
     member.affiliation = department
     member.district_code = values.get("district_code") or None
@@ -118,6 +124,28 @@ def save_member(member: Member | None, values: dict[str, Any],
     member.email, member.phone = values.get("email") or None, values.get("phone") or None
     db.session.flush()
     return member
+
+
+def add_past_affiliation(member: Member, department: Department, start: date | None, end: date) -> MemberAffiliation:
+    """Record earlier employment, for the recusal of the departments a member left less than three years ago."""
+    if start is not None and end < start:
+        raise PoolError("end_date", N_("The last day is before the first."))
+    if end > to_local(utcnow()).date():
+        raise PoolError("end_date", N_("Earlier employment ends today at the latest; the current one is the "
+                                       "affiliation above."))
+    period = MemberAffiliation(department_id=department.id, start_date=start, end_date=end)
+    member.past_affiliations.append(period)
+    db.session.flush()
+    record("member.past_affiliation", "member", member.id, {"department": department.code, "end": end.isoformat()})
+    return period
+
+
+def remove_past_affiliation(period: MemberAffiliation) -> None:
+    """Strike an entry recorded by mistake (logged: it narrows recusal)."""
+    record("member.past_affiliation_removed", "member", period.member_id,
+           {"department_id": period.department_id, "end": period.end_date.isoformat() if period.end_date else None})
+    db.session.delete(period)
+    db.session.flush()
 
 
 def add_unavailability(member: Member, start: date, end: date, note: str | None) -> MemberUnavailability:

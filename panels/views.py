@@ -27,6 +27,7 @@ from panels.forms import (
     DeclineForm,
     MemberForm,
     MemberImportForm,
+    PastAffiliationForm,
     PolicyForm,
     RecusalRequestForm,
     UnavailabilityForm,
@@ -36,6 +37,7 @@ from panels.models import (
     Conflict,
     ConflictSource,
     Member,
+    MemberAffiliation,
     MemberRole,
     MemberUnavailability,
     Seat,
@@ -189,16 +191,27 @@ def _member_page(member: Member | None) -> Any:
             db.session.commit()
             flash(_("Member %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".edit_member", member_id=saved.id))
-    conflicts = unavailabilities = []
+    return _member_template(member, form, 400 if form.errors else 200)
+
+
+def _member_template(member: Member | None, form: MemberForm, status: int,
+                     history_form: PastAffiliationForm | None = None) -> Any:
+    conflicts, unavailabilities, history = [], [], []
     if member is not None:
         conflicts = db.session.scalars(sa.select(Conflict).where(Conflict.member_id == member.id)
                                        .order_by(Conflict.created_dt.desc())).all()
         unavailabilities = member.unavailabilities
+        history = db.session.scalars(sa.select(MemberAffiliation).where(MemberAffiliation.member_id == member.id)
+                                     .options(joinedload(MemberAffiliation.department))
+                                     .order_by(MemberAffiliation.end_date.desc())).all()
+    choices = _departments_choices()
     request_form = RecusalRequestForm()
-    request_form.department.choices = _departments_choices()
+    request_form.department.choices = choices
+    history_form = history_form or PastAffiliationForm(formdata=None)
+    history_form.department.choices = choices
     return render_template("panels/member.html", member=member, form=form, conflicts=conflicts,
-                           unavailabilities=unavailabilities, request_form=request_form,
-                           confirm=ConfirmForm()), 400 if form.errors else 200
+                           unavailabilities=unavailabilities, history=history, history_form=history_form,
+                           request_form=request_form, confirm=ConfirmForm()), status
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -211,6 +224,41 @@ def new_member() -> Any:
 @roles_required(Role.ORGANIZER)
 def edit_member(member_id: int) -> Any:
     return _member_page(db.get_or_404(Member, member_id))
+
+
+@bp.post("/members/<int:member_id>/affiliations")
+@roles_required(Role.ORGANIZER)
+def add_past_affiliation(member_id: int) -> Any:
+    """Earlier employment: a member stays off the cases of a department they left less than three years ago."""
+    member = db.get_or_404(Member, member_id)
+    form = PastAffiliationForm()
+    form.department.choices = _departments_choices()
+    if form.validate_on_submit():
+        try:
+            pool.add_past_affiliation(member, db.get_or_404(Department, int(form.department.data)),
+                                      form.start_date.data, form.end_date.data)
+        except pool.PoolError as exc:
+            db.session.rollback()
+            _pool_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The earlier employment is recorded."), "success")
+            return redirect(url_for(".edit_member", member_id=member.id))
+    flash(_("Please correct the marked fields."), "error")
+    return _member_template(member, MemberForm(formdata=None, obj=member), 400, history_form=form)
+
+
+@bp.post("/affiliations/<int:period_id>/delete")
+@roles_required(Role.ORGANIZER)
+def remove_past_affiliation(period_id: int) -> Any:
+    period = db.get_or_404(MemberAffiliation, period_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    member_id = period.member_id
+    pool.remove_past_affiliation(period)
+    db.session.commit()
+    flash(_("The entry is removed."), "success")
+    return redirect(url_for(".edit_member", member_id=member_id))
 
 
 def _conflict_target(form: ConflictForm) -> tuple[Department | None, int | None]:

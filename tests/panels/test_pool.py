@@ -157,3 +157,44 @@ def test_an_import_refuses_members_twice_and_counts_what_it_added(client, auth) 
     page = upload(again).get_data(as_text=True)
     assert "<td>2</td><td>电子邮箱</td><td>王芳已使用此电子邮箱，请直接编辑该评议员。</td>" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 2
+
+
+def test_employment_history_keeps_a_member_off_the_cases_of_a_department_they_left(client, auth, batch) -> None:  # noqa: F811
+    from datetime import timedelta
+
+    from evaluation.db import utcnow
+    from evaluation.org.models import Department
+    from evaluation.web import to_local
+    from panels.models import MemberAffiliation
+
+    _organizer(client, auth)
+    official = db.session.scalar(sa.select(Member).where(Member.name == "官员甲"))  # works for CD-ZJ
+    data = {"name": official.name, "role": "official", "affiliation_code": "CD-GA", "district_code": "",
+            "expertise": "", "max_cases": "6", "email": "jia@example.gov", "phone": "", "active": "y"}
+    assert client.post(f"/panels/members/{official.id}", data=data).status_code == 302
+    history = db.session.scalars(sa.select(MemberAffiliation).where(MemberAffiliation.member_id == official.id)).all()
+    with client.application.test_request_context():
+        today = to_local(utcnow()).date()
+    assert [(h.department.code, h.end_date) for h in history] == [("CD-ZJ", today)]
+    page = client.get(f"/panels/members/{official.id}").get_data(as_text=True)
+    assert "成都市住房和城乡建设局 (CD-ZJ)" in page
+    _problem, exclusions = build_problem(batch, "seed")
+    rules = {e.rule for e in exclusions if e.member.id == official.id}
+    assert rules == {RecusalRule.FORMER_AFFILIATION}  # off the housing bureau's cases, now as a former employee
+
+    rs = db.session.scalar(sa.select(Department).where(Department.code == "CD-RS"))
+    url = f"/panels/members/{official.id}/affiliations"
+    future = client.post(url, data={"department": str(rs.id), "end_date": (today + timedelta(days=3)).isoformat()})
+    assert future.status_code == 400 and "最晚到今天" in future.get_data(as_text=True)
+    assert client.post(url, data={"department": str(rs.id), "start_date": "2019-01-01",
+                                  "end_date": (today - timedelta(days=30)).isoformat()}).status_code == 302
+    period = db.session.scalar(sa.select(MemberAffiliation).where(MemberAffiliation.department_id == rs.id))
+    assert period is not None and period.start_date.isoformat() == "2019-01-01"
+    period_id = period.id
+    assert client.post(f"/panels/affiliations/{period_id}/delete").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(MemberAffiliation, period_id) is None
+    make_user("m", Role.MEMBER)
+    auth.logout()
+    auth.login("m")
+    assert client.post(url, data={"department": str(rs.id), "end_date": today.isoformat()}).status_code == 403
