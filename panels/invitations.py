@@ -13,11 +13,13 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
 from evaluation.audit.operations import record
-from evaluation.batches.models import Batch, BatchItem
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.cases.models import Case, case_assisting_departments
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.runner import handler, schedule
 from evaluation.mailer import queue
+from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.text import N_, UserError
 from evaluation.web import to_local
 from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState
@@ -142,6 +144,32 @@ def recuse(seat: Seat, reason: str) -> Seat | None:
     seat.state, seat.responded_dt, seat.decline_reason = SeatState.RECUSED, utcnow(), reason.strip()
     record("seat.recused", "seat", seat.id, {"member": seat.member_id})
     return refill(seat, "recused")
+
+
+def recuse_for(conflict: Conflict) -> list[Seat]:
+    """An accepted conflict reaches the panels already drawn: every open seat of the member on a case it names,
+    or on a case of the department it names (lead or assisting), is recused and refilled, unless the member
+    has already submitted a sheet for it. Returns the recused seats."""
+    if conflict.state != ConflictState.ACCEPTED:
+        return []
+    applies = []
+    if conflict.case_id is not None:
+        applies.append(Case.id == conflict.case_id)
+    if conflict.department_id is not None:
+        applies.append(Case.lead_department_id == conflict.department_id)
+        applies.append(Case.id.in_(sa.select(case_assisting_departments.c.case_id)
+                                   .where(case_assisting_departments.c.department_id == conflict.department_id)))
+    scored = sa.select(ScoreSheet.id).where(ScoreSheet.seat_id == Seat.id,
+                                            ScoreSheet.state.in_([SheetState.SUBMITTED, SheetState.REVISED]))
+    seats = db.session.scalars(
+        sa.select(Seat).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        .join(Case, BatchItem.case_id == Case.id).join(Batch, BatchItem.batch_id == Batch.id)
+        .where(Seat.member_id == conflict.member_id, Seat.state.in_(OPEN_STATES), sa.or_(*applies),
+               Batch.state.in_([BatchState.DRAFT, BatchState.PANELS_DRAWN, BatchState.SCORING]), ~sa.exists(scored))
+        .order_by(Seat.id)).all()
+    for seat in seats:
+        recuse(seat, conflict.reason)
+    return list(seats)
 
 
 def expire_overdue(now: datetime | None = None, batch_id: int | None = None) -> int:

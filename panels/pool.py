@@ -14,6 +14,7 @@ from evaluation.extensions import db
 from evaluation.org.models import Department
 from evaluation.text import N_, UserError
 from evaluation.web import to_local
+from panels import invitations
 from panels.models import (
     CompositionPolicy,
     Conflict,
@@ -172,13 +173,17 @@ def declare_conflict(member: Member, reason: str, department: Department | None 
     db.session.flush()
     record("conflict.recorded", "conflict", conflict.id, {"member": member.id, "source": source.value,
                                                           "state": state.value})
+    invitations.recuse_for(conflict)
     return conflict
 
 
-def decide_conflict(conflict: Conflict, accept: bool, user_id: int) -> None:
+def decide_conflict(conflict: Conflict, accept: bool, user_id: int) -> int:
+    """Accept or reject a recusal request; an accepted one recuses the member's open seats it names (returns
+    how many)."""
     if conflict.state != ConflictState.PENDING:
         raise PoolError("state", N_("This request has already been decided."))
     conflict.state = ConflictState.ACCEPTED if accept else ConflictState.REJECTED
     conflict.decided_by_id, conflict.decided_dt = user_id, utcnow()
     record("conflict.decided", "conflict", conflict.id, {"state": conflict.state.value}, actor_id=user_id)
     db.session.flush()
+    return len(invitations.recuse_for(conflict))

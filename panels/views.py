@@ -5,6 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
@@ -300,11 +301,15 @@ def decide_conflict(conflict_id: int, decision: str) -> Any:
     if decision not in ("accept", "reject") or not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        pool.decide_conflict(conflict, decision == "accept", current_user.id)
+        recused = pool.decide_conflict(conflict, decision == "accept", current_user.id)
     except pool.PoolError as exc:
         flash(explain(exc), "error")
     else:
         db.session.commit()
+        if recused:
+            flash(ngettext("The member is recused from %(num)d seat already drawn; substitutes are invited.",
+                           "The member is recused from %(num)d seats already drawn; substitutes are invited.",
+                           recused), "success")
     return redirect(url_for(".edit_member", member_id=conflict.member_id))
 
 
@@ -378,7 +383,8 @@ def declare_conflict() -> Any:
             flash(explain(exc), "error")
         else:
             db.session.commit()
-            flash(_("Your declaration is recorded: you will not be drawn for those cases."), "success")
+            flash(_("Your declaration is recorded: you will not be drawn for those cases, and a seat you already "
+                    "hold on one goes to a substitute."), "success")
     else:
         flash(_("Please correct the marked fields."), "error")
     return redirect(url_for(".profile"))

@@ -23,7 +23,7 @@ from evaluation.privacy import mask_text
 from evaluation.scoring import operations as ops
 from evaluation.scoring.models import SheetState
 from evaluation.web import explain, wants_json
-from panels import invitations, pool
+from panels import pool
 from panels.forms import DeclineForm
 from panels.models import Panel, Seat, SeatState
 from rubrics.models import RubricVersion
@@ -163,8 +163,7 @@ def declare_conflict(seat_id: int) -> Any:
     if sheet.state != SheetState.DRAFT:
         flash(_("This sheet has been submitted and is locked."), "error")
         return redirect(url_for(".sheet", seat_id=seat.id))
-    pool.declare_conflict(seat.member, form.reason.data, case_id=seat.panel.batch_item.case_id)
-    invitations.recuse(seat, form.reason.data)
+    pool.declare_conflict(seat.member, form.reason.data, case_id=seat.panel.batch_item.case_id)  # recuses the seat
     db.session.commit()
     flash(_("Your conflict is recorded and you are recused from this case; a substitute takes the seat."), "success")
     return redirect(url_for("batches.my_seats"))

@@ -243,3 +243,49 @@ def test_a_member_answers_in_the_app_and_only_for_their_own_seats(drawn, inbox, 
     db.session.expire_all()
     assert db.session.get(Seat, mine.id).state == SeatState.ACCEPTED
     assert db.session.get(Seat, other.id).state == SeatState.INVITED
+
+
+def test_a_conflict_accepted_after_the_draw_recuses_the_seats_it_names(drawn, inbox, client, auth) -> None:
+    from panels.models import Conflict, ConflictSource, ConflictState
+    from panels.pool import declare_conflict
+
+    invite_batch(drawn)
+    db.session.commit()
+    inbox.messages.clear()
+    seat = db.session.scalar(sa.select(Seat).where(Seat.substitutes.any()).order_by(Seat.id))
+    member, case_id = seat.member, seat.panel.batch_item.case_id
+    others = db.session.scalars(sa.select(Seat).where(Seat.member_id == member.id, Seat.id != seat.id)).all()
+    declare_conflict(member, "诉求人书面申请：该评议员与承办人是同事", case_id=case_id,
+                     source=ConflictSource.CITIZEN_REQUEST)
+    db.session.commit()
+    assert seat.state == SeatState.INVITED  # a request waits for the organizer
+    conflict = db.session.scalar(sa.select(Conflict).where(Conflict.member_id == member.id))
+    make_user("o", Role.ORGANIZER)
+    auth.login("o")
+    page = client.post(f"/panels/conflicts/{conflict.id}/accept", follow_redirects=True).get_data(as_text=True)
+    assert "已从 1 个已抽取的席位回避" in page
+    db.session.expire_all()
+    assert db.session.get(Conflict, conflict.id).state == ConflictState.ACCEPTED
+    seat = db.session.get(Seat, seat.id)
+    assert seat.state == SeatState.RECUSED and seat.replaced_by_id is not None
+    assert len(inbox.messages) == 1  # the substitute's invitation
+    assert all(db.session.get(Seat, s.id).state == SeatState.INVITED for s in others)  # other cases untouched
+
+
+def test_a_members_own_declaration_against_a_department_recuses_their_seats_on_its_cases(drawn, inbox) -> None:
+    from evaluation.org.models import Department
+    from panels.pool import declare_conflict
+
+    invite_batch(drawn)
+    db.session.commit()
+    zj = db.session.scalar(sa.select(Department).where(Department.code == "CD-ZJ"))
+    lawyer = db.session.scalar(sa.select(Member).where(Member.name == "律师1"))
+    seats = db.session.scalars(sa.select(Seat).where(Seat.member_id == lawyer.id)).all()
+    on_zj = [s for s in seats if s.panel.batch_item.case.lead_department_id == zj.id]
+    assert on_zj and len(on_zj) < len(seats), "the test needs seats on both kinds of case"
+    declare_conflict(lawyer, "曾代理该局的行政诉讼", department=zj)
+    db.session.commit()
+    db.session.expire_all()
+    states = {s.id: db.session.get(Seat, s.id).state for s in seats}
+    assert {states[s.id] for s in on_zj} == {SeatState.RECUSED}
+    assert {states[s.id] for s in seats if s not in on_zj} == {SeatState.INVITED}
