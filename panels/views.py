@@ -176,12 +176,17 @@ def _member_values(form: MemberForm) -> dict[str, Any]:
             "phone": (form.phone.data or "").strip(), "active": form.active.data}
 
 
+def _stored_member_form(member: Member) -> MemberForm:
+    """The member form as stored, not bound to the request (for GET, and beside another form's errors)."""
+    form = MemberForm(formdata=None, obj=member)
+    form.affiliation_code.data = member.affiliation.code if member.affiliation else ""
+    form.expertise.data = "、".join(member.expertise or [])
+    form.role.data = member.role.value
+    return form
+
+
 def _member_page(member: Member | None) -> Any:
-    form = MemberForm(obj=member) if request.method == "GET" and member else MemberForm()
-    if request.method == "GET" and member:
-        form.affiliation_code.data = member.affiliation.code if member.affiliation else ""
-        form.expertise.data = "、".join(member.expertise or [])
-        form.role.data = member.role.value
+    form = _stored_member_form(member) if request.method == "GET" and member else MemberForm()
     if form.validate_on_submit():
         try:
             saved = pool.save_member(member, _member_values(form))
@@ -196,7 +201,8 @@ def _member_page(member: Member | None) -> Any:
 
 
 def _member_template(member: Member | None, form: MemberForm, status: int,
-                     history_form: PastAffiliationForm | None = None) -> Any:
+                     history_form: PastAffiliationForm | None = None,
+                     request_form: RecusalRequestForm | None = None) -> Any:
     conflicts, unavailabilities, history = [], [], []
     if member is not None:
         conflicts = db.session.scalars(sa.select(Conflict).where(Conflict.member_id == member.id)
@@ -206,7 +212,7 @@ def _member_template(member: Member | None, form: MemberForm, status: int,
                                      .options(joinedload(MemberAffiliation.department))
                                      .order_by(MemberAffiliation.end_date.desc())).all()
     choices = _departments_choices()
-    request_form = RecusalRequestForm()
+    request_form = request_form or RecusalRequestForm(formdata=None)
     request_form.department.choices = choices
     history_form = history_form or PastAffiliationForm(formdata=None)
     history_form.department.choices = choices
@@ -246,7 +252,7 @@ def add_past_affiliation(member_id: int) -> Any:
             flash(_("The earlier employment is recorded."), "success")
             return redirect(url_for(".edit_member", member_id=member.id))
     flash(_("Please correct the marked fields."), "error")
-    return _member_template(member, MemberForm(formdata=None, obj=member), 400, history_form=form)
+    return _member_template(member, _stored_member_form(member), 400, history_form=form)
 
 
 @bp.post("/affiliations/<int:period_id>/delete")
@@ -285,13 +291,13 @@ def record_recusal_request(member_id: int) -> Any:
             pool.declare_conflict(member, form.reason.data, department, case_id, ConflictSource(form.source.data))
         except pool.PoolError as exc:
             db.session.rollback()
-            flash(explain(exc), "error")
+            _pool_error(form, exc)
         else:
             db.session.commit()
             flash(_("The request is recorded; accept or reject it below."), "success")
-    else:
-        flash(_("Please correct the marked fields."), "error")
-    return redirect(url_for(".edit_member", member_id=member.id))
+            return redirect(url_for(".edit_member", member_id=member.id))
+    flash(_("Please correct the marked fields."), "error")
+    return _member_template(member, _stored_member_form(member), 400, request_form=form)
 
 
 @bp.post("/conflicts/<int:conflict_id>/<decision>")
@@ -328,12 +334,19 @@ def profile() -> Any:
     member = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id))
     if member is None:
         return render_template("panels/profile.html", member=None)
-    conflict_form = ConflictForm()
+    return _profile_page(member)
+
+
+def _profile_page(member: Member, period_form: UnavailabilityForm | None = None,
+                  conflict_form: ConflictForm | None = None, status: int = 200) -> Any:
+    """The member's own page; a form that failed comes back with its input and the fields marked."""
+    conflict_form = conflict_form or ConflictForm(formdata=None)
     conflict_form.department.choices = _departments_choices()
     conflicts = db.session.scalars(sa.select(Conflict).where(Conflict.member_id == member.id)
                                    .order_by(Conflict.created_dt.desc())).all()
-    return render_template("panels/profile.html", member=member, period_form=UnavailabilityForm(),
-                           conflict_form=conflict_form, conflicts=conflicts, confirm=ConfirmForm())
+    return render_template("panels/profile.html", member=member,
+                           period_form=period_form or UnavailabilityForm(formdata=None),
+                           conflict_form=conflict_form, conflicts=conflicts, confirm=ConfirmForm()), status
 
 
 @bp.post("/profile/unavailability")
@@ -346,22 +359,20 @@ def add_unavailability() -> Any:
             pool.add_unavailability(member, form.start_date.data, form.end_date.data, form.note.data)
         except pool.PoolError as exc:
             db.session.rollback()
-            flash(explain(exc), "error")
+            _pool_error(form, exc)
         else:
             db.session.commit()
             flash(_("Saved: you will not be drawn for batches in that period."), "success")
-    else:
-        flash(_("Please correct the marked fields."), "error")
-    return redirect(url_for(".profile"))
+            return redirect(url_for(".profile"))
+    flash(_("Please correct the marked fields."), "error")
+    return _profile_page(member, period_form=form, status=400)
 
 
 @bp.post("/profile/unavailability/<int:period_id>/delete")
 @roles_required(Role.MEMBER)
 def delete_unavailability(period_id: int) -> Any:
     member = _own_member()
-    period = db.get_or_404(MemberUnavailability, period_id)
-    if period.member_id != member.id:
-        abort(403)
+    period = get_or_403(MemberUnavailability, period_id, lambda p: p.member_id == member.id)
     if ConfirmForm().validate_on_submit():
         db.session.delete(period)
         db.session.commit()
@@ -380,14 +391,14 @@ def declare_conflict() -> Any:
             pool.declare_conflict(member, form.reason.data, department, case_id)
         except pool.PoolError as exc:
             db.session.rollback()
-            flash(explain(exc), "error")
+            _pool_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your declaration is recorded: you will not be drawn for those cases, and a seat you already "
                     "hold on one goes to a substitute."), "success")
-    else:
-        flash(_("Please correct the marked fields."), "error")
-    return redirect(url_for(".profile"))
+            return redirect(url_for(".profile"))
+    flash(_("Please correct the marked fields."), "error")
+    return _profile_page(member, conflict_form=form, status=400)
 
 
 # --- policies -------------------------------------------------------------------------------------------------------

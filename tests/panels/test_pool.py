@@ -78,9 +78,15 @@ def test_a_member_declares_availability_and_conflicts(client, auth) -> None:
     db.session.commit()
     auth.login("m")
     assert "我的资料" in client.get("/dashboard").get_data(as_text=True)
-    bad = client.post("/panels/profile/unavailability", data={"start_date": "2026-12-10", "end_date": "2026-12-01"},
-                      follow_redirects=True)
-    assert "结束日期早于开始日期" in bad.get_data(as_text=True)
+    bad = client.post("/panels/profile/unavailability", data={"start_date": "2026-12-10", "end_date": "2026-12-01",
+                                                              "note": "年假"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "结束日期早于开始日期" in page
+    assert 'value="年假"' in page and '<p class="field-error" id="end_date-error">' in page  # kept, and marked
+    unfinished = client.post("/panels/profile/conflicts", data={"department": "", "case_number": "NO-SUCH",
+                                                                "reason": "我的邻居"})
+    page = unfinished.get_data(as_text=True)
+    assert unfinished.status_code == 400 and "没有这个编号的工单" in page and "我的邻居</textarea>" in page
     client.post("/panels/profile/unavailability", data={"start_date": "2026-12-01", "end_date": "2026-12-10",
                                                         "note": "出差"})
     client.post("/panels/profile/conflicts", data={"department": str(department.id), "reason": "我的配偶在该局工作"})
@@ -94,6 +100,12 @@ def test_a_member_declares_availability_and_conflicts(client, auth) -> None:
 
 def test_a_recusal_request_takes_effect_only_once_accepted(batch, client, auth) -> None:  # noqa: F811
     _organizer(client, auth)
+    official = db.session.scalar(sa.select(Member).where(Member.name == "官员甲"))
+    wrong = client.post(f"/panels/members/{official.id}/recusal-requests", data={
+        "source": "department_request", "department": "", "case_number": "NO-SUCH", "reason": "书面申请"})
+    page = wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "没有这个编号的工单" in page and "书面申请</textarea>" in page
+    assert 'value="CD-ZJ"' in page  # the member's own form beside it still shows what is stored
     member = db.session.scalar(sa.select(Member).where(Member.name == "群众代表0"))
     case = batch.items[4].case
     response = client.post(f"/panels/members/{member.id}/recusal-requests", data={
