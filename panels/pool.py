@@ -83,6 +83,16 @@ def format_needs(needs: dict[str, dict[str, int]]) -> str:
 
 def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> CompositionPolicy:
     problems = policy_problems(values["panel_size"], values["role_ranges"])
+    for category, roles in sorted((values.get("category_needs") or {}).items()):
+        for role, count in sorted(roles.items()):
+            most = values["role_ranges"].get(role, [0, 0])[1]
+            if count > most:
+                problems.append(("category_needs", N_("%(category)s: %(role)s=%(n)d is more than the %(max)d a "
+                                                      "panel may have."),
+                                 {"category": category, "role": role, "n": count, "max": most}))
+        if sum(roles.values()) > values["panel_size"]:
+            problems.append(("category_needs", N_("%(category)s needs more members than a panel has."),
+                             {"category": category}))
     if problems:
         field, message, params = problems[0]
         raise PoolError(field, message, **params)

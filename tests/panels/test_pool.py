@@ -56,7 +56,10 @@ def test_policies_are_checked(client, auth) -> None:
             "prefer_local_township": "y", "distinct_affiliations": "y"}
     for change, message in (({"panel_size": "4"}, "奇数"), ({"official_max": "2"}, "三分之二"),
                             ({"category_needs": "物业纠纷 lawyer"}, "第 1 行"),
-                            ({"citizen_rep_max": "0", "citizen_rep_min": "0", "lawyer_max": "1"}, "小于评议团人数")):
+                            ({"citizen_rep_max": "0", "citizen_rep_min": "0", "lawyer_max": "1"}, "小于评议团人数"),
+                            ({"category_needs": "物业纠纷: lawyer=3"}, "物业纠纷：lawyer=3 超过每个评议团最多 2 名"),
+                            ({"category_needs": "物业纠纷: lawyer=2, township_rep=2, citizen_rep=3"},
+                             "物业纠纷所需人数超过评议团人数")):
         response = client.post("/panels/policies/new", data={**base, **change})
         assert response.status_code == 400 and message in response.get_data(as_text=True), change
     assert client.post("/panels/policies/new", data=base).status_code == 302
