@@ -23,7 +23,7 @@ from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.text import N_, UserError
 from evaluation.web import to_local
 from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState
-from panels.operations import scoring_days
+from panels.operations import former_employment_cutoff, scoring_days
 
 SALT = "seat-invitation"
 OPEN_STATES = {SeatState.DRAWN, SeatState.INVITED, SeatState.ACCEPTED}
@@ -191,15 +191,18 @@ def expire_overdue(now: datetime | None = None, batch_id: int | None = None) -> 
 
 def _eligible_substitute(seat: Seat, member: Member, panel_seats: list[Seat]) -> bool:
     """Still right for this panel now: active, available in the scoring window, under cap in this batch, not on
-    the panel, no shared affiliation, not recused from the case or its departments. (The draw ranked only
+    the panel, no shared affiliation, not working (or within three years) for the case's departments, not
+    recused from the case or its departments. (The draw ranked only
     members eligible then; this checks what may have changed since.)"""
     item = seat.panel.batch_item
+    first_day, last_day = scoring_days(item.batch)
     if not member.active or any(s.member_id == member.id for s in panel_seats) \
-            or member.unavailable_between(*scoring_days(item.batch)):
+            or member.unavailable_between(first_day, last_day):
         return False
     case = item.case
     departments = {case.lead_department_id, *(d.id for d in case.assisting_departments)}
-    if member.affiliation_id in departments:
+    if member.affiliation_id in departments or member.departments_left_since(former_employment_cutoff(first_day)) \
+            & departments:
         return False
     others = {s.member.affiliation_id for s in panel_seats if s.state in OPEN_STATES and s.member.affiliation_id}
     if member.affiliation_id and member.affiliation_id in others:

@@ -48,6 +48,10 @@ class Member(db.Model):
     past_affiliations: Mapped[list[MemberAffiliation]] = relationship(cascade="all, delete-orphan")
     unavailabilities: Mapped[list[MemberUnavailability]] = relationship(cascade="all, delete-orphan")
 
+    def departments_left_since(self, cutoff: date) -> set[int]:
+        """The departments this member worked for on or after ``cutoff`` (an entry without an end counts)."""
+        return {a.department_id for a in self.past_affiliations if a.end_date is None or a.end_date >= cutoff}
+
     def unavailable_between(self, first: date, last: date) -> bool:
         """Whether a declared absence overlaps the days ``first`` to ``last`` (a batch's scoring window)."""
         return any(u.start_date <= last and u.end_date >= first for u in self.unavailabilities)

@@ -87,6 +87,11 @@ def scoring_days(batch: Batch) -> tuple[date, date]:
     return (batch.opens_dt or utcnow()).date(), (batch.closes_dt or batch.opens_dt or utcnow()).date()
 
 
+def former_employment_cutoff(first_day: date) -> date:
+    """Employment that ended on or after this day still recuses (FORMER_EMPLOYMENT_YEARS before the window)."""
+    return first_day - timedelta(days=365 * FORMER_EMPLOYMENT_YEARS)
+
+
 def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusion]]:
     """The draw problem for a batch: the pool and policy as they are now, and why each excluded pair is."""
     policy = batch.policy
@@ -106,13 +111,12 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
                  selectinload(Member.unavailabilities))).all()
     members = [m for m in members if not m.unavailable_between(window_start, window_end)]
     codes = dict(db.session.execute(sa.select(Department.id, Department.code)).all())
-    cutoff = window_start - timedelta(days=365 * FORMER_EMPLOYMENT_YEARS)
+    cutoff = former_employment_cutoff(window_start)
     affiliations: dict[int, set[str]] = {}
     former: dict[int, set[str]] = {}
     for m in members:
         affiliations[m.id] = {codes[m.affiliation_id]} if m.affiliation_id else set()
-        former[m.id] = {codes[a.department_id] for a in m.past_affiliations
-                        if a.end_date is None or a.end_date >= cutoff} - affiliations[m.id]
+        former[m.id] = {codes[d] for d in m.departments_left_since(cutoff)} - affiliations[m.id]
     case_ids = [item.case_id for item in items]
     member_ids = {m.id for m in members}
     conflicts = db.session.scalars(sa.select(Conflict).where(

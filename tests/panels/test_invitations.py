@@ -226,6 +226,25 @@ def test_a_substitute_who_became_unavailable_after_the_draw_is_passed_over(drawn
     assert replacement is not None and replacement.member_id != first.id
 
 
+def test_a_substitute_who_recently_left_the_cases_department_is_passed_over(drawn, inbox) -> None:
+    from panels.models import MemberAffiliation
+    from panels.operations import scoring_days
+
+    invite_batch(drawn)
+    db.session.commit()
+    seat = db.session.scalar(sa.select(Seat).where(Seat.substitutes.any()).order_by(Seat.id))
+    first, *rest = [s.member for s in seat.substitutes]
+    assert rest, "the test needs a second substitute"
+    case = seat.panel.batch_item.case
+    first_day, _last_day = scoring_days(drawn)
+    first.past_affiliations.append(MemberAffiliation(department_id=case.lead_department_id,
+                                                     end_date=first_day - timedelta(days=400)))
+    db.session.commit()
+    replacement = recuse(seat, "与诉求人是亲属")
+    db.session.commit()
+    assert replacement is not None and replacement.member_id != first.id
+
+
 def test_a_member_answers_in_the_app_and_only_for_their_own_seats(drawn, inbox, client, auth) -> None:
     invite_batch(drawn)
     db.session.commit()
