@@ -209,36 +209,21 @@ def test_a_recused_seat_is_refilled_and_logged(drawn, inbox) -> None:
     assert db.session.scalar(sa.select(AuditEvent.data).where(AuditEvent.action == "seat.refilled"))["why"] == "recused"
 
 
-def test_a_substitute_who_became_unavailable_after_the_draw_is_passed_over(drawn, inbox) -> None:
-    from panels.models import MemberUnavailability
+@pytest.mark.parametrize("change", ["absent in the window", "left the case's department"])
+def test_a_substitute_who_no_longer_fits_since_the_draw_is_passed_over(drawn, inbox, change) -> None:
+    from panels.models import MemberAffiliation, MemberUnavailability
     from panels.operations import scoring_days
 
     invite_batch(drawn)
     db.session.commit()
-    seat = db.session.scalar(sa.select(Seat).where(Seat.substitutes.any()).order_by(Seat.id))
-    first, *rest = [s.member for s in seat.substitutes]
-    assert rest, "the test needs a second substitute"
+    seat = next(s for s in db.session.scalars(sa.select(Seat).order_by(Seat.id)) if len(s.substitutes) >= 2)
+    first = seat.substitutes[0].member
     first_day, last_day = scoring_days(drawn)
-    first.unavailabilities.append(MemberUnavailability(start_date=last_day, end_date=last_day + timedelta(days=3)))
-    db.session.commit()
-    replacement = recuse(seat, "与诉求人是亲属")
-    db.session.commit()
-    assert replacement is not None and replacement.member_id != first.id
-
-
-def test_a_substitute_who_recently_left_the_cases_department_is_passed_over(drawn, inbox) -> None:
-    from panels.models import MemberAffiliation
-    from panels.operations import scoring_days
-
-    invite_batch(drawn)
-    db.session.commit()
-    seat = db.session.scalar(sa.select(Seat).where(Seat.substitutes.any()).order_by(Seat.id))
-    first, *rest = [s.member for s in seat.substitutes]
-    assert rest, "the test needs a second substitute"
-    case = seat.panel.batch_item.case
-    first_day, _last_day = scoring_days(drawn)
-    first.past_affiliations.append(MemberAffiliation(department_id=case.lead_department_id,
-                                                     end_date=first_day - timedelta(days=400)))
+    if change == "absent in the window":
+        first.unavailabilities.append(MemberUnavailability(start_date=last_day, end_date=last_day + timedelta(days=3)))
+    else:  # within three years of the window
+        first.past_affiliations.append(MemberAffiliation(department_id=seat.panel.batch_item.case.lead_department_id,
+                                                         end_date=first_day - timedelta(days=400)))
     db.session.commit()
     replacement = recuse(seat, "与诉求人是亲属")
     db.session.commit()
