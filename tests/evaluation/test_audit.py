@@ -112,7 +112,8 @@ def test_a_second_writer_waits_for_the_first_to_commit(app_ctx) -> None:
     with db.engine.connect() as watcher:
         while time.monotonic() < deadline:  # poll the server until the thread waits on the advisory lock
             waiting = watcher.execute(sa.text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar_one()
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one()
             watcher.rollback()
             if waiting:
                 break
