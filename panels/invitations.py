@@ -191,9 +191,9 @@ def expire_overdue(now: datetime | None = None, batch_id: int | None = None) -> 
 
 def _eligible_substitute(seat: Seat, member: Member, panel_seats: list[Seat]) -> bool:
     """Still right for this panel now: active, available in the scoring window, under cap in this batch, not on
-    the panel, no shared affiliation, not working (or within three years) for the case's departments, not
-    recused from the case or its departments. (The draw ranked only
-    members eligible then; this checks what may have changed since.)"""
+    the panel, no shared affiliation, not working (now or within three years) for the case's departments, not
+    recused from the case or its departments. The draw ranked only members eligible then; this checks what may
+    have changed since."""
     item = seat.panel.batch_item
     first_day, last_day = scoring_days(item.batch)
     if not member.active or any(s.member_id == member.id for s in panel_seats) \

@@ -27,6 +27,7 @@ from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
 from evaluation.text import N_, UserError
+from evaluation.web import to_local
 from panels.assignment import parse_problem, problem_hash, solve
 from panels.models import (
     CompositionPolicy,
@@ -83,8 +84,10 @@ class Exclusion:
 
 
 def scoring_days(batch: Batch) -> tuple[date, date]:
-    """The first and last day members are needed for a batch (from today when it has no window yet)."""
-    return (batch.opens_dt or utcnow()).date(), (batch.closes_dt or batch.opens_dt or utcnow()).date()
+    """The first and last day members are needed for a batch (from today when it has no window yet), as
+    calendar days where the members are (Asia/Shanghai): the days they give as unavailable."""
+    opens = batch.opens_dt or utcnow()
+    return to_local(opens).date(), to_local(batch.closes_dt or opens).date()
 
 
 def former_employment_cutoff(first_day: date) -> date:

@@ -154,7 +154,7 @@ def add_past_affiliation(member: Member, department: Department, start: date | N
 def remove_past_affiliation(period: MemberAffiliation) -> None:
     """Strike an entry recorded by mistake (logged: it narrows recusal)."""
     record("member.past_affiliation_removed", "member", period.member_id,
-           {"department_id": period.department_id, "end": period.end_date.isoformat() if period.end_date else None})
+           {"department": period.department.code, "end": period.end_date.isoformat() if period.end_date else None})
     db.session.delete(period)
     db.session.flush()
 

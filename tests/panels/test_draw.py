@@ -199,3 +199,19 @@ def test_the_organizer_sees_who_was_excluded_from_which_case_and_why(batch, clie
     auth.logout()
     auth.login("m")
     assert client.get(url).status_code == 403
+
+
+def test_availability_is_counted_in_beijing_calendar_days(batch) -> None:
+    from panels.operations import build_problem
+
+    batch.opens_dt = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 2026-12-01 00:30 in Beijing
+    away_the_day_before, away_the_first_day = db.session.scalars(
+        sa.select(Member).where(Member.role == MemberRole.CITIZEN_REP).order_by(Member.id).limit(2)).all()
+    away_the_day_before.unavailabilities.append(MemberUnavailability(start_date=date(2026, 11, 30),
+                                                                     end_date=date(2026, 11, 30)))
+    away_the_first_day.unavailabilities.append(MemberUnavailability(start_date=date(2026, 12, 1),
+                                                                    end_date=date(2026, 12, 1)))
+    db.session.commit()
+    problem, _exclusions = build_problem(batch, "seed")
+    drawn_from = {m["id"] for m in problem["members"]}
+    assert str(away_the_day_before.id) in drawn_from and str(away_the_first_day.id) not in drawn_from
