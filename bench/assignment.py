@@ -17,14 +17,15 @@ import time
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from panels.assignment import _build, _formulate, parse_problem, solve
-from panels.generate import random_problem
+from panels.assignment import parse_problem, solve
+from panels.assignment.generate import random_problem
+from panels.assignment.model import build_model, formulate
 
 
 def full_milp(problem, time_limit: float) -> tuple[float, float | None, str]:
     start = time.perf_counter()
-    model = _build(problem)
-    lp = _formulate(model, model.eligible.copy())
+    model = build_model(problem)
+    lp = formulate(model, model.eligible.copy())
     constraints = [LinearConstraint(lp.a_eq, lp.b_eq, lp.b_eq)]
     if lp.b_ub.size:
         constraints.append(LinearConstraint(lp.a_ub, -np.inf, lp.b_ub))

@@ -10,17 +10,10 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from panels.assignment import (
-    ProblemError,
-    _balanced_loads,
-    _build,
-    _formulate,
-    _Master,
-    parse_problem,
-    problem_hash,
-    solve,
-)
-from panels.generate import random_problem
+from panels.assignment import ProblemError, parse_problem, problem_hash, solve
+from panels.assignment.generate import random_problem
+from panels.assignment.master import Master
+from panels.assignment.model import balanced_loads, build_model, formulate
 
 EXAMPLE = {
     "seed": "text", "panel_size": 5,
@@ -77,8 +70,8 @@ def check_invariants(data: dict, result: dict) -> None:
 
 def full_milp(data: dict):
     """The same model with every eligible pair as a binary variable: the generic MILP (scipy's result)."""
-    model = _build(parse_problem(data))
-    lp = _formulate(model, model.eligible.copy())
+    model = build_model(parse_problem(data))
+    lp = formulate(model, model.eligible.copy())
     constraints = [LinearConstraint(lp.a_eq, lp.b_eq, lp.b_eq)]
     if lp.b_ub.size:
         constraints.append(LinearConstraint(lp.a_ub, -np.inf, lp.b_ub))
@@ -133,7 +126,7 @@ def test_branch_and_bound_takes_in_pairs_within_its_gap(monkeypatch) -> None:
     master: the best integral panels need pairs the LP never priced in. Only the completion by reduced costs
     (every pair within the gap to the LP bound) finds them; branch and bound over the master alone ends
     higher."""
-    monkeypatch.setattr(_Master, "MARGIN", 0)
+    monkeypatch.setattr(Master, "MARGIN", 0)
     data = {"seed": "s46", "panel_size": 3, "roles": {"official": [0, 3], "citizen_rep": [0, 3]},
             "cases": [{"id": f"C{i}", "category": "物业纠纷"} for i in range(4)],
             "members": [*({"id": name, "role": "official", "affiliations": pair, "expertise": ["物业纠纷"],
@@ -156,9 +149,9 @@ def test_loads_far_from_the_balanced_estimate_are_still_optimal(seed) -> None:
     assert solution.status == "optimal"
     check_invariants(data, solution.as_json())
     loads = Counter(s["member"] for s in solution.seats)
-    expected = np.rint(_balanced_loads(_build(parse_problem(data))))
+    expected = np.rint(balanced_loads(build_model(parse_problem(data))))
     actual = np.array([loads.get(m["id"], 0) for m in data["members"]])
-    assert np.abs(actual - expected).max() > _Master.WINDOW  # the windows had to move
+    assert np.abs(actual - expected).max() > Master.WINDOW  # the windows had to move
     assert solution.objective == pytest.approx(full_milp_objective(data), abs=1e-6)
 
 
