@@ -23,14 +23,18 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, problems: list[str] | None) -> int:
     raw = os.environ.get(name)
     if raw in (None, ""):
         return default
     try:
         return int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        message = f"{name} must be a whole number, not {raw!r}"
+        if problems is None:
+            raise ConfigError(message) from None
+        problems.append(message)
+        return default
 
 
 def normalise_database_url(url: str) -> str:
@@ -41,7 +45,9 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def from_environment(instance_path: str) -> dict[str, Any]:
+def from_environment(instance_path: str, problems: list[str] | None = None) -> dict[str, Any]:
+    """The settings from the environment. A malformed value raises ConfigError, or, given a ``problems`` list,
+    is noted there and replaced by its default (the command line refuses later, only where it matters)."""
     env = os.environ
     default_db = "sqlite:///" + str(Path(instance_path) / "evaluation.db")
     return {
@@ -50,7 +56,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Mail (Flask-Mail reads these names).
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
-        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_PORT": _int("MAIL_PORT", 25, problems),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
@@ -62,14 +68,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": env.get("EVALUATION_TIMEZONE", "Asia/Shanghai"),
         "EVALUATION_LOCALES": ["zh_CN", "en"],
         "EVALUATION_PII_KEY": env.get("EVALUATION_PII_KEY"),
-        "EVALUATION_PAGE_SIZE": _int("EVALUATION_PAGE_SIZE", 50),
+        "EVALUATION_PAGE_SIZE": _int("EVALUATION_PAGE_SIZE", 50, problems),
         # A case goes to deliberation when its members' totals (0-100) spread wider than this.
-        "EVALUATION_SPREAD_POINTS": _int("EVALUATION_SPREAD_POINTS", 30),
+        "EVALUATION_SPREAD_POINTS": _int("EVALUATION_SPREAD_POINTS", 30, problems),
         # Hours before a batch's deadline at which members with unsubmitted sheets are reminded.
         "EVALUATION_REMINDER_HOURS": env.get("EVALUATION_REMINDER_HOURS", "72,24,2"),
         # The API's body limit (1,000 cases with long texts fit); uploads of the web pages have their own.
-        "EVALUATION_API_MAX_BYTES": _int("EVALUATION_API_MAX_BYTES", 32 * 1024 * 1024),
-        "MAX_CONTENT_LENGTH": _int("EVALUATION_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+        "EVALUATION_API_MAX_BYTES": _int("EVALUATION_API_MAX_BYTES", 32 * 1024 * 1024, problems),
+        "MAX_CONTENT_LENGTH": _int("EVALUATION_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, problems),
         "EVALUATION_BASE_URL": env.get("EVALUATION_BASE_URL", "http://127.0.0.1:5000"),
         # Login throttling; production points this at Redis so all workers share the counters.
         "RATELIMIT_STORAGE_URI": env.get("EVALUATION_RATELIMIT_STORAGE", "memory://"),
@@ -85,13 +91,19 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     }
 
 
-def check(config: dict[str, Any], *, debug: bool) -> None:
-    """Refuse a configuration that would be unsafe in production."""
+def problem(config: dict[str, Any], *, debug: bool) -> str | None:
+    """Why the configuration would be unsafe in production (one line naming the setting), or None."""
     relaxed = debug or config.get("TESTING", False)
     if not relaxed and config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
-        raise ConfigError(
-            "SECRET_KEY is the development key; set SECRET_KEY in the environment "
-            "(for example `python -c 'import secrets; print(secrets.token_hex(32))'`)"
-        )
+        return ("SECRET_KEY is not set (it is the development key); set SECRET_KEY in the environment, for example "
+                "to the output of `python -c 'import secrets; print(secrets.token_hex(32))'`")
     if not relaxed and not config.get("EVALUATION_PII_KEY"):
-        raise ConfigError("EVALUATION_PII_KEY is not set; citizens' personal data cannot be encrypted without it")
+        return "EVALUATION_PII_KEY is not set; citizens' personal data cannot be encrypted without it"
+    return None
+
+
+def check(config: dict[str, Any], *, debug: bool) -> None:
+    """Refuse a configuration that would be unsafe in production."""
+    reason = problem(config, debug=debug)
+    if reason is not None:
+        raise ConfigError(reason)

@@ -10,7 +10,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from evaluation import PACKAGE_DIR
+from evaluation.app import PACKAGE_DIR
 from evaluation.extensions import babel
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}

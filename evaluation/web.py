@@ -1,21 +1,48 @@
-"""What every page shares: the user loader, template filters, navigation and error pages."""
+"""What every page shares: the request's one transaction edge, the user loader, template filters, navigation
+and error pages.
+
+The edge (``init_app``): a request that answers below 400 commits once, after its view, in ``after_request``;
+one that answers 400 or more rolls back. A view never commits. An operation that refuses raises a
+``UserError``; its handler here rolls back and, on a page, flashes every reason in the reader's language and
+redirects to where the view said (``refusal_to``) or back to the page the form was on; the API answers JSON
+naming the reasons. A commit that loses a race (a unique key, a stale version) answers 409. We chose an
+after-request commit and an error handler over a decorator on each view so that a new view cannot forget it:
+the edge holds for every endpoint, pages and API alike.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_datetime, get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from evaluation.accounts.models import Role, User
 from evaluation.extensions import db, login_manager
 from evaluation.labels import label
 from evaluation.text import UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+REFUSAL_TARGET = "refusal_target"
 
 # (endpoint, label, roles that see it), in menu order.
 NAVIGATION: list[tuple[str, Any, tuple[Role, ...]]] = [
@@ -54,21 +81,6 @@ ERROR_HINTS = {
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
-
-
-def local_zone() -> ZoneInfo:
-    """The zone dates are shown and entered in (Asia/Shanghai unless configured)."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def from_local(value: datetime | None) -> datetime | None:
-    """A naive date-time typed by a user (a datetime-local input) as the aware UTC value we store."""
-    return None if value is None else value.replace(tzinfo=local_zone()).astimezone(UTC)
-
-
-def to_local(value: datetime | None) -> datetime | None:
-    """A stored UTC value as the naive local date-time a datetime-local input shows."""
-    return None if value is None else value.astimezone(local_zone()).replace(tzinfo=None)
 
 
 def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
@@ -127,6 +139,13 @@ def init_app(app: Flask) -> None:
         description = error.description if wants_json() and code == 413 else None
         return _render_error(code if code in ERROR_TITLES else 500 if code >= 500 else code, description, slug)
 
+    app.register_error_handler(UserError, _refused)
+    # A race lost in a view's own flush (a unique key, a stale version) is the same answer as one lost at commit.
+    app.register_error_handler(IntegrityError, lambda exc: _rolled_back(_lost_race()))
+    app.register_error_handler(StaleDataError, lambda exc: _rolled_back(_lost_race()))
+    # Registered first, so it runs last: after every other after_request hook has had its say.
+    app.after_request_funcs.setdefault(None, []).insert(0, _finish)
+
     @app.errorhandler(500)
     def _server_error(error: Exception) -> Any:
         db.session.rollback()
@@ -134,5 +153,93 @@ def init_app(app: Flask) -> None:
 
 
 def explain(exc: UserError) -> str:
-    """The refusal in the reader's language, its placeholders filled."""
-    return gettext(exc.message, **exc.params)
+    """The refusal in the reader's language, its placeholders filled (every reason, in one sentence each)."""
+    return " ".join(explain_all(exc))
+
+
+def explain_all(exc: UserError) -> list[str]:
+    """Each of the refusal's reasons in the reader's language."""
+    return [gettext(message, **params) for message, params in exc.reasons]
+
+
+def mark(form: Any, exc: UserError) -> None:
+    """Put a refusal beside the form field it names, or flash it when it names none the form has."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, explain(exc)]
+    else:
+        for sentence in explain_all(exc):
+            flash(sentence, "error")
+
+
+def refusal_to(target: Callable[..., str]) -> Callable[[F], F]:
+    """Where a page goes when its operation refuses: ``target`` gets the view's URL arguments and returns a URL.
+    Without it, a refused page goes back to the page its form was on."""
+
+    def decorator(view: F) -> F:
+        setattr(view, REFUSAL_TARGET, target)
+        return view
+
+    return decorator
+
+
+def _same_site(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _refusal_url() -> str:
+    view = current_app.view_functions.get(request.endpoint or "")
+    target = getattr(view, REFUSAL_TARGET, None)
+    if target is not None:
+        return target(**(request.view_args or {}))
+    back = _same_site(request.referrer)
+    if back:
+        return back
+    return request.path if request.method == "GET" else url_for("main.dashboard")
+
+
+def _refused(exc: UserError) -> Any:
+    db.session.rollback()
+    if wants_json():
+        return jsonify(error={"status": exc.status, "code": "refused", "message": explain(exc),
+                              "reasons": explain_all(exc), "field": exc.field}), exc.status
+    for sentence in explain_all(exc):
+        flash(sentence, "error")
+    return redirect(_refusal_url())
+
+
+def _lost_race() -> Response:
+    message = gettext("Someone else changed this at the same moment, so your change was not saved. "
+                      "Reload the page and try again.")
+    if wants_json():
+        response = jsonify(error={"status": 409, "code": "conflict", "message": message})
+    else:
+        response = Response(render_template("errors/error.html", code=409, title=gettext("Changed meanwhile"),
+                                            hint=message), mimetype="text/html")
+    response.status_code = 409
+    return response
+
+
+def _rolled_back(response: Response) -> Response:
+    db.session.rollback()
+    session.pop("_flashes", None)
+    return response
+
+
+def _finish(response: Response) -> Response:
+    """The request's one commit: after a view that answered below 400; anything else rolls back."""
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        session.pop("_flashes", None)  # the view's "saved" would be untrue
+        return _lost_race()
+    return response

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -57,6 +59,16 @@ class MemberForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
     active = BooleanField(_l("Active (may be drawn)"), default=True)
+
+    def values(self) -> dict[str, Any]:
+        """What ``panels.pool.save_member`` takes: trimmed texts, expertise split on 、 or a comma."""
+        expertise = [e.strip() for e in (self.expertise.data or "").replace("，", ",").replace("、", ",").split(",")
+                     if e.strip()]
+        return {"name": self.name.data.strip(), "role": self.role.data,
+                "affiliation_code": (self.affiliation_code.data or "").strip(),
+                "district_code": (self.district_code.data or "").strip(), "expertise": expertise,
+                "max_cases": self.max_cases.data, "email": (self.email.data or "").strip(),
+                "phone": (self.phone.data or "").strip(), "active": self.active.data}
 
 
 class UnavailabilityForm(FlaskForm):

@@ -15,15 +15,15 @@ from sqlalchemy.orm import joinedload
 from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, case_assisting_departments
+from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
-from evaluation.jobs.runner import handler, schedule
+from evaluation.jobs.runner import schedule
 from evaluation.mailer import queue
 from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.text import N_, UserError
-from evaluation.web import to_local
+from panels.draw import former_employment_cutoff, scoring_days
 from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState
-from panels.operations import former_employment_cutoff, scoring_days
 
 SALT = "seat-invitation"
 OPEN_STATES = {SeatState.DRAWN, SeatState.INVITED, SeatState.ACCEPTED}
@@ -245,6 +245,5 @@ def refill(seat: Seat, why: str, now: datetime | None = None) -> Seat | None:
     return None
 
 
-@handler("seats.expire")
-def _expire(payload: dict[str, Any], now: datetime) -> None:
+def expire_job(payload: dict[str, Any], now: datetime) -> None:
     expire_overdue(now, batch_id=payload["batch"])

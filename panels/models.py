@@ -217,6 +217,14 @@ class Seat(db.Model):
         order_by="SeatSubstitute.rank", cascade="all, delete-orphan"
     )
 
+    def held_by(self, user: User) -> bool:
+        """The seat is this user's own (through their pool membership)."""
+        return self.member.user_id is not None and self.member.user_id == user.id
+
+    def can_score(self, user: User) -> bool:
+        """Only the member who holds the seat, and only once they have accepted it, opens and scores it."""
+        return self.held_by(user) and self.state == SeatState.ACCEPTED
+
 
 class SeatSubstitute(db.Model):
     """Ranked substitutes for a seat, from the same draw."""
@@ -228,3 +236,18 @@ class SeatSubstitute(db.Model):
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"))
 
     member: Mapped[Member] = relationship()
+
+
+def through_items(query: sa.Select[Any]) -> sa.Select[Any]:
+    """``query`` over seats, joined to each seat's panel and batch item: the way from a seat to its case and its
+    batch (filter on ``BatchItem.batch_id`` or ``BatchItem.case_id``)."""
+    from evaluation.batches.models import BatchItem
+
+    return query.join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
+
+
+def batch_seats(batch_id: int) -> sa.Select[tuple[Seat]]:
+    """The seats of every panel of a batch."""
+    from evaluation.batches.models import BatchItem
+
+    return through_items(sa.select(Seat)).where(BatchItem.batch_id == batch_id)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from evaluation.audit.operations import record
+from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
+from evaluation.tabular import cell_text, read_table
 from evaluation.text import N_, UserError
-from evaluation.web import to_local
 from panels import invitations
 from panels.models import (
     CompositionPolicy,
@@ -29,12 +31,23 @@ from panels.models import (
 PANEL_ROLES = ("official", "lawyer", "township_rep", "citizen_rep")
 
 
+@dataclass
+class RowError:
+    """One refused cell of an imported file: its row, the field, and a message id with its parameters (or a
+    message already translated, from a form's validators)."""
+
+    row: int
+    field: str | None
+    message: str
+    params: dict[str, Any]
+    translated: bool = False
+
+
 class PoolError(UserError):
     """Bad input for the pool; ``field`` names the form field."""
 
     def __init__(self, field: str, message: str, **params: Any):
-        super().__init__(message, **params)
-        self.field = field
+        super().__init__(message, field=field, **params)
 
 
 def policy_problems(panel_size: int, role_ranges: dict[str, list[int]]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -197,3 +210,72 @@ def decide_conflict(conflict: Conflict, accept: bool, user_id: int) -> int:
     record("conflict.decided", "conflict", conflict.id, {"state": conflict.state.value}, actor_id=user_id)
     db.session.flush()
     return len(invitations.recuse_for(conflict))
+
+
+# --- importing members ----------------------------------------------------------------------------------------
+
+MEMBER_COLUMNS = {"姓名": "name", "身份": "role", "所在单位编码": "affiliation_code", "区划代码": "district_code",
+                  "擅长领域": "expertise", "每批最多件数": "max_cases", "电子邮箱": "email", "电话": "phone"}
+ROLE_WORDS = {"政府工作人员": "official", "律师代表": "lawyer", "乡镇（街道）代表": "township_rep",
+              "街道代表": "township_rep", "群众代表": "citizen_rep", "评标专家": "expert"}
+
+
+def column_of(field: str | None) -> str:
+    """The Chinese header of a member field, as the file has it."""
+    return next((header for header, name in MEMBER_COLUMNS.items() if name == field), field or "")
+
+
+def import_members(filename: str, data: bytes) -> tuple[int, list[RowError]]:
+    """Members from CSV/XLSX with the Chinese headers above. Every row goes through the member page's own form
+    (one set of rules and messages) and ``save_member``; returns (members added, every row's errors). With
+    errors, the caller keeps nothing (the request rolls back): all or nothing."""
+    from werkzeug.datastructures import MultiDict
+
+    from panels.forms import MemberForm
+
+    rows, _encoding = read_table(filename, data)
+    headers = [cell_text(h) for h in rows[0]]
+    unknown = [h for h in headers if h and h not in MEMBER_COLUMNS]
+    if unknown or "姓名" not in headers or "身份" not in headers:
+        raise PoolError("file", N_("Use the columns %(columns)s."), columns="、".join(MEMBER_COLUMNS))
+    departments = {d.code: d for d in db.session.scalars(sa.select(Department))}
+    known = {email.lower(): name for email, name in db.session.execute(
+        sa.select(Member.email, Member.name).where(Member.email.is_not(None)))}
+    row_of_email: dict[str, int] = {}
+    errors: list[RowError] = []
+    imported = 0
+    for number, row in enumerate(rows[1:], start=2):
+        cells = {MEMBER_COLUMNS[h]: cell_text(v) for h, v in zip(headers, row, strict=False) if h}
+        if not any(cells.values()):
+            continue
+        email = (cells.get("email") or "").strip().lower()
+        if email in known:
+            errors.append(RowError(number, "email", N_("%(name)s already has this e-mail address; edit that "
+                                                       "member instead."), {"name": known[email]}))
+            continue
+        if email and email in row_of_email:
+            errors.append(RowError(number, "email", N_("Row %(row)d has the same e-mail address."),
+                                   {"row": row_of_email[email]}))
+            continue
+        if email:
+            row_of_email[email] = number
+        cells["role"] = ROLE_WORDS.get(cells.get("role", ""), cells.get("role", ""))
+        cells["max_cases"] = cells.get("max_cases") or "15"
+        form = MemberForm(formdata=MultiDict({**cells, "active": "y"}), meta={"csrf": False})
+        if not form.validate():
+            errors.extend(RowError(number, field, " ".join(map(str, messages)), {}, translated=True)
+                          for field, messages in form.errors.items())
+            continue
+        try:
+            save_member(None, form.values(), departments)
+        except PoolError as exc:
+            errors.append(RowError(number, exc.field, exc.message, exc.params))
+        else:
+            imported += 1
+    return imported, errors
+
+
+def remove_unavailability(period: MemberUnavailability) -> None:
+    """A member takes back an absence they had declared: they may be drawn on those days again."""
+    db.session.delete(period)
+    db.session.flush()

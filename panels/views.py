@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
-from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from evaluation.access import get_or_403, roles_required
@@ -16,13 +15,10 @@ from evaluation.accounts.models import Role
 from evaluation.cases.models import Case
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
-from evaluation.labels import label
 from evaluation.org.models import Department
-from evaluation.tabular import TableError, cell_text, read_table
-from evaluation.text import N_
-from evaluation.web import explain
+from evaluation.text import N_, UserError
+from evaluation.web import explain, mark, refusal_to
 from panels import invitations, pool
-from panels.assignment import REASONS
 from panels.forms import (
     ConflictForm,
     DeclineForm,
@@ -47,28 +43,6 @@ from panels.models import (
 bp = Blueprint("panels", __name__, url_prefix="/panels")
 
 
-@bp.app_template_filter("draw_problem")
-def draw_problem(problem: dict[str, Any]) -> str:
-    """Why a draw is infeasible, in the reader's language, from the problem's kind and numbers (a draw stored
-    before problems had kinds keeps its English sentence)."""
-    kind = problem.get("kind")
-    if kind not in REASONS:
-        return str(problem.get("reason", ""))
-    numbers = {k: v for k, v in problem.items() if isinstance(v, int) and not isinstance(v, bool)}
-    parts = [_(REASONS[kind], role=label(problem["role"]) if problem.get("role") else "", **numbers)]
-    parts += [_(REASONS[k], count=v) for k, v in (problem.get("details") or {}).items() if k in REASONS]
-    return _("; ").join(parts)
-
-
-def _pool_error(form: Any, exc: pool.PoolError) -> None:
-    target = getattr(form, exc.field, None)
-    message = explain(exc)
-    if target is not None:
-        target.errors = [*target.errors, message]
-    else:
-        flash(message, "error")
-
-
 def _departments_choices() -> list[SelectChoice]:
     rows = db.session.execute(sa.select(Department.id, Department.code, Department.name).order_by(Department.code))
     return [SelectChoice("", "—")] + [SelectChoice(str(i), f"{name} ({code})") for i, code, name in rows]
@@ -87,20 +61,18 @@ def index() -> str:
 
 # --- invitations -------------------------------------------------------------------------------------------------
 
-def _answer(seat: Seat, form_kind: str) -> tuple[bool, Any]:
-    """Accept or decline a seat; shared by the e-mailed link and the in-app buttons."""
-    if form_kind == "accept":
-        form = ConfirmForm()
+def _answer(seat: Seat, kind: str) -> tuple[bool, Any]:
+    """Accept or decline a seat; shared by the e-mailed link and the in-app buttons. (done, the form)"""
+    if kind == "accept":
+        form: Any = ConfirmForm()
         if form.validate_on_submit():
             invitations.accept(seat)
-            db.session.commit()
             flash(_("Thank you: you have accepted the seat."), "success")
             return True, form
         return False, form
     form = DeclineForm()
     if form.validate_on_submit():
         replacement = invitations.decline(seat, form.reason.data)
-        db.session.commit()
         flash(_("You have declined; the seat goes to a substitute.") if replacement
               else _("You have declined. The organizer will find someone for the seat."), "success")
         return True, form
@@ -108,6 +80,7 @@ def _answer(seat: Seat, form_kind: str) -> tuple[bool, Any]:
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
+@refusal_to(lambda token: url_for("panels.invitation", token=token))
 def invitation(token: str) -> Any:
     """The page an invitation e-mail links to; the signed, expiring token stands for the member."""
     try:
@@ -117,12 +90,7 @@ def invitation(token: str) -> Any:
     decline_form, accept_form = DeclineForm(), ConfirmForm()
     if request.method == "POST":
         kind = "decline" if request.form.get("answer") == "decline" else "accept"
-        try:
-            done, form = _answer(seat, kind)
-        except invitations.InvitationError as exc:
-            db.session.rollback()
-            flash(explain(exc), "error")
-            return redirect(url_for(".invitation", token=token))
+        done, form = _answer(seat, kind)
         if done:
             return redirect(url_for(".invitation", token=token))
         if kind == "decline":
@@ -134,47 +102,28 @@ def invitation(token: str) -> Any:
 
 
 def _own_seat(seat_id: int) -> Seat:
-    return get_or_403(Seat, seat_id, lambda seat: seat.member.user_id == current_user.id)
+    return get_or_403(Seat, seat_id, lambda seat: seat.held_by(current_user))
 
 
 @bp.post("/seats/<int:seat_id>/accept")
 @roles_required(Role.MEMBER)
+@refusal_to(lambda seat_id: url_for("batches.my_seats"))
 def accept_seat(seat_id: int) -> Any:
-    seat = _own_seat(seat_id)
-    try:
-        _answer(seat, "accept")
-    except invitations.InvitationError as exc:
-        db.session.rollback()
-        flash(explain(exc), "error")
+    _answer(_own_seat(seat_id), "accept")
     return redirect(url_for("batches.my_seats"))
 
 
 @bp.post("/seats/<int:seat_id>/decline")
 @roles_required(Role.MEMBER)
+@refusal_to(lambda seat_id: url_for("batches.my_seats"))
 def decline_seat(seat_id: int) -> Any:
-    seat = _own_seat(seat_id)
-    try:
-        done, form = _answer(seat, "decline")
-    except invitations.InvitationError as exc:
-        db.session.rollback()
-        flash(explain(exc), "error")
-        return redirect(url_for("batches.my_seats"))
+    done, _form = _answer(_own_seat(seat_id), "decline")
     if not done:
         flash(_("Please give a reason."), "error")
     return redirect(url_for("batches.my_seats"))
 
 
 # --- the pool -----------------------------------------------------------------------------------------------------
-
-def _member_values(form: MemberForm) -> dict[str, Any]:
-    expertise = [e.strip() for e in (form.expertise.data or "").replace("，", ",").replace("、", ",").split(",")
-                 if e.strip()]
-    return {"name": form.name.data.strip(), "role": form.role.data,
-            "affiliation_code": (form.affiliation_code.data or "").strip(),
-            "district_code": (form.district_code.data or "").strip(), "expertise": expertise,
-            "max_cases": form.max_cases.data, "email": (form.email.data or "").strip(),
-            "phone": (form.phone.data or "").strip(), "active": form.active.data}
-
 
 def _stored_member_form(member: Member) -> MemberForm:
     """The member form as stored, not bound to the request (for GET, and beside another form's errors)."""
@@ -189,12 +138,10 @@ def _member_page(member: Member | None) -> Any:
     form = _stored_member_form(member) if request.method == "GET" and member else MemberForm()
     if form.validate_on_submit():
         try:
-            saved = pool.save_member(member, _member_values(form))
+            saved = pool.save_member(member, form.values())
         except pool.PoolError as exc:
-            db.session.rollback()
-            _pool_error(form, exc)
+            mark(form, exc)
         else:
-            db.session.commit()
             flash(_("Member %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".edit_member", member_id=saved.id))
     return _member_template(member, form, 400 if form.errors else 200)
@@ -245,10 +192,8 @@ def add_past_affiliation(member_id: int) -> Any:
             pool.add_past_affiliation(member, db.get_or_404(Department, int(form.department.data)),
                                       form.start_date.data, form.end_date.data)
         except pool.PoolError as exc:
-            db.session.rollback()
-            _pool_error(form, exc)
+            mark(form, exc)
         else:
-            db.session.commit()
             flash(_("The earlier employment is recorded."), "success")
             return redirect(url_for(".edit_member", member_id=member.id))
     flash(_("Please correct the marked fields."), "error")
@@ -263,7 +208,6 @@ def remove_past_affiliation(period_id: int) -> Any:
         abort(400)
     member_id = period.member_id
     pool.remove_past_affiliation(period)
-    db.session.commit()
     flash(_("The entry is removed."), "success")
     return redirect(url_for(".edit_member", member_id=member_id))
 
@@ -290,29 +234,28 @@ def record_recusal_request(member_id: int) -> Any:
             department, case_id = _conflict_target(form)
             pool.declare_conflict(member, form.reason.data, department, case_id, ConflictSource(form.source.data))
         except pool.PoolError as exc:
-            db.session.rollback()
-            _pool_error(form, exc)
+            mark(form, exc)
         else:
-            db.session.commit()
             flash(_("The request is recorded; accept or reject it below."), "success")
             return redirect(url_for(".edit_member", member_id=member.id))
     flash(_("Please correct the marked fields."), "error")
     return _member_template(member, _stored_member_form(member), 400, request_form=form)
 
 
+def _to_conflicts_member(conflict_id: int, decision: str) -> str:
+    conflict = db.session.get(Conflict, conflict_id)
+    return url_for(".edit_member", member_id=conflict.member_id) if conflict else url_for(".index")
+
+
 @bp.post("/conflicts/<int:conflict_id>/<decision>")
 @roles_required(Role.ORGANIZER)
+@refusal_to(_to_conflicts_member)
 def decide_conflict(conflict_id: int, decision: str) -> Any:
     conflict = db.get_or_404(Conflict, conflict_id)
     if decision not in ("accept", "reject") or not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        recused = pool.decide_conflict(conflict, decision == "accept", current_user.id)
-    except pool.PoolError as exc:
-        flash(explain(exc), "error")
-    else:
-        db.session.commit()
-        if recused:
+    recused = pool.decide_conflict(conflict, decision == "accept", current_user.id)
+    if recused:
             flash(ngettext("The member is recused from %(num)d seat already drawn; substitutes are invited.",
                            "The member is recused from %(num)d seats already drawn; substitutes are invited.",
                            recused), "success")
@@ -358,10 +301,8 @@ def add_unavailability() -> Any:
         try:
             pool.add_unavailability(member, form.start_date.data, form.end_date.data, form.note.data)
         except pool.PoolError as exc:
-            db.session.rollback()
-            _pool_error(form, exc)
+            mark(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved: you will not be drawn for batches in that period."), "success")
             return redirect(url_for(".profile"))
     flash(_("Please correct the marked fields."), "error")
@@ -374,8 +315,7 @@ def delete_unavailability(period_id: int) -> Any:
     member = _own_member()
     period = get_or_403(MemberUnavailability, period_id, lambda p: p.member_id == member.id)
     if ConfirmForm().validate_on_submit():
-        db.session.delete(period)
-        db.session.commit()
+        pool.remove_unavailability(period)
     return redirect(url_for(".profile"))
 
 
@@ -390,10 +330,8 @@ def declare_conflict() -> Any:
             department, case_id = _conflict_target(form)
             pool.declare_conflict(member, form.reason.data, department, case_id)
         except pool.PoolError as exc:
-            db.session.rollback()
-            _pool_error(form, exc)
+            mark(form, exc)
         else:
-            db.session.commit()
             flash(_("Your declaration is recorded: you will not be drawn for those cases, and a seat you already "
                     "hold on one goes to a substitute."), "success")
             return redirect(url_for(".profile"))
@@ -432,10 +370,8 @@ def _policy_page(policy: CompositionPolicy | None) -> Any:
             }
             saved = pool.save_policy(policy, values)
         except pool.PoolError as exc:
-            db.session.rollback()
-            _pool_error(form, exc)
+            mark(form, exc)
         else:
-            db.session.commit()
             flash(_("Policy %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".policies"))
     return render_template("panels/policy.html", form=form, policy=policy), 400 if form.errors else 200
@@ -453,75 +389,24 @@ def edit_policy(policy_id: int) -> Any:
     return _policy_page(db.get_or_404(CompositionPolicy, policy_id))
 
 
-# --- import ---------------------------------------------------------------------------------------------------------
-
-MEMBER_COLUMNS = {"姓名": "name", "身份": "role", "所在单位编码": "affiliation_code", "区划代码": "district_code",
-                  "擅长领域": "expertise", "每批最多件数": "max_cases", "电子邮箱": "email", "电话": "phone"}
-ROLE_WORDS = {"政府工作人员": "official", "律师代表": "lawyer", "乡镇（街道）代表": "township_rep",
-              "街道代表": "township_rep", "群众代表": "citizen_rep", "评标专家": "expert"}
-
+# --- import ---------------------------------------------------------------------------------------------------
 
 @bp.route("/members/import", methods=["GET", "POST"])
 @roles_required(Role.ORGANIZER)
 def import_members() -> Any:
-    """Members from CSV/XLSX with the Chinese headers above; every row checked, all or nothing."""
+    """Members from CSV/XLSX with Chinese headers; every row checked, all or nothing."""
     form = MemberImportForm()
-    errors: list[dict[str, Any]] = []
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            rows, _encoding = read_table(upload.filename or "", upload.read())
-        except TableError as exc:
-            form.file.errors.append(explain(exc))
-            return render_template("panels/import.html", form=form, errors=errors), 400
-        headers = [cell_text(h) for h in rows[0]]
-        unknown = [h for h in headers if h and h not in MEMBER_COLUMNS]
-        if unknown or "姓名" not in headers or "身份" not in headers:
-            form.file.errors.append(_("Use the columns %(columns)s.", columns="、".join(MEMBER_COLUMNS)))
-            return render_template("panels/import.html", form=form, errors=errors), 400
-        departments = {d.code: d for d in db.session.scalars(sa.select(Department))}
-        emails = {email.lower(): name for email, name in db.session.execute(
-            sa.select(Member.email, Member.name).where(Member.email.is_not(None)))}
-        rows_of_email: dict[str, int] = {}
-        imported = 0
-        for number, row in enumerate(rows[1:], start=2):
-            cells = {MEMBER_COLUMNS[h]: cell_text(v) for h, v in zip(headers, row, strict=False) if h}
-            if not any(cells.values()):
-                continue
-            email = (cells.get("email") or "").strip().lower()
-            if email in emails:
-                errors.append({"row": number, "column": _column("email"), "message": _(
-                    "%(name)s already has this e-mail address; edit that member instead.", name=emails[email])})
-                continue
-            if email and email in rows_of_email:
-                errors.append({"row": number, "column": _column("email"),
-                               "message": _("Row %(row)d has the same e-mail address.", row=rows_of_email[email])})
-                continue
-            if email:
-                rows_of_email[email] = number
-            cells["role"] = ROLE_WORDS.get(cells.get("role", ""), cells.get("role", ""))
-            cells.setdefault("max_cases", "15")
-            cells["max_cases"] = cells["max_cases"] or "15"
-            # Each row goes through the same form as the page, as form data: one set of rules and messages.
-            row_form = MemberForm(formdata=MultiDict({**cells, "active": "y"}), meta={"csrf": False})
-            if not row_form.validate():
-                for field, messages in row_form.errors.items():
-                    errors.append({"row": number, "column": _column(field), "message": " ".join(map(str, messages))})
-                continue
-            try:
-                pool.save_member(None, _member_values(row_form), departments)
-            except pool.PoolError as exc:
-                errors.append({"row": number, "column": _column(exc.field), "message": explain(exc)})
-            else:
-                imported += 1
-        if errors:
-            db.session.rollback()
-            return render_template("panels/import.html", form=form, errors=errors), 400
-        db.session.commit()
-        flash(_("%(n)d members imported.", n=imported), "success")
-        return redirect(url_for(".index"))
-    return render_template("panels/import.html", form=form, errors=errors), 400 if form.errors else 200
-
-
-def _column(field: str) -> str:
-    return next((header for header, name in MEMBER_COLUMNS.items() if name == field), field)
+    if not form.validate_on_submit():
+        return render_template("panels/import.html", form=form, errors=[]), 400 if form.errors else 200
+    upload = form.file.data
+    try:
+        imported, problems = pool.import_members(upload.filename or "", upload.read())
+    except UserError as exc:
+        form.file.errors.append(explain(exc))
+        return render_template("panels/import.html", form=form, errors=[]), 400
+    if problems:
+        errors = [{"row": p.row, "column": pool.column_of(p.field),
+                   "message": p.message if p.translated else _(p.message, **p.params)} for p in problems]
+        return render_template("panels/import.html", form=form, errors=errors), 400
+    flash(_("%(n)d members imported.", n=imported), "success")
+    return redirect(url_for(".index"))

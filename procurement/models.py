@@ -14,6 +14,7 @@ from evaluation.db import enum_type, utcnow
 from evaluation.extensions import db
 
 if TYPE_CHECKING:
+    from evaluation.accounts.models import User
     from rubrics.models import RubricVersion
 
 Money = sa.Numeric(14, 2)
@@ -113,6 +114,17 @@ class Contract(db.Model):
     agency: Mapped[Agency] = relationship()
     deliverables: Mapped[list[Deliverable]] = relationship(cascade="all, delete-orphan")
     payments: Mapped[list[Payment]] = relationship(cascade="all, delete-orphan")
+
+    @classmethod
+    def visible_to(cls, user: User) -> sa.ColumnElement[bool]:
+        """Which contracts ``user`` may see: organizers every one, an agency user only its own agency's."""
+        from evaluation.accounts.models import Role
+
+        if user.has_role(Role.ORGANIZER):
+            return sa.true()
+        if user.has_role(Role.AGENCY) and user.agency_id is not None:
+            return cls.agency_id == user.agency_id
+        return sa.false()
 
 
 class Deliverable(db.Model):

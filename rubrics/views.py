@@ -17,7 +17,7 @@ from evaluation.accounts.models import Role
 from evaluation.batches.models import Batch
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
-from evaluation.web import explain
+from evaluation.web import explain, refusal_to
 from procurement.models import PurchaseProject
 from rubrics import operations as ops
 from rubrics.forms import CopyForm, CriterionForm, ImportForm, NewRubricForm, SettingsForm
@@ -105,7 +105,6 @@ def new_rubric() -> Any:
         except ops.RubricError as exc:
             form.code.errors.append(explain(exc))
         else:
-            db.session.commit()
             flash(_("Rubric created. Add or change its criteria, then publish it."), "success")
             return redirect(url_for(".show_version", version_id=version.id))
     return render_template("rubrics/new.html", form=form), 400 if form.errors else 200
@@ -123,10 +122,8 @@ def import_file() -> Any:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             problems = [{"path": "$", "where": "$", "message": _("The file is not valid JSON: %(error)s", error=exc)}]
         except RubricSpecError as exc:
-            db.session.rollback()
             problems = translated(exc.problems)
         else:
-            db.session.commit()
             flash(_("Imported %(code)s version %(n)d.", code=version.rubric.code, n=version.number), "success")
             return redirect(url_for(".show_version", version_id=version.id))
     rubrics = db.session.scalars(sa.select(Rubric).options(selectinload(Rubric.versions)).order_by(Rubric.code)).all()
@@ -161,7 +158,6 @@ def update_settings(version_id: int) -> Any:
                                weight_total=sum(c.weight for c in version.criteria if c.role.value == "score")), 400
     ops.update_settings(version, form.name_zh.data.strip(), form.name_en.data.strip(), form.aggregation.data,
                         form.outlier_threshold.data)
-    db.session.commit()
     flash(_("Settings saved."), "success")
     return redirect(url_for(".show_version", version_id=version.id))
 
@@ -176,10 +172,8 @@ def _criterion_page(version: RubricVersion, criterion: Criterion | None) -> Any:
         try:
             ops.save_criterion(version, criterion, spec)
         except RubricSpecError as exc:
-            db.session.rollback()
             problems = translated(exc.problems)
         else:
-            db.session.commit()
             flash(_("Criterion %(code)s saved.", code=spec["code"]), "success")
             return redirect(url_for(".show_version", version_id=version.id, _anchor="criteria"))
         form.add_blank_rows()
@@ -217,7 +211,6 @@ def move_criterion(version_id: int, criterion_id: int) -> Any:
     if ConfirmForm().validate_on_submit():
         offset = -1 if request.form.get("direction") == "up" else 1
         ops.move_criterion(version, _criterion(version, criterion_id), offset)
-        db.session.commit()
     return redirect(url_for(".show_version", version_id=version.id, _anchor="criteria"))
 
 
@@ -231,7 +224,6 @@ def remove_criterion(version_id: int, criterion_id: int) -> Any:
         criterion = _criterion(version, criterion_id)
         code = criterion.code
         ops.remove_criterion(version, criterion)
-        db.session.commit()
         flash(_("Criterion %(code)s removed.", code=code), "success")
     return redirect(url_for(".show_version", version_id=version.id, _anchor="criteria"))
 
@@ -254,7 +246,6 @@ def publish(version_id: int) -> Any:
     problems = translated(ops.version_problems(version))
     if form.validate_on_submit() and not problems:
         ops.publish(version)
-        db.session.commit()
         flash(_("Version %(n)d is published and frozen. Batches can now use it.", n=version.number), "success")
         return redirect(url_for(".show_version", version_id=version.id))
     return render_template("rubrics/publish.html", version=version, form=form, problems=problems), (
@@ -263,16 +254,12 @@ def publish(version_id: int) -> Any:
 
 @bp.post("/versions/<int:version_id>/retire")
 @roles_required(Role.ORGANIZER)
+@refusal_to(lambda version_id: url_for("rubrics.show_version", version_id=version_id))
 def retire(version_id: int) -> Any:
     version = _version(version_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            ops.retire(version)
-        except ops.RubricError as exc:
-            flash(explain(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Version %(n)d is retired: new batches can no longer use it.", n=version.number), "success")
+        ops.retire(version)
+        flash(_("Version %(n)d is retired: new batches can no longer use it.", n=version.number), "success")
     return redirect(url_for(".show_version", version_id=version.id))
 
 
@@ -283,7 +270,6 @@ def new_draft(version_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     draft = ops.new_draft(version)
-    db.session.commit()
     flash(_("Version %(n)d created as a draft copy of version %(old)d.", n=draft.number, old=version.number), "success")
     return redirect(url_for(".show_version", version_id=draft.id))
 
@@ -297,7 +283,6 @@ def delete_draft(version_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     ops.delete_draft(version)
-    db.session.commit()
     flash(_("The draft was deleted."), "success")
     return redirect(url_for(".index"))
 
@@ -314,7 +299,6 @@ def copy(version_id: int) -> Any:
         except ops.RubricError as exc:
             form.code.errors.append(explain(exc))
         else:
-            db.session.commit()
             flash(_("Copied into the new rubric %(code)s.", code=copy_version.rubric.code), "success")
             return redirect(url_for(".show_version", version_id=copy_version.id))
     return render_template("rubrics/copy.html", version=version, form=form), 400 if form.errors else 200

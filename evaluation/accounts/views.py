@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from evaluation.accounts.forms import LocaleForm, LoginForm
 from evaluation.accounts.operations import authenticate
-from evaluation.extensions import db, limiter
+from evaluation.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -38,7 +38,6 @@ def login() -> str | Response | tuple[str, int]:
         user = authenticate(form.username.data or "", form.password.data or "")
         if user is not None:
             login_user(user, remember=form.remember.data)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
         flash(_("The username or password is incorrect."), "error")
         return render_template("evaluation/accounts/login.html", form=form), 401
@@ -62,7 +61,6 @@ def set_locale() -> Response:
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
-            db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("main.dashboard"))
 
 

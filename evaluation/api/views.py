@@ -44,8 +44,7 @@ def _limit_body() -> None:
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError) -> Any:
-    db.session.rollback()
-    return error.response()
+    return error.response()  # an error status: the request's edge rolls back
 
 
 def _json_body() -> Any:
@@ -83,7 +82,6 @@ def put_department(code: str) -> Any:
     except DepartmentError as exc:
         raise ApiError(422, "invalid", "the department was not saved",
                        errors=[{"field": exc.field, "code": exc.code, "message": str(exc)}]) from None
-    db.session.commit()
     return jsonify(result=result, department=_department_json(department, data.parent)), (
         201 if result == "created" else 200)
 
@@ -126,7 +124,6 @@ def post_cases() -> Any:
             raise ApiError(413, "too_many_cases",
                            f"at most {MAX_CASES_PER_REQUEST} cases in one request, not {len(items)}")
         results = ingest_cases(items, list_mode=True)
-        db.session.commit()
         summary = {key: 0 for key in ("created", "updated", "unchanged", "rejected")}
         for r in results:
             summary[r.result] += 1
@@ -135,7 +132,6 @@ def post_cases() -> Any:
         raise ApiError(422, "invalid", "send one case object or {\"cases\": [...]}",
                        errors=[{"field": "$", "code": "model_type", "message": "Input should be an object"}])
     (result,) = ingest_cases([body], list_mode=False)
-    db.session.commit()
     status = {"created": 201, "updated": 200, "unchanged": 200}.get(result.result, 409 if result.conflict else 422)
     payload = result.as_json(with_index=False)
     headers = {}

@@ -13,6 +13,7 @@ from evaluation.db import enum_type, utcnow
 from evaluation.extensions import db
 
 if TYPE_CHECKING:
+    from evaluation.accounts.models import User
     from evaluation.cases.models import Case
     from panels.models import CompositionPolicy, Panel
     from procurement.models import Contract
@@ -55,6 +56,25 @@ class Batch(db.Model):
     contract: Mapped[Contract | None] = relationship()
     items: Mapped[list[BatchItem]] = relationship(back_populates="batch", cascade="all, delete-orphan",
                                                   order_by="BatchItem.id")
+
+    @classmethod
+    def visible_to(cls, user: User) -> sa.ColumnElement[bool]:
+        """Which batches ``user`` may see: organizers every one, an agency user those run under a contract its
+        agency may see. For queries; ``can_see`` is the same rule for one batch already loaded."""
+        from evaluation.accounts.models import Role
+        from procurement.models import Contract
+
+        if user.has_role(Role.ORGANIZER):
+            return sa.true()
+        return cls.contract.has(Contract.visible_to(user))
+
+    def can_see(self, user: User) -> bool:
+        from evaluation.accounts.models import Role
+
+        if user.has_role(Role.ORGANIZER):
+            return True
+        return (user.has_role(Role.AGENCY) and user.agency_id is not None and self.contract is not None
+                and self.contract.agency_id == user.agency_id)
 
 
 class BatchItem(db.Model):

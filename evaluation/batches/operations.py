@@ -15,21 +15,32 @@ from evaluation.cases.models import Case, CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.reminders import schedule_reminders
-from evaluation.scoring.models import Answer, ScoreSheet, SheetState
-from evaluation.text import N_
+from evaluation.org.models import Department
+from evaluation.scoring.models import Answer, ScoreSheet, SheetState, late_seats
+from evaluation.text import N_, Reason, UserError
 from panels.invitations import OPEN_STATES
-from panels.models import CompositionPolicy, Panel, Seat, SeatState
+from panels.models import CompositionPolicy, Panel, Seat, SeatState, batch_seats
 from rubrics.models import RubricVersion, VersionState
 from rubrics.operations import export_version
 from rubrics.scoring import disagreement
 
 
-class BatchError(ValueError):
-    """A batch operation that cannot be done; ``reasons`` lists what is missing (message ids with params)."""
+class BatchError(UserError):
+    """A batch operation that cannot be done; its reasons list everything missing (message ids with params)."""
 
-    def __init__(self, *reasons: tuple[str, dict]):
-        self.reasons = list(reasons)
-        super().__init__("; ".join(message % params if params else message for message, params in reasons))
+    def __init__(self, *reasons: Reason):
+        (message, params), *rest = reasons
+        super().__init__(message, also=rest, **params)
+
+
+def eligible_case_ids(category: str | None = None, department_id: int | None = None) -> list[int]:
+    """The eligible cases a new batch may take: of one category, of one department and the units under it."""
+    query = sa.select(Case.id).where(Case.status == CaseStatus.ELIGIBLE)
+    if category:
+        query = query.where(Case.category == category)
+    if department_id is not None:
+        query = query.where(Case.lead_department_id.in_(Department.subtree_ids(department_id)))
+    return list(db.session.scalars(query))
 
 
 def sample_cases(case_ids: list[int], size: int | None, seed: str) -> list[int]:
@@ -78,10 +89,8 @@ def _panel_gaps(batch: Batch) -> tuple[int, int]:
         .outerjoin(Seat, sa.and_(Seat.panel_id == Panel.id, Seat.state.in_(OPEN_STATES)))
         .where(BatchItem.batch_id == batch.id).group_by(BatchItem.id)).all())
     incomplete = sum(1 for n in counts.values() if n < size)
-    waiting = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Seat).join(Panel, Seat.panel_id == Panel.id)
-        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
-        .where(BatchItem.batch_id == batch.id, Seat.state.in_([SeatState.DRAWN, SeatState.INVITED])))
+    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(
+        batch_seats(batch.id).where(Seat.state.in_([SeatState.DRAWN, SeatState.INVITED])).subquery()))
     return incomplete, waiting
 
 
@@ -138,7 +147,7 @@ def close_scoring(batch: Batch, spread_points: float, now: datetime | None = Non
         sa.select(BatchItem.id, Seat.id, ScoreSheet).join(Panel, Panel.batch_item_id == BatchItem.id)
         .join(Seat, Seat.panel_id == Panel.id).outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id)
         .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED)).all()
-    pending = sum(1 for _item, _seat, sheet in sheets if sheet is None or sheet.state == SheetState.DRAFT)
+    pending = db.session.scalar(sa.select(sa.func.count()).select_from(late_seats(batch.id).subquery()))
     if batch.closes_dt is not None and now < batch.closes_dt and pending:
         raise BatchError((N_("The window is still open and %(n)d sheets are not submitted; wait or extend it."),
                           {"n": pending}))

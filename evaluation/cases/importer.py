@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import secrets
+import time
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
+from evaluation.cases.intake import ingest_cases
+from evaluation.extensions import db
 from evaluation.tabular import TableError, cell_text, read_table
 from evaluation.text import N_, UserError
 
@@ -129,7 +136,7 @@ def _timestamp(value: Any, zone: ZoneInfo) -> Any:
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=zone)).isoformat()
     if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=zone).isoformat()
+        return datetime.combine(value, day_time(0), tzinfo=zone).isoformat()
     text = str(value).strip().replace("/", "-")
     if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
         text += " 00:00"
@@ -176,3 +183,67 @@ def column_of(path: str) -> str:
             return FIELD_TO_HEADER[path]
         path = path.rpartition(".")[0]
     return ""
+
+
+# --- staging between the preview and the commit ---------------------------------------------------------------
+
+STAGING_TTL = timedelta(hours=12)
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def staging_folder(instance_path: str) -> Path:
+    """Where previews wait for their commit; previews older than ``STAGING_TTL`` are swept on the way."""
+    folder = Path(instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.json"):
+        if time.time() - old.stat().st_mtime > STAGING_TTL.total_seconds():
+            old.unlink(missing_ok=True)
+    return folder
+
+
+def stage(folder: Path, user_id: int, filename: str, rows: list[dict[str, Any]]) -> str:
+    """Keep a previewed file's rows for its uploader's commit; returns the token that names them."""
+    token = secrets.token_urlsafe(16)
+    payload = {"user_id": user_id, "filename": filename, "rows": rows}
+    (folder / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    return token
+
+
+def staged(folder: Path, token: str, user_id: int) -> dict[str, Any]:
+    """The rows staged under ``token`` by this user; refused when gone (expired, done) or someone else's."""
+    path = folder / f"{token}.json"
+    if not TOKEN.match(token) or not path.exists():
+        raise ImportFileError(N_("This import has expired or was already done. Upload the file again."))
+    payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if payload["user_id"] != user_id:
+        raise ImportFileError(N_("This import was uploaded by someone else. Upload the file again."))
+    return payload
+
+
+def unstage(folder: Path, token: str) -> None:
+    (folder / f"{token}.json").unlink(missing_ok=True)
+
+
+def dry_run(rows: list[dict[str, Any]]) -> list[Any]:
+    """The real intake inside a savepoint that is rolled back: the preview sees exactly what a commit would."""
+    savepoint = db.session.begin_nested()
+    try:
+        return ingest_cases(rows, list_mode=True)
+    finally:
+        savepoint.rollback()
+
+
+def commit(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Take in every staged row, or none: a row that has become invalid since the preview (its case entered
+    review meanwhile) refuses the whole file."""
+    results = ingest_cases(rows, list_mode=True)
+    if any(r.result == "rejected" for r in results):
+        raise ImportFileError(N_("Nothing was imported: some rows are no longer valid. Upload the file again to "
+                                 "see why."))
+    return {key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged")}
+
+
+def row_errors(results: list[Any], numbers: list[int]) -> list[dict[str, Any]]:
+    """Every refused field, by the file's row number and the column's Chinese header."""
+    return [{"row": numbers[result.index], "column": column_of(error["field"]), "field": error["field"],
+             "message": error["message"]} for result in results for error in result.errors]

@@ -20,14 +20,8 @@ from evaluation.cases.models import (
 )
 from evaluation.extensions import db
 from evaluation.org.models import Department
-from panels.models import Member, Panel, Seat
-from procurement.models import Contract
-
-
-class Visibility(StrEnum):
-    FULL = "full"  # the organizer: the citizen's identity in clear
-    MASKED = "masked"  # panel members, departments, agencies: masked identity and text
-    HIDDEN_CITIZEN = "hidden_citizen"  # the evaluated department of a confidential case (举报): no citizen at all
+from evaluation.privacy import Visibility
+from panels.models import Member, Seat, through_items
 
 
 def case_visibility(user: User, case: Case) -> Visibility | None:
@@ -36,8 +30,7 @@ def case_visibility(user: User, case: Case) -> Visibility | None:
         return Visibility.FULL
     if user.has_role(Role.MEMBER):
         seated = db.session.scalar(
-            sa.select(Seat.id).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
-            .join(Member, Seat.member_id == Member.id)
+            through_items(sa.select(Seat.id)).join(Member, Seat.member_id == Member.id)
             .where(BatchItem.case_id == case.id, Member.user_id == user.id).limit(1))
         if seated is not None:
             return Visibility.MASKED
@@ -52,8 +45,7 @@ def case_visibility(user: User, case: Case) -> Visibility | None:
     if user.has_role(Role.AGENCY) and user.agency_id is not None:
         contracted = db.session.scalar(
             sa.select(BatchItem.id).join(Batch, BatchItem.batch_id == Batch.id)
-            .join(Contract, Batch.contract_id == Contract.id)
-            .where(BatchItem.case_id == case.id, Contract.agency_id == user.agency_id).limit(1))
+            .where(BatchItem.case_id == case.id, Batch.visible_to(user)).limit(1))
         if contracted is not None:
             return Visibility.MASKED
     return None

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +15,7 @@ from wtforms import SelectChoice
 from evaluation.access import roles_required
 from evaluation.accounts.models import Role
 from evaluation.batches.models import Batch, BatchState
-from evaluation.batches.operations import BatchError, add_cases
+from evaluation.batches.operations import add_cases
 from evaluation.cases import importer
 from evaluation.cases.forms import (
     BulkScreeningForm,
@@ -28,11 +24,9 @@ from evaluation.cases.forms import (
     ImportUploadForm,
     VerificationCallForm,
 )
-from evaluation.cases.intake import ingest_cases
 from evaluation.cases.models import Case, ExclusionReason, HandlingStep
 from evaluation.cases.operations import (
     ScreeningAction,
-    Visibility,
     case_visibility,
     record_view,
     screen_cases,
@@ -40,13 +34,14 @@ from evaluation.cases.operations import (
 from evaluation.cases.operations import (
     record_call as record_verification_call,
 )
+from evaluation.clock import from_local, local_zone
 from evaluation.extensions import db
 from evaluation.org.models import Department, Region
-from evaluation.privacy import mask_address, mask_id_number, mask_name, mask_phone, mask_text, pseudonym
-from evaluation.web import explain, from_local, local_zone
+from evaluation.privacy import Visibility, present
+from evaluation.text import N_, UserError
+from evaluation.web import explain, refusal_to
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-IMPORT_TTL = timedelta(hours=12)
 
 
 def _filter_choices(form: CaseFilterForm) -> None:
@@ -111,71 +106,41 @@ def _bulk_form(form: BulkScreeningForm) -> BulkScreeningForm:
     return form
 
 
+def _back() -> str:
+    """The filtered list the bulk form was sent from."""
+    target = request.form.get("next") or ""
+    return target if target.startswith("/cases") else url_for(".index")
+
+
 @bp.post("/screen")
 @roles_required(Role.ORGANIZER)
+@refusal_to(_back)
 def screen() -> Any:
     form = _bulk_form(BulkScreeningForm())
-    back = form.next.data if (form.next.data or "").startswith("/cases") else url_for(".index")
+    back = _back()
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
         return redirect(back)
+    cases = list(db.session.scalars(sa.select(Case).where(Case.id.in_(form.case_ids.data))))
     if form.action.data == "add_to_batch":
         batch = db.session.get(Batch, int(form.batch.data)) if (form.batch.data or "").isdigit() else None
         if batch is None:
-            flash(_("Choose the draft batch to add the cases to."), "error")
-            return redirect(back)
-        cases = db.session.scalars(sa.select(Case).where(Case.id.in_(form.case_ids.data))).all()
-        try:
-            added, skipped = add_cases(batch, list(cases))
-        except BatchError as exc:
-            db.session.rollback()
-            for message, params in exc.reasons:
-                flash(_(message, **params), "error")
-            return redirect(back)
-        db.session.commit()
-        flash(_("%(n)d cases added to %(batch)s.", n=added, batch=batch.name), "success")
-        if skipped:
-            flash(_("%(skipped)d cases were left as they are: they are not in a state this action applies to.",
-                    skipped=skipped), "info")
-        return redirect(back)
-    action = ScreeningAction(form.action.data)
-    reason = ExclusionReason(form.reason.data) if form.reason.data else None
-    if action == ScreeningAction.EXCLUDE and reason is None:
-        flash(_("Choose a reason for the exclusion."), "error")
-        return redirect(back)
-    cases = db.session.scalars(sa.select(Case).where(Case.id.in_(form.case_ids.data))).all()
-    changed, skipped = screen_cases(cases, action, reason, (form.note.data or "").strip() or None)
-    db.session.commit()
-    flash(_("%(changed)d cases changed.", changed=changed), "success")
+            raise UserError(N_("Choose the draft batch to add the cases to."))
+        changed, skipped = add_cases(batch, cases)
+        flash(_("%(n)d cases added to %(batch)s.", n=changed, batch=batch.name), "success")
+    else:
+        reason = ExclusionReason(form.reason.data) if form.reason.data else None
+        if form.action.data == ScreeningAction.EXCLUDE and reason is None:
+            raise UserError(N_("Choose a reason for the exclusion."))
+        changed, skipped = screen_cases(cases, ScreeningAction(form.action.data), reason,
+                                       (form.note.data or "").strip() or None)
+        flash(_("%(changed)d cases changed.", changed=changed), "success")
     if skipped:
         flash(_("%(skipped)d cases were left as they are: they are not in a state this action applies to.",
                 skipped=skipped), "info")
     return redirect(back)
-
-
-def present(case: Case, visibility: Visibility) -> dict[str, Any]:
-    """The case as this viewer may see it: identity in clear, masked, or absent."""
-    secret = current_app.config["SECRET_KEY"]
-    remove = visibility == Visibility.HIDDEN_CITIZEN
-    if visibility == Visibility.FULL:
-        citizen = {"name": case.citizen_name, "phone": case.citizen_phone, "id_number": case.citizen_id_number,
-                   "address": case.citizen_address}
-        texts = {"request": case.request_text, "reply": case.reply_text, "reason": case.callback_reason}
-    else:
-        citizen = None if visibility == Visibility.HIDDEN_CITIZEN else {
-            "name": f"{pseudonym(case.id, secret)}（{mask_name(case.citizen_name)}）" if case.citizen_name
-            else pseudonym(case.id, secret),
-            "phone": mask_phone(case.citizen_phone), "id_number": mask_id_number(case.citizen_id_number),
-            "address": mask_address(case.citizen_address)}
-        texts = {"request": mask_text(case.request_text, remove=remove),
-                 "reply": mask_text(case.reply_text, remove=remove),
-                 "reason": mask_text(case.callback_reason, remove=remove)}
-    return {"citizen": citizen, "texts": texts, "steps": [
-        {"action": s.action, "department": s.department.name if s.department else "", "at": s.at_dt,
-         "note": s.note if visibility == Visibility.FULL else mask_text(s.note, remove=remove)}
-        for s in case.steps]}
 
 
 @bp.get("/<int:case_id>")
@@ -190,11 +155,10 @@ def show(case_id: int) -> str:
     visibility = case_visibility(current_user, case)
     if visibility is None:
         abort(403)
-    html = render_template("evaluation/cases/show.html", case=case, view=present(case, visibility),
+    record_view(case, current_user, visibility)
+    return render_template("evaluation/cases/show.html", case=case,
+                           view=present(case, visibility, current_app.config["SECRET_KEY"]),
                            visibility=visibility, full=visibility == Visibility.FULL, call_form=VerificationCallForm())
-    record_view(case, current_user, visibility)  # after rendering: a commit first would expire the page's data
-    db.session.commit()
-    return html
 
 
 @bp.post("/<int:case_id>/calls")
@@ -205,7 +169,6 @@ def record_call(case_id: int) -> Any:
     if form.validate_on_submit():
         record_verification_call(case, current_user.id, from_local(form.called.data), form.reached.data,
                                  form.account.data)
-        db.session.commit()
         flash(_("The call is recorded; the panel will read it with the case."), "success")
     else:
         flash(_("Please correct the marked fields."), "error")
@@ -213,33 +176,6 @@ def record_call(case_id: int) -> Any:
 
 
 # --- import ---------------------------------------------------------------------------------------------------
-
-def _import_dir() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.json"):  # previews nobody committed
-        if time.time() - old.stat().st_mtime > IMPORT_TTL.total_seconds():
-            old.unlink(missing_ok=True)
-    return folder
-
-
-def _dry_run(rows: list[dict[str, Any]]) -> list[Any]:
-    """The real intake inside a savepoint that is rolled back: the preview sees exactly what a commit would."""
-    savepoint = db.session.begin_nested()
-    try:
-        return ingest_cases(rows, list_mode=True)
-    finally:
-        savepoint.rollback()
-
-
-def _row_errors(results: list[Any], numbers: list[int]) -> list[dict[str, Any]]:
-    errors = []
-    for result in results:
-        for error in result.errors:
-            errors.append({"row": numbers[result.index], "column": importer.column_of(error["field"]),
-                           "field": error["field"], "message": error["message"]})
-    return errors
-
 
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(Role.ORGANIZER)
@@ -253,14 +189,11 @@ def import_upload() -> Any:
     except importer.ImportFileError as exc:
         form.file.errors.append(explain(exc))
         return render_template("evaluation/cases/import.html", form=form), 400
-    results = _dry_run(parsed.rows)
+    results = importer.dry_run(parsed.rows)
     counts = {key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged", "rejected")}
-    errors = _row_errors(results, parsed.row_numbers)
-    token = ""
-    if not errors:
-        token = secrets.token_urlsafe(16)
-        payload = {"user_id": current_user.id, "filename": upload.filename, "rows": parsed.rows}
-        (_import_dir() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    errors = importer.row_errors(results, parsed.row_numbers)
+    token = "" if errors else importer.stage(importer.staging_folder(current_app.instance_path), current_user.id,
+                                             upload.filename or "", parsed.rows)
     preview = [{"row": parsed.row_numbers[r.index], "result": r.result, "external_id": r.external_id,
                 "title": (parsed.rows[r.index].get("title") or "")[:60]} for r in results[:200]]
     return render_template("evaluation/cases/import_preview.html", filename=upload.filename,
@@ -270,25 +203,14 @@ def import_upload() -> Any:
 
 @bp.post("/import/commit")
 @roles_required(Role.ORGANIZER)
+@refusal_to(lambda: url_for(".import_upload"))
 def import_commit() -> Any:
     form = ImportCommitForm()
-    token = form.token.data or ""
-    path = _import_dir() / f"{token}.json"
-    if not form.validate_on_submit() or not token.replace("-", "").replace("_", "").isalnum() or not path.exists():
-        flash(_("This import has expired or was already done. Upload the file again."), "error")
-        return redirect(url_for(".import_upload"))
-    payload = json.loads(path.read_text(encoding="utf-8"))
-    if payload["user_id"] != current_user.id:
-        abort(403)
-    results = ingest_cases(payload["rows"], list_mode=True)
-    if any(r.result == "rejected" for r in results):
-        # Something changed since the preview (a case entered review): all or nothing, so nothing.
-        db.session.rollback()
-        flash(_("Nothing was imported: some rows are no longer valid. Upload the file again to see why."), "error")
-        return redirect(url_for(".import_upload"))
-    db.session.commit()
-    path.unlink(missing_ok=True)
-    counts = {key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged")}
+    form.validate_on_submit()
+    folder = importer.staging_folder(current_app.instance_path)
+    payload = importer.staged(folder, form.token.data or "", current_user.id)
+    counts = importer.commit(payload["rows"])
+    importer.unstage(folder, form.token.data)
     flash(_("Imported %(filename)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
             filename=payload["filename"], **counts), "success")
     return redirect(url_for(".index"))

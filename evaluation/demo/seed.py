@@ -210,23 +210,35 @@ def _cases(departments: dict[str, Department], now: datetime) -> list[Case]:
         )
         if not local and rng.random() < 0.3:
             case.assisting_departments.append(departments[f"D-{district_code}"])
-        steps = [(StepAction.ACCEPT, None, received, "12345热线受理"),
-                 (StepAction.DISPATCH, lead, dispatched, "按职责交办")]
-        if rng.random() < 0.15:
-            steps.append((StepAction.RETURN, lead, dispatched + timedelta(hours=20), "申请退回：不属于本单位职责"))
-            steps.append((StepAction.REASSIGN, lead, dispatched + timedelta(days=1), "经审核重新交办"))
-        steps.append((StepAction.SIGN, lead, dispatched + timedelta(hours=rng.randrange(2, 30)), None))
-        if replied > due:
-            steps.append((StepAction.EXTEND, lead, due - timedelta(days=1), "申请延期办理"))
-        steps.append((StepAction.REPLY, lead, replied, "已答复诉求人"))
-        steps.append((StepAction.CALLBACK, None, callback_at, "回访评价：不满意"))
-        steps.sort(key=lambda s: s[2])
-        for position, (action, dept, at, note) in enumerate(steps):
-            case.steps.append(HandlingStep(position=position, action=action, department=dept, at_dt=at, note=note))
+        _add_steps(case, rng, lead, (received, dispatched, due, replied, callback_at))
         db.session.add(case)
         cases.append(case)
     db.session.flush()
-    # Cases outside the demo batches: recent ones still being screened, a few excluded, the rest eligible.
+    _screen(cases, set(existing))
+    return cases
+
+
+def _add_steps(case: Case, rng: random.Random, lead: Department,
+               times: tuple[datetime, datetime, datetime, datetime, datetime]) -> None:
+    """The case's handling history, from acceptance to the callback, in time order."""
+    received, dispatched, due, replied, callback_at = times
+    steps = [(StepAction.ACCEPT, None, received, "12345热线受理"),
+             (StepAction.DISPATCH, lead, dispatched, "按职责交办")]
+    if rng.random() < 0.15:
+        steps.append((StepAction.RETURN, lead, dispatched + timedelta(hours=20), "申请退回：不属于本单位职责"))
+        steps.append((StepAction.REASSIGN, lead, dispatched + timedelta(days=1), "经审核重新交办"))
+    steps.append((StepAction.SIGN, lead, dispatched + timedelta(hours=rng.randrange(2, 30)), None))
+    if replied > due:
+        steps.append((StepAction.EXTEND, lead, due - timedelta(days=1), "申请延期办理"))
+    steps.append((StepAction.REPLY, lead, replied, "已答复诉求人"))
+    steps.append((StepAction.CALLBACK, None, callback_at, "回访评价：不满意"))
+    steps.sort(key=lambda s: s[2])
+    for position, (action, dept, at, note) in enumerate(steps):
+        case.steps.append(HandlingStep(position=position, action=action, department=dept, at_dt=at, note=note))
+
+
+def _screen(cases: list[Case], existing: set[str]) -> None:
+    """Cases outside the demo batches: recent ones still being screened, a few excluded, the rest eligible."""
     for index, case in enumerate(cases[120:], start=120):
         if case.status != CaseStatus.RECEIVED or case.external_id in existing:
             continue
@@ -238,7 +250,6 @@ def _cases(departments: dict[str, Department], now: datetime) -> list[Case]:
                                      ExclusionReason.RESOLVED_ON_REHANDLING][index % 3]
         else:
             case.status = CaseStatus.ELIGIBLE
-    return cases
 
 
 def _users(departments: dict[str, Department], members: list[Member], agency: Agency) -> list[tuple[str, str]]:

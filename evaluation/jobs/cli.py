@@ -7,9 +7,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from evaluation.jobs import reminders  # noqa: F401 - registers the reminder handlers
 from evaluation.jobs.runner import run_due
-from panels import invitations  # noqa: F401 - registers the job that expires unanswered invitations
 
 jobs_cli = AppGroup("jobs", help="Run background jobs (reminders, escalations, expiring invitations).")
 

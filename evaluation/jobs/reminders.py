@@ -13,11 +13,11 @@ from sqlalchemy.orm import joinedload
 from evaluation.accounts.models import Role, User, UserRole
 from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.clock import to_local
 from evaluation.extensions import db
-from evaluation.jobs.runner import handler, schedule
+from evaluation.jobs.runner import schedule
 from evaluation.mailer import queue
 from evaluation.scoring.models import ScoreSheet, SheetState
-from evaluation.web import to_local
 from panels.models import Member, Panel, Seat, SeatState
 
 
@@ -77,8 +77,7 @@ def _current(payload: dict[str, Any]) -> Batch | None:
     return batch
 
 
-@handler("batch.remind")
-def _remind(payload: dict[str, Any], now: datetime) -> None:
+def remind_job(payload: dict[str, Any], now: datetime) -> None:
     batch = _current(payload)
     if batch is None:
         return
@@ -86,8 +85,7 @@ def _remind(payload: dict[str, Any], now: datetime) -> None:
         remind_member(batch, member, reason=f"{payload['hours']}h", late=late)
 
 
-@handler("batch.escalate")
-def _escalate(payload: dict[str, Any], now: datetime) -> None:
+def escalate_job(payload: dict[str, Any], now: datetime) -> None:
     batch = _current(payload)
     if batch is None:
         return

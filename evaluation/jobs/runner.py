@@ -20,16 +20,14 @@ from evaluation.extensions import db
 from evaluation.jobs.models import Job, JobState
 
 log = logging.getLogger(__name__)
-HANDLERS: dict[str, Callable[[dict[str, Any], datetime], None]] = {}
+Handler = Callable[[dict[str, Any], datetime], None]
+HANDLERS: dict[str, Handler] = {}
 MAX_ATTEMPTS = 5
 
 
-def handler(kind: str) -> Callable[[Callable[[dict[str, Any], datetime], None]], Callable[..., None]]:
-    def register(function: Callable[[dict[str, Any], datetime], None]) -> Callable[..., None]:
-        HANDLERS[kind] = function
-        return function
-
-    return register
+def register(kind: str, function: Handler) -> None:
+    """Name the function that runs jobs of ``kind`` (the application factory registers every one)."""
+    HANDLERS[kind] = function
 
 
 def schedule(kind: str, run_at: datetime, payload: dict[str, Any], dedupe_key: str | None = None) -> Job | None:

@@ -75,3 +75,19 @@ class SheetRevision(db.Model):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def not_submitted() -> sa.ColumnElement[bool]:
+    """A seat (in the enclosing query) whose member has not submitted a sheet: none yet, or a draft."""
+    from panels.models import Seat
+
+    return ~sa.exists(sa.select(ScoreSheet.id).where(ScoreSheet.seat_id == Seat.id,
+                                                     ScoreSheet.state != SheetState.DRAFT))
+
+
+def late_seats(batch_id: int) -> sa.Select[tuple[Seat]]:
+    """The accepted seats of a batch still waiting for their sheet: whom reminders, the monitor and the
+    closing check speak of."""
+    from panels.models import Seat, SeatState, batch_seats
+
+    return batch_seats(batch_id).where(Seat.state == SeatState.ACCEPTED, not_submitted())

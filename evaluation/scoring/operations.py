@@ -16,6 +16,7 @@ from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.scoring.models import Answer, ScoreSheet, SheetRevision, SheetState
 from evaluation.text import N_, UserError
+from panels import pool
 from panels.models import Seat, SeatState
 from rubrics.models import Criterion
 from rubrics.operations import export_version
@@ -179,3 +180,10 @@ def revise(seat: Seat, answers: Answers, reason: str, user_id: int | None) -> Sc
     db.session.flush()
     record("score.revised", "sheet", sheet.id, {"seat": seat.id, "total": sheet.total}, actor_id=user_id)
     return sheet
+
+
+def declare_conflict(seat: Seat, reason: str) -> None:
+    """The member declares a conflict with the case before submitting: the seat is recused and refilled."""
+    if sheet_for(seat).state != SheetState.DRAFT:
+        raise SheetError("locked", N_("This sheet has been submitted and is locked."))
+    pool.declare_conflict(seat.member, reason, case_id=seat.panel.batch_item.case_id)

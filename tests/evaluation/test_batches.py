@@ -13,9 +13,9 @@ from evaluation.batches.models import Batch, BatchState
 from evaluation.batches.operations import BatchError, create_batch, open_scoring, sample_cases
 from evaluation.cases.models import Case, CaseStatus
 from evaluation.extensions import db
+from panels.draw import open_draw, run_draw
 from panels.invitations import accept, decline, invite_batch
 from panels.models import CompositionPolicy, Seat, SeatState
-from panels.operations import open_draw, run_draw
 from rubrics.models import RubricVersion
 from tests.conftest import make_user
 

@@ -92,7 +92,7 @@ def test_demo_logins_work(runner, client, auth) -> None:
 
 
 def test_the_demo_draft_batch_can_be_drawn(runner) -> None:
-    from panels.operations import open_draw, run_draw, verify_draw
+    from panels.draw import open_draw, run_draw, verify_draw
 
     runner.invoke(args=["demo", "seed"])
     batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))

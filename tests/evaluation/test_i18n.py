@@ -142,9 +142,9 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
     """Every page with data, in each role, in Chinese: no English words left behind."""
     from evaluation.batches.models import Batch, BatchState
     from evaluation.cases.models import Case
+    from panels.draw import open_draw, run_draw
     from panels.invitations import make_token
     from panels.models import Member, Seat, SeatState
-    from panels.operations import open_draw, run_draw
     from rubrics.models import Criterion, RubricVersion
 
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0

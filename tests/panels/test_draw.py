@@ -13,6 +13,7 @@ from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import CallbackRating, Case, CaseStatus, CaseType
 from evaluation.extensions import db
 from evaluation.org.models import DepartmentKind
+from panels.draw import DrawError, open_draw, run_draw, verify_draw
 from panels.models import (
     CompositionPolicy,
     Conflict,
@@ -26,7 +27,6 @@ from panels.models import (
     RecusalRule,
     Seat,
 )
-from panels.operations import DrawError, open_draw, run_draw, verify_draw
 from rubrics.operations import import_version, load_template
 from tests.conftest import make_department, make_user
 
@@ -202,7 +202,7 @@ def test_the_organizer_sees_who_was_excluded_from_which_case_and_why(batch, clie
 
 
 def test_availability_is_counted_in_beijing_calendar_days(batch) -> None:
-    from panels.operations import build_problem
+    from panels.draw import build_problem
 
     batch.opens_dt = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 2026-12-01 00:30 in Beijing
     away_the_day_before, away_the_first_day = db.session.scalars(

@@ -16,9 +16,9 @@ from evaluation.accounts.models import Role
 from evaluation.audit.models import AuditEvent
 from evaluation.db import utcnow
 from evaluation.extensions import db, mail
+from panels.draw import open_draw, run_draw
 from panels.invitations import accept, expire_overdue, invite_batch, make_token, recuse
 from panels.models import Member, Seat, SeatState
-from panels.operations import open_draw, run_draw
 from tests.conftest import make_user
 from tests.panels.test_draw import batch  # noqa: F401 - the fixture
 
@@ -211,8 +211,8 @@ def test_a_recused_seat_is_refilled_and_logged(drawn, inbox) -> None:
 
 @pytest.mark.parametrize("change", ["absent in the window", "left the case's department"])
 def test_a_substitute_who_no_longer_fits_since_the_draw_is_passed_over(drawn, inbox, change) -> None:
+    from panels.draw import scoring_days
     from panels.models import MemberAffiliation, MemberUnavailability
-    from panels.operations import scoring_days
 
     invite_batch(drawn)
     db.session.commit()

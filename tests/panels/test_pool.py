@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from evaluation.accounts.models import Role
 from evaluation.extensions import db
+from panels.draw import build_problem
 from panels.models import (
     CompositionPolicy,
     Conflict,
@@ -17,7 +18,6 @@ from panels.models import (
     MemberUnavailability,
     RecusalRule,
 )
-from panels.operations import build_problem
 from tests.conftest import make_department, make_user
 from tests.panels.test_draw import batch  # noqa: F401 - the fixture
 
@@ -177,9 +177,9 @@ def test_an_import_refuses_members_twice_and_counts_what_it_added(client, auth) 
 def test_employment_history_keeps_a_member_off_the_cases_of_a_department_they_left(client, auth, batch) -> None:  # noqa: F811
     from datetime import timedelta
 
+    from evaluation.clock import to_local
     from evaluation.db import utcnow
     from evaluation.org.models import Department
-    from evaluation.web import to_local
     from panels.models import MemberAffiliation
 
     _organizer(client, auth)

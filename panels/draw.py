@@ -1,4 +1,4 @@
-"""Panel operations on the database: drawing a batch's panels, and verifying a stored draw.
+"""The draw: a batch's panels drawn from the pool, and a stored draw verified.
 
 A draw is opened first: a fresh seed is made and only its SHA-256 is shown. Running it snapshots the pool and
 the policy into a problem (the same JSON that `flask panels solve` reads), solves it, reveals the seed and
@@ -23,11 +23,11 @@ from sqlalchemy.orm import selectinload
 from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, CaseStatus
+from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
 from evaluation.text import N_, UserError
-from evaluation.web import to_local
 from panels.assignment import parse_problem, problem_hash, solve
 from panels.models import (
     CompositionPolicy,
@@ -42,6 +42,7 @@ from panels.models import (
     RecusalRule,
     Seat,
     SeatSubstitute,
+    through_items,
 )
 
 FORMER_EMPLOYMENT_YEARS = 3
@@ -122,58 +123,26 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
         former[m.id] = {codes[d] for d in m.departments_left_since(cutoff)} - affiliations[m.id]
     case_ids = [item.case_id for item in items]
     member_ids = {m.id for m in members}
-    conflicts = db.session.scalars(sa.select(Conflict).where(
-        Conflict.member_id.in_(member_ids), Conflict.state == ConflictState.ACCEPTED)).all()
-    earlier = db.session.execute(
-        sa.select(Seat.member_id, BatchItem.case_id).join(Panel, Seat.panel_id == Panel.id)
-        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
-        .where(BatchItem.case_id.in_(case_ids), BatchItem.batch_id != batch.id)).all()
+    conflicts = _ConflictIndex(db.session.scalars(sa.select(Conflict).where(
+        Conflict.member_id.in_(member_ids), Conflict.state == ConflictState.ACCEPTED)).all())
+    earlier = db.session.execute(through_items(sa.select(Seat.member_id, BatchItem.case_id))
+                                 .where(BatchItem.case_id.in_(case_ids), BatchItem.batch_id != batch.id)).all()
     earlier_pairs = {(mid, cid) for mid, cid in earlier}
 
     exclusions: list[Exclusion] = []
     conflict_pairs: list[list[str]] = []
-    by_id = {m.id: m for m in members}
-    conflicts_by_case: dict[int, list[Conflict]] = defaultdict(list)
-    conflicts_by_department: dict[int, list[Conflict]] = defaultdict(list)
-    for conflict in conflicts:
-        if conflict.case_id is not None:
-            conflicts_by_case[conflict.case_id].append(conflict)
-        if conflict.department_id is not None:
-            conflicts_by_department[conflict.department_id].append(conflict)
     cases_json = []
     for item in items:
         case = item.case
         departments = {case.lead_department.code, *(d.code for d in case.assisting_departments)}
-        department_ids = {case.lead_department_id, *(d.id for d in case.assisting_departments)}
         cases_json.append({"id": str(case.id), "departments": sorted(departments), "district": case.region_code,
                            "category": case.category,
                            "needs": dict((policy.category_needs or {}).get(case.category or "", {}))})
-        excluded: set[int] = set()  # members already excluded from this case (each pair under one rule)
-        for m in members:
-            if affiliations[m.id] & departments:
-                found = Exclusion(m, case, RecusalRule.AFFILIATION, "、".join(sorted(affiliations[m.id] & departments)))
-                as_pair = not policy.distinct_affiliations  # else the affiliations themselves reach the solver
-            elif former[m.id] & departments:
-                found = Exclusion(m, case, RecusalRule.FORMER_AFFILIATION, "、".join(sorted(former[m.id] & departments)))
-                as_pair = True
-            elif (m.id, case.id) in earlier_pairs:
-                found, as_pair = Exclusion(m, case, RecusalRule.EARLIER_PANEL, None), True
-            else:
-                continue
-            excluded.add(m.id)
-            exclusions.append(found)
-            if as_pair:
-                conflict_pairs.append([str(m.id), str(case.id)])
-        applicable = [*conflicts_by_case[case.id], *(c for d in sorted(department_ids)
-                                                     for c in conflicts_by_department[d])]
-        for conflict in sorted(applicable, key=lambda c: c.id):
-            member = by_id[conflict.member_id]
-            if member.id not in excluded:
-                excluded.add(member.id)
-                rule = RecusalRule.DECLARED_CONFLICT if conflict.source == ConflictSource.DECLARED \
-                    else RecusalRule.RECUSAL_REQUEST
-                exclusions.append(Exclusion(member, case, rule, conflict.reason))
-                conflict_pairs.append([str(member.id), str(case.id)])
+        found = _case_exclusions(case, departments, members, affiliations, former, earlier_pairs, conflicts)
+        exclusions += [e for e, _as_pair in found]
+        # With distinct affiliations the affiliations themselves reach the solver; other exclusions go as pairs.
+        conflict_pairs += [[str(e.member.id), str(case.id)] for e, as_pair in found
+                           if as_pair or not policy.distinct_affiliations]
     # Affiliations serve the solver twice: recusal and "no two members of one affiliation on a panel". A policy
     # without the second sends none, and the affiliation recusals above travel as conflict pairs instead.
     members_json = [{"id": str(m.id), "role": m.role.value,
@@ -185,6 +154,55 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
     if not policy.prefer_local_township:
         problem["weights"] = {"district": 0}
     return problem, exclusions
+
+
+class _ConflictIndex:
+    """Accepted conflicts by the case and by the department they name."""
+
+    def __init__(self, conflicts: list[Conflict]):
+        self.by_case: dict[int, list[Conflict]] = defaultdict(list)
+        self.by_department: dict[int, list[Conflict]] = defaultdict(list)
+        for conflict in conflicts:
+            if conflict.case_id is not None:
+                self.by_case[conflict.case_id].append(conflict)
+            if conflict.department_id is not None:
+                self.by_department[conflict.department_id].append(conflict)
+
+    def applying_to(self, case: Case) -> list[Conflict]:
+        department_ids = {case.lead_department_id, *(d.id for d in case.assisting_departments)}
+        found = [*self.by_case[case.id], *(c for d in sorted(department_ids) for c in self.by_department[d])]
+        return sorted(found, key=lambda c: c.id)
+
+
+def _case_exclusions(case: Case, departments: set[str], members: list[Member], affiliations: dict[int, set[str]],
+                     former: dict[int, set[str]], earlier_pairs: set[tuple[int, int]],
+                     conflicts: _ConflictIndex) -> list[tuple[Exclusion, bool]]:
+    """Who may not sit on ``case`` and why, each member once under the first rule that excludes them; with each,
+    whether it must reach the solver as a pair even when affiliations reach it themselves."""
+    found: list[tuple[Exclusion, bool]] = []
+    excluded: set[int] = set()
+    for m in members:
+        if affiliations[m.id] & departments:
+            exclusion = Exclusion(m, case, RecusalRule.AFFILIATION, "、".join(sorted(affiliations[m.id] & departments)))
+            as_pair = False
+        elif former[m.id] & departments:
+            exclusion = Exclusion(m, case, RecusalRule.FORMER_AFFILIATION,
+                                  "、".join(sorted(former[m.id] & departments)))
+            as_pair = True
+        elif (m.id, case.id) in earlier_pairs:
+            exclusion, as_pair = Exclusion(m, case, RecusalRule.EARLIER_PANEL, None), True
+        else:
+            continue
+        excluded.add(m.id)
+        found.append((exclusion, as_pair))
+    by_id = {m.id: m for m in members}
+    for conflict in conflicts.applying_to(case):
+        if conflict.member_id not in excluded:
+            excluded.add(conflict.member_id)
+            rule = RecusalRule.DECLARED_CONFLICT if conflict.source == ConflictSource.DECLARED \
+                else RecusalRule.RECUSAL_REQUEST
+            found.append((Exclusion(by_id[conflict.member_id], case, rule, conflict.reason), True))
+    return found
 
 
 def run_draw(draw: Draw) -> dict[str, Any]:
@@ -263,8 +281,7 @@ def verify_draw(draw: Draw) -> tuple[bool, str]:
         case = next(c for c in stored["substitutes"] if stored["substitutes"][c] != replay["substitutes"].get(c))
         return False, f"substitutes of case {case} differ"
     seated = {(str(item_case), str(member), role.value) for item_case, member, role in db.session.execute(
-        sa.select(BatchItem.case_id, Seat.member_id, Seat.role).join(Panel, Seat.panel_id == Panel.id)
-        .join(BatchItem, Panel.batch_item_id == BatchItem.id).where(Panel.draw_id == draw.id))}
+        through_items(sa.select(BatchItem.case_id, Seat.member_id, Seat.role)).where(Panel.draw_id == draw.id))}
     drawn = {(s["case"], s["member"], s["role"]) for s in stored["seats"]}
     missing = drawn - seated
     if missing:
