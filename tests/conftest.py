@@ -7,22 +7,26 @@ its rows deleted afterwards, which is fast on both engines and also covers commi
 
 from __future__ import annotations
 
+import email
 import os
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from email.policy import default as default_policy
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
 from evaluation import create_app
 from evaluation.accounts.models import User
-from evaluation.extensions import db, limiter
+from evaluation.extensions import db, limiter, mail
 from evaluation.org.models import Department, DepartmentKind
-
-TEST_PASSWORD = "correct horse battery"
+from tests.factories import PASSWORD as TEST_PASSWORD
 
 
 def _test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -147,3 +151,59 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+class Inbox:
+    """The messages a real SMTP server on loopback received."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in m["To"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def inbox(app_ctx: Flask) -> Iterator[Inbox]:
+    """Mail goes to an aiosmtpd server on loopback for the test."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    saved = app_ctx.extensions["mail"]
+    app_ctx.extensions["mail"] = mail.init_mail({**app_ctx.config, "MAIL_SERVER": "127.0.0.1",
+                                                 "MAIL_PORT": controller.port, "MAIL_SUPPRESS_SEND": False})
+    try:
+        yield handler
+    finally:
+        app_ctx.extensions["mail"] = saved
+        controller.stop()
+
+
+@pytest.fixture
+def count_queries(app_ctx: Flask) -> Callable[[], AbstractContextManager[dict[str, int]]]:
+    """``with count_queries() as counted:`` counts the statements sent to the database meanwhile."""
+
+    @contextmanager
+    def counting() -> Iterator[dict[str, int]]:
+        counter = {"n": 0}
+
+        def count(*_args: Any, **_kwargs: Any) -> None:
+            counter["n"] += 1
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+
+    return counting

@@ -12,13 +12,13 @@ from sqlalchemy.orm import joinedload
 
 from evaluation.accounts.models import Role, User, UserRole
 from evaluation.audit.operations import record
-from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.batches.models import Batch, BatchState
 from evaluation.clock import to_local
 from evaluation.extensions import db
 from evaluation.jobs.runner import schedule
 from evaluation.mailer import queue
-from evaluation.scoring.models import ScoreSheet, SheetState
-from panels.models import Member, Panel, Seat, SeatState
+from evaluation.scoring.models import late_seats
+from panels.models import Member, Seat
 
 
 def offsets() -> list[int]:
@@ -43,10 +43,7 @@ def schedule_reminders(batch: Batch) -> int:
 
 
 def _late_seats(batch: Batch, member: Member | None = None) -> list[Seat]:
-    query = (sa.select(Seat).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
-             .outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id)
-             .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED,
-                    sa.or_(ScoreSheet.id.is_(None), ScoreSheet.state == SheetState.DRAFT)))
+    query = late_seats(batch.id)
     if member is not None:
         query = query.where(Seat.member_id == member.id)
     return list(db.session.scalars(query.options(joinedload(Seat.member)).order_by(Seat.member_id, Seat.id)))

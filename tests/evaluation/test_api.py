@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -16,31 +15,8 @@ from evaluation.extensions import db
 from evaluation.org.models import Department, DepartmentKind
 from rubrics.operations import import_version, load_template
 from tests.conftest import make_department
-
-CASE = {
-    "source": "cd12345", "external_id": "CD-2026-000001", "channel": "hotline", "type": "complaint",
-    "category": "物业纠纷", "region_code": "510107",
-    "received_at": "2026-11-01T09:30:00+08:00", "dispatched_at": "2026-11-01T11:00:00+08:00",
-    "due_at": "2026-11-11T18:00:00+08:00", "replied_at": "2026-11-08T15:00:00+08:00",
-    "lead_department": "CD-ZJ", "assisting_departments": ["D-510107"],
-    "title": "小区电梯长期故障", "request_text": "电梯坏了三个月，请回电13812345678。",
-    "reply_text": "已督促物业维修。",
-    "steps": [{"action": "accept", "at": "2026-11-01T09:30:00+08:00", "note": "受理"},
-              {"action": "dispatch", "department": "CD-ZJ", "at": "2026-11-01T11:00:00+08:00"},
-              {"action": "reply", "department": "CD-ZJ", "at": "2026-11-08T15:00:00+08:00"}],
-    "callback": {"at": "2026-11-09T10:00:00+08:00", "rating": "unsatisfied", "reason": "电梯还是坏的"},
-    "citizen": {"name": "张三丰", "phone": "13812345678", "id_number": "51010719800101123X",
-                "address": "成都市武侯区玉林街道玉林北路12号3栋2单元502"},
-    "confidential": False,
-    "attachments": [{"name": "现场照片.jpg", "url": "https://files.example.gov/a/1.jpg"}],
-}
-
-
-def case(n: int = 1, **overrides) -> dict:
-    item = copy.deepcopy(CASE)
-    item["external_id"] = f"CD-2026-{n:06d}"
-    item.update(overrides)
-    return item
+from tests.factories import CASE
+from tests.factories import case_payload as case
 
 
 @pytest.fixture

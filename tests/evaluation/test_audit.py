@@ -36,9 +36,7 @@ def test_audit_verify_json(runner) -> None:
     assert '"intact": true' in result.output and '"events": 1' in result.output
 
 
-def test_a_loop_of_events_reads_the_head_once_and_a_rollback_forgets_it(app_ctx) -> None:
-    from tests.evaluation.test_scoring import count_queries
-
+def test_a_loop_of_events_reads_the_head_once_and_a_rollback_forgets_it(app_ctx, count_queries) -> None:
     record("seed", "x", 0)
     db.session.commit()
     with count_queries() as queries:

@@ -20,11 +20,6 @@ from rubrics.models import RubricVersion
 from tests.conftest import make_user
 
 
-@pytest.fixture
-def demo(runner):
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
-
-
 def test_a_seeded_sample_is_reproducible() -> None:
     ids = list(range(1, 101))
     assert sample_cases(ids, 10, "abc") == sample_cases(list(reversed(ids)), 10, "abc")
@@ -32,8 +27,8 @@ def test_a_seeded_sample_is_reproducible() -> None:
     assert sample_cases(ids, None, "") == ids
 
 
-def test_create_a_batch_through_the_page(demo, client, auth) -> None:
-    auth.login("organizer", "demo-2026")
+def test_create_a_batch_through_the_page(draft_world, client, auth) -> None:
+    auth.login("organizer")
     version = db.session.scalar(sa.select(RubricVersion))
     policy = db.session.scalar(sa.select(CompositionPolicy))
     form = {"name": "12月第1批", "rubric_version": str(version.id), "policy": str(policy.id),
@@ -50,7 +45,7 @@ def test_create_a_batch_through_the_page(demo, client, auth) -> None:
     assert "已有同名的批次" in again.get_data(as_text=True)
 
 
-def test_only_eligible_cases_and_a_published_version(demo) -> None:
+def test_only_eligible_cases_and_a_published_version(draft_world) -> None:
     version = db.session.scalar(sa.select(RubricVersion))
     policy = db.session.scalar(sa.select(CompositionPolicy))
     received = db.session.scalar(sa.select(Case).where(Case.status == CaseStatus.RECEIVED))
@@ -59,7 +54,7 @@ def test_only_eligible_cases_and_a_published_version(demo) -> None:
     assert "Only eligible cases" in str(caught.value)
 
 
-def test_open_scoring_says_what_is_missing_then_opens(demo, runner) -> None:
+def test_open_scoring_says_what_is_missing_then_opens(draft_world, runner) -> None:
     batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
     with pytest.raises(BatchError, match="after the panels are drawn"):
         open_scoring(batch)
@@ -88,8 +83,8 @@ def test_open_scoring_says_what_is_missing_then_opens(demo, runner) -> None:
     assert {"id": batch.id, "name": batch.name, "state": "scoring"} in listed
 
 
-def test_the_window_can_be_extended_from_the_page(demo, client, auth) -> None:
-    auth.login("organizer", "demo-2026")
+def test_the_window_can_be_extended_from_the_page(world, client, auth) -> None:
+    auth.login("organizer")
     batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.SCORING))
     client.post(f"/batches/{batch.id}/window", data={"closes": "2027-01-05T18:00"})
     db.session.expire_all()
@@ -102,8 +97,8 @@ def test_a_member_cannot_create_batches(client, auth) -> None:
     assert client.get("/batches/new").status_code == 403
 
 
-def test_hand_picked_cases_join_a_draft_batch(demo, client, auth) -> None:
-    auth.login("organizer", "demo-2026")
+def test_hand_picked_cases_join_a_draft_batch(draft_world, client, auth) -> None:
+    auth.login("organizer")
     batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
     before = len(batch.items)
     eligible = db.session.scalars(sa.select(Case).where(Case.status == CaseStatus.ELIGIBLE).limit(3)).all()

@@ -19,7 +19,7 @@ from evaluation.org.models import DepartmentKind
 from panels.models import Member, MemberRole, Panel, Seat
 from rubrics.operations import import_version, load_template
 from tests.conftest import make_department, make_user
-from tests.evaluation.test_api import case as api_case
+from tests.factories import case_payload as api_case
 
 HEADERS = [header for _, header, _ in COLUMNS]
 

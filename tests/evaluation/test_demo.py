@@ -60,18 +60,10 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
     assert counts["Answer"] >= 15 * submitted
     case_types = set(db.session.scalars(sa.select(Case.case_type).distinct()))
     assert len(case_types) >= 4
-    sample = db.session.scalar(sa.select(Case).order_by(Case.id).limit(1))
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in sample.request_text)
-
-    second = runner.invoke(args=["demo", "seed"])
-    assert second.exit_code == 0, second.output
-    db.session.expire_all()
-    assert _counts() == counts
-
-
-def test_demo_citizen_identity_is_encrypted_at_rest(runner) -> None:
-    runner.invoke(args=["demo", "seed"])
     case = db.session.scalar(sa.select(Case).order_by(Case.id).limit(1))
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in case.request_text)
+
+    # The citizens' identities are encrypted at rest.
     raw = db.session.execute(sa.text(
         "SELECT citizen_name_enc, citizen_phone_enc, citizen_id_number_enc, citizen_address_enc "
         "FROM cases WHERE id = :id"), {"id": case.id}).one()
@@ -79,8 +71,17 @@ def test_demo_citizen_identity_is_encrypted_at_rest(runner) -> None:
                               case.citizen_address), raw, strict=True):
         assert plain and plain.encode() not in bytes(stored)
 
+    second = runner.invoke(args=["demo", "seed"])
+    assert second.exit_code == 0, second.output
+    db.session.expire_all()
+    assert _counts() == counts
 
-def test_demo_logins_work(runner, client, auth) -> None:
+
+def test_demo_logins_work_and_the_draft_batch_can_be_drawn(runner, client, auth) -> None:
+    """What a tester does first: log in as each role, then draw the draft batch's panels. (One seeding for both:
+    the demo takes seconds to build.)"""
+    from panels.draw import open_draw, run_draw, verify_draw
+
     runner.invoke(args=["demo", "seed"])
     for username, page, marker in (("organizer", "/cases/", "CD12345-2026-"),
                                    ("member", "/batches/mine", "不满意件评议 第3批"),
@@ -89,12 +90,6 @@ def test_demo_logins_work(runner, client, auth) -> None:
         assert auth.login(username, "demo-2026").status_code == 302, username
         assert marker in client.get(page).get_data(as_text=True), username
         auth.logout()
-
-
-def test_the_demo_draft_batch_can_be_drawn(runner) -> None:
-    from panels.draw import open_draw, run_draw, verify_draw
-
-    runner.invoke(args=["demo", "seed"])
     batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
     draw = open_draw(batch, None)
     result = run_draw(draw)

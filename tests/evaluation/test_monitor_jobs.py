@@ -5,36 +5,24 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from evaluation.accounts.models import User
-from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.batches.models import Batch, BatchItem
 from evaluation.batches.operations import extend_window
-from evaluation.cases.models import Case, CaseStatus
-from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.models import Job, JobState
 from evaluation.jobs.reminders import schedule_reminders
 from evaluation.jobs.runner import run_due
-from panels.models import Member, MemberRole, Panel, Seat, SeatState
-from tests.evaluation.test_scoring import count_queries
-from tests.panels.test_invitations import inbox  # noqa: F401 - the SMTP fixture
-
-
-@pytest.fixture
-def scoring_batch(runner):
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
-    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.SCORING))
-    batch.closes_dt = utcnow() + timedelta(days=5)
-    db.session.commit()
-    return batch
+from evaluation.scoring.models import late_seats
+from panels.models import Member, Panel, Seat, SeatState
+from tests import factories
 
 
 def _grow(batch: Batch, extra: int) -> None:
     """More cases with full panels, to show the monitor's queries do not grow with the batch."""
-    members = db.session.scalars(sa.select(Member).where(Member.role == MemberRole.CITIZEN_REP).limit(5)).all()
-    cases = db.session.scalars(sa.select(Case).where(Case.status == CaseStatus.ELIGIBLE).limit(extra)).all()
+    members = db.session.scalars(sa.select(Member).where(Member.active.is_(True)).order_by(Member.id)).all()
+    cases = factories.cases(extra, batch.items[0].case.lead_department, prefix="G")
     for case in cases:
         item = BatchItem(batch=batch, case=case)
         panel = Panel(batch_item=item)
@@ -44,25 +32,26 @@ def _grow(batch: Batch, extra: int) -> None:
     db.session.commit()
 
 
-def test_the_monitor_pages_and_runs_a_fixed_number_of_queries(app_ctx, client, auth, scoring_batch, monkeypatch) -> None:
-    monkeypatch.setitem(app_ctx.config, "EVALUATION_PAGE_SIZE", 10)
-    auth.login("organizer", "demo-2026")
+def test_the_monitor_pages_and_runs_a_fixed_number_of_queries(app_ctx, client, auth, scoring_batch, monkeypatch,
+                                                              count_queries) -> None:
+    monkeypatch.setitem(app_ctx.config, "EVALUATION_PAGE_SIZE", 2)
+    auth.login("organizer")
     url = f"/batches/{scoring_batch.id}/monitor"
     client.get(url)
     with count_queries() as before:
         page = client.get(url).get_data(as_text=True)
-    assert "第 1 页，共 4 页" in page and "未开始" in page
+    assert "第 1 页，共 3 页" in page and "未开始" in page
     _grow(scoring_batch, 100)
     with count_queries() as after:
         page = client.get(url + "?page=7").get_data(as_text=True)
-    assert "第 7 页，共 14 页" in page
+    assert "第 7 页，共 53 页" in page
     assert after["n"] == before["n"] <= 15
     incomplete = client.get(url + "?show=incomplete").get_data(as_text=True)
     assert "未开始" in incomplete or "草稿" in incomplete
 
 
-def test_a_nudge_mails_the_member(client, auth, scoring_batch, inbox) -> None:  # noqa: F811
-    auth.login("organizer", "demo-2026")
+def test_a_nudge_mails_the_member(client, auth, scoring_batch, inbox) -> None:
+    auth.login("organizer")
     member = db.session.scalar(sa.select(Member).where(Member.user_id.is_not(None)))
     closes = scoring_batch.closes_dt.replace(hour=16, minute=30, second=0, microsecond=0)
     scoring_batch.closes_dt = closes
@@ -74,16 +63,16 @@ def test_a_nudge_mails_the_member(client, auth, scoring_batch, inbox) -> None:  
 
 
 def _late_members(batch: Batch) -> set[str]:
-    from evaluation.jobs.reminders import _late_seats
-
-    return {seat.member.email for seat in _late_seats(batch)}
+    return {seat.member.email for seat in db.session.scalars(late_seats(batch.id))}
 
 
-def test_reminders_go_once_per_member_and_offset_then_escalate(scoring_batch, inbox) -> None:  # noqa: F811
+def test_reminders_go_once_per_member_and_offset_then_escalate(scoring_batch, inbox) -> None:
     organizer = db.session.scalar(sa.select(User).where(User.username == "organizer"))
     organizer.email = "office@example.gov"
-    assert schedule_reminders(scoring_batch) == 4  # 72 h, 24 h, 2 h before, and the escalation
-    assert schedule_reminders(scoring_batch) == 0  # scheduling again adds nothing
+    # Opening scoring scheduled 72 h, 24 h and 2 h before the close, and the escalation; again adds nothing.
+    scheduled = db.session.scalars(sa.select(Job.kind).where(Job.kind.in_(["batch.remind", "batch.escalate"])))
+    assert sorted(scheduled) == ["batch.escalate"] + ["batch.remind"] * 3
+    assert schedule_reminders(scoring_batch) == 0
     db.session.commit()
     closes = scoring_batch.closes_dt
     late = _late_members(scoring_batch)
@@ -101,7 +90,7 @@ def test_reminders_go_once_per_member_and_offset_then_escalate(scoring_batch, in
 
 
 def test_a_reminder_job_costs_one_audit_insert_per_member_and_no_other_query_per_member(
-        scoring_batch, inbox) -> None:  # noqa: F811
+        scoring_batch, inbox, count_queries) -> None:
     schedule_reminders(scoring_batch)
     closes = scoring_batch.closes_dt
     db.session.commit()  # both runs below start outside a transaction
@@ -111,7 +100,7 @@ def test_a_reminder_job_costs_one_audit_insert_per_member_and_no_other_query_per
     late = _late_members(scoring_batch)
     others = db.session.scalars(sa.select(Member).where(Member.email.is_not(None), Member.email.not_in(late))
                                 .order_by(Member.id).limit(4)).all()
-    case = db.session.scalar(sa.select(Case).where(Case.status == CaseStatus.ELIGIBLE).limit(1))
+    (case,) = factories.cases(1, scoring_batch.items[0].case.lead_department, prefix="X")
     panel = Panel(batch_item=BatchItem(batch=scoring_batch, case=case))
     panel.seats.extend(Seat(member=m, role=m.role, position=n, state=SeatState.ACCEPTED) for n, m in enumerate(others))
     db.session.add(panel)
@@ -123,7 +112,7 @@ def test_a_reminder_job_costs_one_audit_insert_per_member_and_no_other_query_per
     assert more["n"] - few["n"] == 4  # the four new members' reminder.sent events, nothing else
 
 
-def test_two_workers_never_send_a_reminder_twice(app_ctx, scoring_batch, inbox) -> None:  # noqa: F811
+def test_two_workers_never_send_a_reminder_twice(app_ctx, scoring_batch, inbox) -> None:
     schedule_reminders(scoring_batch)
     db.session.commit()
     now = scoring_batch.closes_dt - timedelta(hours=1)
@@ -146,7 +135,7 @@ def test_two_workers_never_send_a_reminder_twice(app_ctx, scoring_batch, inbox) 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.state == JobState.DONE)) == 3
 
 
-def test_moving_the_window_reschedules_and_the_old_jobs_stay_silent(scoring_batch, inbox) -> None:  # noqa: F811
+def test_moving_the_window_reschedules_and_the_old_jobs_stay_silent(scoring_batch, inbox) -> None:
     schedule_reminders(scoring_batch)
     old_closes = scoring_batch.closes_dt
     extend_window(scoring_batch, old_closes + timedelta(days=3))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -11,21 +10,8 @@ import sqlalchemy as sa
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.extensions import db
 from evaluation.scoring.models import ScoreSheet, SheetState
-from panels.models import Member, Panel, Seat, SeatState
+from panels.models import Panel, Seat, SeatState
 from rubrics.operations import load_template
-
-
-@pytest.fixture
-def scoring(runner, client, auth):
-    """The demo's batch in scoring, logged in as the demo member on a seat with no sheet yet."""
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
-    member = db.session.scalar(sa.select(Member).where(Member.user_id.is_not(None)))
-    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.SCORING))
-    seat = db.session.scalar(
-        sa.select(Seat).join(Panel).join(BatchItem).where(BatchItem.batch_id == batch.id, Seat.member_id == member.id)
-        .where(~sa.exists().where(ScoreSheet.seat_id == Seat.id)).order_by(Seat.id))
-    assert auth.login("member", "demo-2026").status_code == 302
-    return seat
 
 
 def full_answers(**overrides) -> dict[str, str]:
@@ -128,21 +114,7 @@ def test_only_the_members_own_accepted_seat(client, scoring) -> None:
     assert client.get(f"/reviews/seats/{scoring.id}").status_code == 403
 
 
-@contextmanager
-def count_queries():
-    counter = {"n": 0}
-
-    def count(*_args, **_kwargs):
-        counter["n"] += 1
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-
-
-def test_the_case_page_runs_a_bounded_number_of_queries(client, scoring) -> None:
+def test_the_case_page_runs_a_bounded_number_of_queries(client, scoring, count_queries) -> None:
     client.get(f"/reviews/seats/{scoring.id}")  # the first visit also creates the sheet
     with count_queries() as small:
         client.get(f"/reviews/seats/{scoring.id}")
@@ -175,19 +147,19 @@ def test_declaring_a_conflict_recuses_and_refills(client, scoring) -> None:
 def test_organizers_record_calls_that_the_panel_reads_masked(client, auth, scoring) -> None:
     case_id = scoring.panel.batch_item.case_id
     auth.logout()
-    auth.login("organizer", "demo-2026")
+    auth.login("organizer")
     response = client.post(f"/cases/{case_id}/calls", data={"called": "2026-11-25T10:30", "reached": "y",
                                                             "account": "电梯上周修好了，请打13812345678找我"})
     assert response.status_code == 302
     assert "电梯上周修好了" in client.get(f"/cases/{case_id}").get_data(as_text=True)
     auth.logout()
-    auth.login("member", "demo-2026")
+    auth.login("member")
     page = client.get(f"/reviews/seats/{scoring.id}").get_data(as_text=True)
     assert "电梯上周修好了" in page and "138****5678" in page and "13812345678" not in page
 
 
 def _panel_with_member_submitted(scoring_batch, member_id):
-    """A panel of the demo's scoring batch where every seat has a submitted sheet, the demo member's among them."""
+    """A panel of the scoring batch where every seat has a submitted sheet, the demo member's among them."""
     from evaluation.scoring.models import Answer
 
     seat = db.session.scalar(
@@ -242,7 +214,7 @@ def test_closing_flags_disagreement_and_members_revise_once(app_ctx, client, aut
     assert again.status_code == 409 and "已修改过" in again.get_data(as_text=True)
 
 
-def test_finalize_settles_every_case_and_asks_for_ties(app_ctx, client, auth, scoring) -> None:
+def test_finalize_settles_every_case_and_asks_for_ties(app_ctx, client, auth, scoring, count_queries) -> None:
     from datetime import timedelta
 
     from evaluation.assessments.models import Assessment
@@ -282,7 +254,7 @@ def test_finalize_settles_every_case_and_asks_for_ties(app_ctx, client, auth, sc
         finalize(batch, {}, None)
     db.session.rollback()
     auth.logout()
-    auth.login("organizer", "demo-2026")
+    auth.login("organizer")
     page = client.get(f"/batches/{batch.id}").get_data(as_text=True)
     assert f'name="tie-{tied[0].id}-reason"' in page
     items = len(batch.items)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -14,58 +14,7 @@ from panels.assignment import ProblemError, parse_problem, problem_hash, solve
 from panels.assignment.generate import random_problem
 from panels.assignment.master import Master
 from panels.assignment.model import balanced_loads, build_model, formulate
-
-EXAMPLE = {
-    "seed": "text", "panel_size": 5,
-    "roles": {"official": [0, 1], "lawyer": [1, 2], "township_rep": [1, 2], "citizen_rep": [1, 3]},
-    "cases": [{"id": "C1", "departments": ["D1"], "district": "510104", "category": "物业纠纷", "needs": {"lawyer": 1}}],
-    "members": [
-        {"id": "M1", "role": "lawyer", "affiliations": ["D9"], "district": "510104", "expertise": ["物业纠纷"],
-         "max_cases": 12},
-        {"id": "M2", "role": "lawyer", "affiliations": [], "district": "510105", "expertise": [], "max_cases": 12},
-        {"id": "M3", "role": "official", "affiliations": ["D1"], "max_cases": 12},
-        {"id": "M4", "role": "official", "affiliations": ["D2"], "max_cases": 12},
-        {"id": "M5", "role": "township_rep", "affiliations": ["T1"], "district": "510104", "max_cases": 12},
-        {"id": "M6", "role": "township_rep", "affiliations": ["T2"], "district": "510107", "max_cases": 12},
-        {"id": "M7", "role": "citizen_rep", "max_cases": 12},
-        {"id": "M8", "role": "citizen_rep", "max_cases": 12},
-        {"id": "M9", "role": "citizen_rep", "max_cases": 12},
-    ],
-    "conflicts": [["M8", "C1"]],
-}
-
-
-def check_invariants(data: dict, result: dict) -> None:
-    """Everything the acceptance list promises about a feasible draw."""
-    problem = parse_problem(data)
-    members = {m.id: m for m in problem.members}
-    cases = {c.id: c for c in problem.cases}
-    panels: dict[str, list[str]] = defaultdict(list)
-    for seat in result["seats"]:
-        assert members[seat["member"]].role == seat["role"]
-        panels[seat["case"]].append(seat["member"])
-    assert set(panels) == set(cases)
-    load = Counter(seat["member"] for seat in result["seats"])
-    for member_id, count in load.items():
-        assert count <= members[member_id].max_cases
-    for case_id, panel in panels.items():
-        case = cases[case_id]
-        assert len(panel) == problem.panel_size == len(set(panel))
-        roles = Counter(members[m].role for m in panel)
-        for role, (lo, hi) in problem.roles.items():
-            assert max(lo, case.needs.get(role, 0)) <= roles.get(role, 0) <= hi, (case_id, role)
-        affiliations = [a for m in panel for a in members[m].affiliations]
-        assert len(affiliations) == len(set(affiliations)), case_id
-        for m in panel:
-            assert not set(members[m].affiliations) & set(case.departments)
-            assert (m, case_id) not in problem.conflicts
-        for seat_member, subs in result["substitutes"][case_id].items():
-            for sub in subs:
-                assert sub not in panel and members[sub].role == members[seat_member].role
-                assert (sub, case_id) not in problem.conflicts
-                assert not set(members[sub].affiliations) & set(case.departments)
-                others = {a for m in panel if m != seat_member for a in members[m].affiliations}
-                assert not set(members[sub].affiliations) & others
+from tests.panels.problems import EXAMPLE, check_invariants
 
 
 def full_milp(data: dict):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import copy
 import json
 
-from tests.panels.test_assignment import EXAMPLE, check_invariants
+from tests.panels.problems import EXAMPLE, check_invariants
 
 
 def test_panels_solve_prints_the_assignment(runner, tmp_path) -> None:

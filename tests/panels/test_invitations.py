@@ -2,62 +2,24 @@
 
 from __future__ import annotations
 
-import email
 import re
-import socket
 from datetime import timedelta
-from email.policy import default as default_policy
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from evaluation.accounts.models import Role
 from evaluation.audit.models import AuditEvent
 from evaluation.db import utcnow
-from evaluation.extensions import db, mail
+from evaluation.extensions import db
 from panels.draw import open_draw, run_draw
 from panels.invitations import accept, expire_overdue, invite_batch, make_token, recuse
 from panels.models import Member, Seat, SeatState
 from tests.conftest import make_user
-from tests.panels.test_draw import batch  # noqa: F401 - the fixture
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if address in m["To"]]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
-def inbox(app_ctx):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    saved = app_ctx.extensions["mail"]
-    app_ctx.extensions["mail"] = mail.init_mail({**app_ctx.config, "MAIL_SERVER": "127.0.0.1",
-                                                 "MAIL_PORT": controller.port, "MAIL_SUPPRESS_SEND": False})
-    try:
-        yield handler
-    finally:
-        app_ctx.extensions["mail"] = saved
-        controller.stop()
-
-
-@pytest.fixture
-def drawn(batch):  # noqa: F811
+def drawn(batch):
     draw = open_draw(batch, None)
     run_draw(draw)
     db.session.commit()
@@ -83,10 +45,10 @@ def test_invitations_leave_after_the_commit_in_both_languages(drawn, inbox) -> N
     assert "评议邀请" in inbox.messages[0]["Subject"] and "Invitation to review" in inbox.messages[0]["Subject"]
 
 
-def test_inviting_a_batch_loads_its_seats_at_once_and_mails_the_deadline_in_beijing_time(drawn, inbox) -> None:
+def test_inviting_a_batch_loads_its_seats_at_once_and_mails_the_deadline_in_beijing_time(drawn, inbox,
+                                                                                       count_queries) -> None:
     from datetime import UTC, datetime
 
-    from tests.evaluation.test_scoring import count_queries
 
     drawn.closes_dt = datetime(2030, 3, 1, 17, 0, tzinfo=UTC)  # 2030-03-02 01:00 in Asia/Shanghai
     db.session.commit()

@@ -19,7 +19,6 @@ from panels.models import (
     RecusalRule,
 )
 from tests.conftest import make_department, make_user
-from tests.panels.test_draw import batch  # noqa: F401 - the fixture
 
 
 def _organizer(client, auth):
@@ -101,7 +100,7 @@ def test_a_member_declares_availability_and_conflicts(client, auth) -> None:
     assert client.post(f"/panels/profile/unavailability/{other.unavailabilities[0].id}/delete").status_code == 403
 
 
-def test_a_recusal_request_takes_effect_only_once_accepted(batch, client, auth) -> None:  # noqa: F811
+def test_a_recusal_request_takes_effect_only_once_accepted(batch, client, auth) -> None:
     _organizer(client, auth)
     official = db.session.scalar(sa.select(Member).where(Member.name == "官员甲"))
     wrong = client.post(f"/panels/members/{official.id}/recusal-requests", data={
@@ -174,7 +173,7 @@ def test_an_import_refuses_members_twice_and_counts_what_it_added(client, auth) 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 2
 
 
-def test_employment_history_keeps_a_member_off_the_cases_of_a_department_they_left(client, auth, batch) -> None:  # noqa: F811
+def test_employment_history_keeps_a_member_off_the_cases_of_a_department_they_left(client, auth, batch) -> None:
     from datetime import timedelta
 
     from evaluation.clock import to_local
