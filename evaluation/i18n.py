@@ -6,7 +6,7 @@ Locales are called ``zh_CN`` and ``en`` in settings and URLs. Babel canonicalise
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -28,6 +28,8 @@ def normalise_locale(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a job's e-mail: its languages are forced where it is rendered
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     chosen = normalise_locale(session.get("locale"))

@@ -22,6 +22,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -114,7 +115,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _navigation() -> dict[str, Any]:
         items = []
-        if current_user.is_authenticated:
+        if has_request_context() and current_user.is_authenticated:  # e-mails render without a request
             items = [(endpoint, label) for endpoint, label, roles in NAVIGATION if current_user.has_role(*roles)]
         return {"navigation": items}
 

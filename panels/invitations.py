@@ -19,7 +19,7 @@ from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.runner import schedule
-from evaluation.mailer import queue
+from evaluation.mailer import external_url, queue_template
 from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.text import N_, UserError
 from panels.draw import former_employment_cutoff, scoring_days
@@ -58,31 +58,18 @@ def seat_from_token(token: str) -> Seat:
     return seat
 
 
-def _links(seat: Seat) -> tuple[str, str]:
-    base = current_app.config["EVALUATION_BASE_URL"].rstrip("/")
-    token = make_token(seat)
-    return f"{base}/panels/invitations/{token}", f"{base}/panels/invitations/{token}?answer=decline"
-
-
 def _mail_invitation(seat: Seat) -> None:
     member, batch = seat.member, seat.panel.batch_item.batch
     if not member.email:
         return
-    accept, decline = _links(seat)
-    closes = to_local(batch.closes_dt).strftime("%Y-%m-%d") if batch.closes_dt else "—"
-    subject = f"【评议邀请】{batch.name} / Invitation to review: {batch.name}"
-    body = (
-        f"{member.name}，您好：\n\n"
-        f"您被随机抽取为“{batch.name}”一件不满意件的评议员。评分截止日期：{closes}。\n"
-        f"接受邀请：{accept}\n谢绝邀请（请说明理由）：{decline}\n"
-        f"如与该件存在利害关系，请在谢绝时说明，我们将依规回避。链接 {invitation_days()} 天内有效。\n\n"
-        f"Dear {member.name},\n\n"
-        f"You have been drawn at random to review an unsatisfied case in \"{batch.name}\". Scoring closes on {closes}.\n"
-        f"Accept: {accept}\nDecline (please give a reason): {decline}\n"
-        f"If you have a conflict of interest with the case, say so when declining and you will be recused. "
-        f"The links are valid for {invitation_days()} days.\n"
-    )
-    queue(member.email, subject, body)
+    token = make_token(seat)
+    accept_url = external_url("panels.invitation", token=token)
+    queue_template(member.email, "panels/emails/invitation", (N_("Invitation to review: %(batch)s"),
+                                                             {"batch": batch.name}),
+                   member_name=member.name, batch_name=batch.name, accept_url=accept_url,
+                   decline_url=external_url("panels.invitation", token=token, answer="decline"),
+                   closes=to_local(batch.closes_dt).strftime("%Y-%m-%d") if batch.closes_dt else "—",
+                   days=invitation_days())
 
 
 def invite(seat: Seat, now: datetime | None = None) -> None:

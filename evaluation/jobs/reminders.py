@@ -16,8 +16,9 @@ from evaluation.batches.models import Batch, BatchState
 from evaluation.clock import to_local
 from evaluation.extensions import db
 from evaluation.jobs.runner import schedule
-from evaluation.mailer import queue
+from evaluation.mailer import external_url, queue_template
 from evaluation.scoring.models import late_seats
+from evaluation.text import N_
 from panels.models import Member, Seat
 
 
@@ -54,13 +55,9 @@ def remind_member(batch: Batch, member: Member, reason: str, late: int | None = 
     count = len(_late_seats(batch, member)) if late is None else late
     if not count or not member.email:
         return False
-    closes = to_local(batch.closes_dt).strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—"
-    base = current_app.config["EVALUATION_BASE_URL"].rstrip("/")
-    queue(member.email, f"【评分提醒】{batch.name} / Reminder: {batch.name}",
-          f"{member.name}，您好：\n\n您在“{batch.name}”中还有 {count} 件未提交评分，截止时间：{closes}。\n"
-          f"请登录评分：{base}/batches/mine\n\n"
-          f"Dear {member.name},\n\nYou have {count} case(s) in \"{batch.name}\" still to score. Scoring closes on "
-          f"{closes}.\nPlease log in: {base}/batches/mine\n")
+    queue_template(member.email, "evaluation/jobs/emails/reminder", (N_("Reminder: %(batch)s"), {"batch": batch.name}),
+                   member_name=member.name, batch_name=batch.name, count=count, seats_url=external_url("batches.my_seats"),
+                   closes=to_local(batch.closes_dt).strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—")
     record("reminder.sent", "batch", batch.id, {"member": member.id, "reason": reason, "cases": count})
     return True
 
@@ -93,7 +90,8 @@ def escalate_job(payload: dict[str, Any], now: datetime) -> None:
     organizers = db.session.scalars(sa.select(User).join(UserRole).where(
         UserRole.role == Role.ORGANIZER, User.active.is_(True), User.email.is_not(None))).all()
     for organizer in organizers:
-        queue(organizer.email, f"【逾期提醒】{batch.name} / Overdue: {batch.name}",
-              f"“{batch.name}”评分已截止，仍有 {len(late)} 件未提交：{'、'.join(names)}。\n\n"
-              f"Scoring of \"{batch.name}\" has closed with {len(late)} sheet(s) not submitted: {', '.join(names)}.\n")
+        queue_template(organizer.email, "evaluation/jobs/emails/escalation", (N_("Overdue: %(batch)s"),
+                                                                             {"batch": batch.name}),
+                       batch_name=batch.name, count=len(late), names=names,
+                       monitor_url=external_url("batches.monitor", batch_id=batch.id))
     record("reminder.escalated", "batch", batch.id, {"late": len(late)})

@@ -43,6 +43,10 @@ def test_invitations_leave_after_the_commit_in_both_languages(drawn, inbox) -> N
     assert "您被随机抽取为" in body and "You have been drawn at random" in body
     assert re.search(r"http://127\.0\.0\.1:5000/panels/invitations/[\w.-]+", body)
     assert "评议邀请" in inbox.messages[0]["Subject"] and "Invitation to review" in inbox.messages[0]["Subject"]
+    assert body.index("您被随机抽取为") < body.index("You have been drawn at random")  # Chinese first
+    html = inbox.messages[0].get_body(("html",)).get_content()
+    link = re.search(r'href="(http://127\.0\.0\.1:5000/panels/invitations/[\w.-]+)"', html).group(1)
+    assert link in body and "接受邀请" in html and "Accept the invitation" in html
 
 
 def test_inviting_a_batch_loads_its_seats_at_once_and_mails_the_deadline_in_beijing_time(drawn, inbox,
