@@ -81,6 +81,10 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
 
+# What an API client may be allowed to do.
+SCOPES = ("cases:write", "departments:write", "assessments:read")
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

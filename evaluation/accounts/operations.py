@@ -6,7 +6,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from evaluation.accounts.models import ApiClient, Role, User, hash_token
+from evaluation.accounts.models import SCOPES, ApiClient, Role, User, hash_token
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
@@ -58,8 +58,6 @@ def create_user(username: str, password: str, roles: list[str], department_code:
 
 def create_client(name: str, scopes: list[str], webhook_url: str | None) -> tuple[ApiClient, str, str | None]:
     """A new API client; returns it with its token and webhook secret, which exist in clear only here."""
-    from evaluation.api.auth import SCOPES
-
     name = name.strip()
     if not name:
         raise AccountError("the client name is empty")

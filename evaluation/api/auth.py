@@ -10,12 +10,11 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import g, request
 
-from evaluation.accounts.models import ApiClient, hash_token
+from evaluation.accounts.models import SCOPES, ApiClient, hash_token  # noqa: F401 - SCOPES: the API speaks of them
 from evaluation.api.errors import ApiError
 from evaluation.db import utcnow
 from evaluation.extensions import db
 
-SCOPES = ("cases:write", "departments:write", "assessments:read")
 F = TypeVar("F", bound=Callable[..., Any])
 
 

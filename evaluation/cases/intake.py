@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from evaluation.api.schemas import CaseIn, field_errors
 from evaluation.cases.models import (
     CallbackRating,
     Case,
@@ -29,6 +28,7 @@ from evaluation.cases.models import (
     StepAction,
     case_assisting_departments,
 )
+from evaluation.cases.schemas import CaseIn, field_errors
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from evaluation.api.schemas import DepartmentIn
 from evaluation.extensions import db
 from evaluation.org.models import Department, DepartmentKind
+from evaluation.org.schemas import DepartmentIn
 
 
 class DepartmentError(ValueError):
