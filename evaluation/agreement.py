@@ -146,7 +146,7 @@ def _coincidences(counts: NDArray[np.int64]) -> NDArray[np.float64]:
     weighted = c * scale[:, None]
     o = c.T @ weighted
     o[np.diag_indices_from(o)] -= weighted.sum(axis=0)
-    return o
+    return np.asarray(o, dtype=np.float64)
 
 
 def _alpha_from_coincidences(o: NDArray[np.float64], level: str, domain: NDArray[np.float64]) -> float:
@@ -505,7 +505,7 @@ def rater_severity(case_ids: ArrayLike, rater_ids: ArrayLike, scores: ArrayLike)
     q = np.bincount(ri, weights=y - case_mean[ci], minlength=n_raters)
     reduced = (sp.diags(rater_n) - incidence.T @ sp.diags(1.0 / case_n) @ incidence).toarray()
     m_plus = np.linalg.pinv(reduced, hermitian=True)
-    b = m_plus @ q
+    b = np.asarray(m_plus @ q, dtype=np.float64)
     a = case_mean - (incidence @ b) / case_n
     residual = y - a[ci] - b[ri]
     dof = n_obs - n_cases - n_raters + n_components
@@ -533,4 +533,4 @@ def _within_case_covariance(ci: NDArray[np.intp], ri: NDArray[np.intp], case_n: 
     case_start = np.concatenate([[0], np.cumsum(case_n)[:-1]]).astype(np.intp)
     second = case_start[cases_sorted[first]] + position
     pair_cov = cov_b[raters_sorted[first], raters_sorted[second]]
-    return np.bincount(cases_sorted[first], weights=pair_cov, minlength=case_n.size)
+    return np.bincount(cases_sorted[first], weights=pair_cov, minlength=case_n.size).astype(np.float64)

@@ -32,7 +32,7 @@ def read_table(filename: str, data: bytes) -> tuple[list[list[Any]], str]:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise TableError(N_("The file could not be read as an Excel workbook: %(error)s"), error=str(exc)) from None
-        rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        rows: list[list[Any]] = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
         workbook.close()
         encoding = "XLSX"
     elif filename.lower().endswith(".csv"):
@@ -41,7 +41,7 @@ def read_table(filename: str, data: bytes) -> tuple[list[list[Any]], str]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        rows = list(csv.reader(io.StringIO(text), dialect))
+        rows = [list(row) for row in csv.reader(io.StringIO(text), dialect)]
     else:
         raise TableError(N_("Upload a .csv or .xlsx file."))
     if not rows:

@@ -123,8 +123,8 @@ def build_problem(batch: Batch, seed: str) -> tuple[dict[str, Any], list[Exclusi
         former[m.id] = {codes[d] for d in m.departments_left_since(cutoff)} - affiliations[m.id]
     case_ids = [item.case_id for item in items]
     member_ids = {m.id for m in members}
-    conflicts = _ConflictIndex(db.session.scalars(sa.select(Conflict).where(
-        Conflict.member_id.in_(member_ids), Conflict.state == ConflictState.ACCEPTED)).all())
+    conflicts = _ConflictIndex(list(db.session.scalars(sa.select(Conflict).where(
+        Conflict.member_id.in_(member_ids), Conflict.state == ConflictState.ACCEPTED))))
     earlier = db.session.execute(through_items(sa.select(Seat.member_id, BatchItem.case_id))
                                  .where(BatchItem.case_id.in_(case_ids), BatchItem.batch_id != batch.id)).all()
     earlier_pairs = {(mid, cid) for mid, cid in earlier}
@@ -212,13 +212,16 @@ def run_draw(draw: Draw) -> dict[str, Any]:
         raise DrawError(N_("This draw has already been run."))
     if batch.state != BatchState.DRAFT:
         raise DrawError(N_("Panels can only be drawn for a batch in draft."))
+    if batch.policy is None:
+        raise DrawError(N_("The batch has no composition policy."))
+    policy = batch.policy
     problem_json, exclusions = build_problem(batch, draw.seed or "")
     problem = parse_problem(problem_json)
     solution = solve(problem)
     result = solution.as_json()
     draw.problem, draw.result = problem_json, result
     draw.pool_hash = _sha256(problem_json["members"])
-    draw.policy_hash = _sha256(policy_snapshot(batch.policy))
+    draw.policy_hash = _sha256(policy_snapshot(policy))
     draw.status, draw.objective, draw.solved_dt = solution.status, solution.objective, utcnow()
     for e in exclusions:
         db.session.add(Recusal(draw_id=draw.id, member_id=e.member.id, case_id=e.case.id, rule=e.rule, detail=e.detail))

@@ -23,7 +23,7 @@ from evaluation.mailer import external_url, queue_template
 from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.text import N_, UserError
 from panels.draw import former_employment_cutoff, scoring_days
-from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState
+from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState, batch_seats
 
 SALT = "seat-invitation"
 OPEN_STATES = {SeatState.DRAWN, SeatState.INVITED, SeatState.ACCEPTED}
@@ -194,10 +194,8 @@ def _eligible_substitute(seat: Seat, member: Member, panel_seats: list[Seat]) ->
     others = {s.member.affiliation_id for s in panel_seats if s.state in OPEN_STATES and s.member.affiliation_id}
     if member.affiliation_id and member.affiliation_id in others:
         return False
-    held = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Seat).join(Panel, Seat.panel_id == Panel.id)
-        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
-        .where(BatchItem.batch_id == item.batch_id, Seat.member_id == member.id, Seat.state.in_(OPEN_STATES)))
+    held = db.session.scalar(sa.select(sa.func.count()).select_from(
+        batch_seats(item.batch_id).where(Seat.member_id == member.id, Seat.state.in_(OPEN_STATES)).subquery())) or 0
     if held >= member.max_cases:
         return False
     conflict = db.session.scalar(sa.select(Conflict.id).where(

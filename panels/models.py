@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 if TYPE_CHECKING:
     from evaluation.accounts.models import User
     from evaluation.batches.models import Batch, BatchItem
     from evaluation.cases.models import Case
     from evaluation.org.models import Department
+
+
+Ts = TypeVarTuple("Ts")
 
 
 class MemberRole(StrEnum):
@@ -27,7 +30,7 @@ class MemberRole(StrEnum):
     EXPERT = "expert"  # 评标专家 (procurement)
 
 
-class Member(db.Model):
+class Member(Model):
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,7 +60,7 @@ class Member(db.Model):
         return any(u.start_date <= last and u.end_date >= first for u in self.unavailabilities)
 
 
-class MemberAffiliation(db.Model):
+class MemberAffiliation(Model):
     """Employment history: recusal covers the department of employment now or within three years."""
 
     __tablename__ = "member_affiliations"
@@ -71,7 +74,7 @@ class MemberAffiliation(db.Model):
     department: Mapped[Department] = relationship()
 
 
-class MemberUnavailability(db.Model):
+class MemberUnavailability(Model):
     __tablename__ = "member_unavailabilities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,7 +96,7 @@ class ConflictState(StrEnum):
     REJECTED = "rejected"
 
 
-class Conflict(db.Model):
+class Conflict(Model):
     """A declared conflict or a written recusal request, against a department or a single case."""
 
     __tablename__ = "conflicts"
@@ -121,7 +124,7 @@ class RecusalRule(StrEnum):
     EARLIER_PANEL = "earlier_panel"
 
 
-class Recusal(db.Model):
+class Recusal(Model):
     """One logged exclusion of a member from a case, with the rule that excluded them."""
 
     __tablename__ = "recusals"
@@ -138,7 +141,7 @@ class Recusal(db.Model):
     case: Mapped[Case] = relationship()
 
 
-class CompositionPolicy(db.Model):
+class CompositionPolicy(Model):
     __tablename__ = "composition_policies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,7 +154,7 @@ class CompositionPolicy(db.Model):
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Draw(db.Model):
+class Draw(Model):
     """A seeded, replayable draw: the seed's hash is shown before, the seed itself stored after."""
 
     __tablename__ = "draws"
@@ -173,7 +176,7 @@ class Draw(db.Model):
     batch: Mapped[Batch] = relationship()
 
 
-class Panel(db.Model):
+class Panel(Model):
     __tablename__ = "panels"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -196,7 +199,7 @@ class SeatState(StrEnum):
     RECUSED = "recused"
 
 
-class Seat(db.Model):
+class Seat(Model):
     __tablename__ = "seats"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -226,7 +229,7 @@ class Seat(db.Model):
         return self.held_by(user) and self.state == SeatState.ACCEPTED
 
 
-class SeatSubstitute(db.Model):
+class SeatSubstitute(Model):
     """Ranked substitutes for a seat, from the same draw."""
 
     __tablename__ = "seat_substitutes"
@@ -238,7 +241,7 @@ class SeatSubstitute(db.Model):
     member: Mapped[Member] = relationship()
 
 
-def through_items(query: sa.Select[Any]) -> sa.Select[Any]:
+def through_items(query: sa.Select[*Ts]) -> sa.Select[*Ts]:
     """``query`` over seats, joined to each seat's panel and batch item: the way from a seat to its case and its
     batch (filter on ``BatchItem.batch_id`` or ``BatchItem.case_id``)."""
     from evaluation.batches.models import BatchItem
@@ -246,7 +249,7 @@ def through_items(query: sa.Select[Any]) -> sa.Select[Any]:
     return query.join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
 
 
-def batch_seats(batch_id: int) -> sa.Select[tuple[Seat]]:
+def batch_seats(batch_id: int) -> sa.Select[Seat]:
     """The seats of every panel of a batch."""
     from evaluation.batches.models import BatchItem
 

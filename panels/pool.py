@@ -239,7 +239,7 @@ def import_members(filename: str, data: bytes) -> tuple[int, list[RowError]]:
     if unknown or "姓名" not in headers or "身份" not in headers:
         raise PoolError("file", N_("Use the columns %(columns)s."), columns="、".join(MEMBER_COLUMNS))
     departments = {d.code: d for d in db.session.scalars(sa.select(Department))}
-    known = {email.lower(): name for email, name in db.session.execute(
+    known = {(email or "").lower(): name for email, name in db.session.execute(
         sa.select(Member.email, Member.name).where(Member.email.is_not(None)))}
     row_of_email: dict[str, int] = {}
     errors: list[RowError] = []

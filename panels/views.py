@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -150,7 +151,9 @@ def _member_page(member: Member | None) -> Any:
 def _member_template(member: Member | None, form: MemberForm, status: int,
                      history_form: PastAffiliationForm | None = None,
                      request_form: RecusalRequestForm | None = None) -> Any:
-    conflicts, unavailabilities, history = [], [], []
+    conflicts: Sequence[Conflict] = []
+    history: Sequence[MemberAffiliation] = []
+    unavailabilities: list[MemberUnavailability] = []
     if member is not None:
         conflicts = db.session.scalars(sa.select(Conflict).where(Conflict.member_id == member.id)
                                        .order_by(Conflict.created_dt.desc())).all()

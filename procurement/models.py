@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 if TYPE_CHECKING:
     from evaluation.accounts.models import User
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 Money = sa.Numeric(14, 2)
 
 
-class Agency(db.Model):
+class Agency(Model):
     """第三方评议机构."""
 
     __tablename__ = "agencies"
@@ -44,7 +44,7 @@ class ProjectState(StrEnum):
     CANCELLED = "cancelled"
 
 
-class PurchaseProject(db.Model):
+class PurchaseProject(Model):
     """政府购买服务 project, evaluated by 综合评分法 with an expert panel."""
 
     __tablename__ = "purchase_projects"
@@ -71,7 +71,7 @@ class BidState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Bid(db.Model):
+class Bid(Model):
     __tablename__ = "bids"
     __table_args__ = (sa.UniqueConstraint("project_id", "agency_id"),)
 
@@ -97,7 +97,7 @@ class ContractState(StrEnum):
     TERMINATED = "terminated"
 
 
-class Contract(db.Model):
+class Contract(Model):
     __tablename__ = "contracts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,7 +127,7 @@ class Contract(db.Model):
         return sa.false()
 
 
-class Deliverable(db.Model):
+class Deliverable(Model):
     __tablename__ = "deliverables"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,7 +138,7 @@ class Deliverable(db.Model):
     accepted_dt: Mapped[datetime | None]
 
 
-class Payment(db.Model):
+class Payment(Model):
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,7 +148,7 @@ class Payment(db.Model):
     note: Mapped[str | None] = mapped_column(sa.String(300))
 
 
-class Honorarium(db.Model):
+class Honorarium(Model):
     """劳务费 owed to a panel member for a batch."""
 
     __tablename__ = "honoraria"

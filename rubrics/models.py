@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 
 class VersionState(StrEnum):
@@ -41,7 +41,7 @@ class CriterionRole(StrEnum):
     NOTE = "note"
 
 
-class Rubric(db.Model):
+class Rubric(Model):
     __tablename__ = "rubrics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,7 +55,7 @@ class Rubric(db.Model):
     )
 
 
-class RubricVersion(db.Model):
+class RubricVersion(Model):
     __tablename__ = "rubric_versions"
     __table_args__ = (sa.UniqueConstraint("rubric_id", "number"),)
 
@@ -78,7 +78,7 @@ class RubricVersion(db.Model):
     )
 
 
-class Criterion(db.Model):
+class Criterion(Model):
     __tablename__ = "criteria"
     __table_args__ = (sa.UniqueConstraint("version_id", "code"),)
 

@@ -28,7 +28,8 @@ DEFAULT_TEMPLATE = "unsatisfied_case_standard.json"
 
 
 def load_template(name: str = DEFAULT_TEMPLATE) -> dict[str, Any]:
-    return json.loads((TEMPLATE_DIR / name).read_text(encoding="utf-8"))
+    spec: dict[str, Any] = json.loads((TEMPLATE_DIR / name).read_text(encoding="utf-8"))
+    return spec
 
 
 def _bilingual(zh: str | None, en: str | None) -> dict[str, str] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from evaluation.text import N_
 
@@ -38,7 +38,7 @@ class RubricSpecError(ValueError):
         super().__init__("; ".join(p.text() for p in problems))
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -146,7 +146,7 @@ def validate_spec(data: Any) -> list[Problem]:
             if role not in ("note",) and stype not in (None, "nominal"):
                 c.add(f"{path}.scale.type", N_("a verdict question needs a nominal scale of options"))
         if role == "verdict" and stype == "nominal":
-            values = {o.get("value") for o in scale.get("options", []) if isinstance(o, dict)}
+            values = {o.get("value") for o in (scale or {}).get("options", []) if isinstance(o, dict)}
             missing = [v for v in VERDICT_VALUES if v not in values]
             if missing:
                 c.add(f"{path}.scale.options", N_("the verdict needs the options %(values)s"),
@@ -171,7 +171,7 @@ def _check_scale(c: _Checker, scale: Any, path: str) -> str | None:
     if not isinstance(scale, dict):
         c.add(path, N_("is required and must be a JSON object"))
         return None
-    stype = scale.get("type")
+    stype = str(scale.get("type") or "")
     if stype not in SCALE_TYPES:
         c.add(f"{path}.type", N_("unknown scale type; must be one of %(choices)s"), choices=", ".join(SCALE_TYPES))
         return None

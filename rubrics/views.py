@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
@@ -72,14 +73,15 @@ def _usage(version_ids: list[int]) -> dict[int, dict[str, int]]:
                                      .where(Batch.rubric_version_id.in_(version_ids))
                                      .group_by(Batch.rubric_version_id)):
         usage[vid]["batches"] = n
-    for vid, n in db.session.execute(sa.select(PurchaseProject.rubric_version_id, sa.func.count())
-                                     .where(PurchaseProject.rubric_version_id.in_(version_ids))
-                                     .group_by(PurchaseProject.rubric_version_id)):
-        usage[vid]["projects"] = n
+    for project_version, n in db.session.execute(sa.select(PurchaseProject.rubric_version_id, sa.func.count())
+                                                 .where(PurchaseProject.rubric_version_id.in_(version_ids))
+                                                 .group_by(PurchaseProject.rubric_version_id)):
+        if project_version is not None:
+            usage[project_version]["projects"] = n
     return usage
 
 
-def _draft_or_redirect(version: RubricVersion) -> Response | None:
+def _draft_or_redirect(version: RubricVersion) -> WerkzeugResponse | None:
     if version.state != VersionState.DRAFT:
         flash(_("This version is published and cannot change. Make a new draft to edit it."), "error")
         return redirect(url_for(".show_version", version_id=version.id))

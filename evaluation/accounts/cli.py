@@ -84,7 +84,7 @@ def list_clients_command(as_json: bool) -> None:
         return
     for row in rows:
         state = f"revoked {row['revoked'][:10]}" if row["revoked"] else "active"
-        click.echo(f"{row['name']}\t{','.join(row['scopes'])}\t{row['webhook'] or '-'}\t{state}")
+        click.echo(f"{row['name']}\t{','.join(row['scopes'] or [])}\t{row['webhook'] or '-'}\t{state}")
 
 
 @clients_cli.command("revoke")

@@ -18,7 +18,7 @@ class AccountError(ValueError):
 
 def authenticate(username: str, password: str) -> User | None:
     """The user if the username and password match an active account, else None (never says which failed)."""
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    user: User | None = db.session.scalar(sa.select(User).where(User.username == username.strip()))
     if user is None or not user.active or not user.check_password(password):
         return None
     user.last_login_dt = utcnow()

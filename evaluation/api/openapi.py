@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from apispec import APISpec
 from flask import Flask
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"
@@ -61,8 +61,8 @@ def build_spec(app: Flask, *, title: str, version: str, description: str) -> dic
         if operation is not None:
             documented_views.append((rule, view, operation))
     inputs = {m for _, _, op in documented_views for m in (op.request, *op.models) if m is not None}
-    modes = [(m, "validation" if m in inputs else "serialization")
-             for m in _models([op for _, _, op in documented_views])]
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation" if m in inputs else "serialization") for m in _models([op for _, _, op in documented_views])]
     _, schemas = models_json_schema(modes, ref_template=REF)
     for name, schema in sorted(schemas.get("$defs", {}).items()):
         spec.components.schema(name, schema)
@@ -88,7 +88,7 @@ def build_spec(app: Flask, *, title: str, version: str, description: str) -> dic
                 body["security"] = [{"bearer": []}]
                 body["description"] = (body.get("description", "") + f"\n\nScope: {' or '.join(scopes)}.").strip()
             if op.request is not None or op.request_schema is not None:
-                schema = op.request_schema or {"$ref": REF.format(model=op.request.__name__)}
+                schema = op.request_schema or {"$ref": REF.format(model=getattr(op.request, "__name__", ""))}
                 body["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
             spec.path(path=path, operations={method.lower(): body})
     return spec.to_dict()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 if TYPE_CHECKING:
     from evaluation.batches.models import BatchItem
@@ -25,7 +25,7 @@ class Verdict(StrEnum):
     NOT_UPHELD = "not_upheld"  # 不成立
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     __tablename__ = "assessments"
     __table_args__ = (sa.UniqueConstraint("case_id", "version"),)
 
@@ -61,7 +61,7 @@ class AppealState(StrEnum):
     DECIDED = "decided"
 
 
-class Appeal(db.Model):
+class Appeal(Model):
     """申请复核: a department asks for a re-review of an assessment, with its re-contact record."""
 
     __tablename__ = "appeals"

@@ -111,12 +111,12 @@ def ties(batch: Batch) -> list[BatchItem]:
 def _silent_outliers(items: list[BatchItem]) -> list[str]:
     """Cases in deliberation where a member flagged as an outlier has neither revised nor said why."""
     flagged = [item for item in items if item.in_deliberation and (item.deliberation or {}).get("outliers")]
-    seat_ids = [seat_id for item in flagged for seat_id in item.deliberation["outliers"]]
+    seat_ids = [seat_id for item in flagged for seat_id in (item.deliberation or {})["outliers"]]
     if not seat_ids:
         return []
     revised = set(db.session.scalars(sa.select(ScoreSheet.seat_id).where(
         ScoreSheet.seat_id.in_(seat_ids), ScoreSheet.state == SheetState.REVISED)))
-    return [item.case.external_id for item in flagged if set(item.deliberation["outliers"]) - revised]
+    return [item.case.external_id for item in flagged if set((item.deliberation or {})["outliers"]) - revised]
 
 
 def finalize(batch: Batch, decisions: dict[int, tuple[str, str]], user_id: int | None) -> int:

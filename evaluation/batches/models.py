@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 if TYPE_CHECKING:
     from evaluation.accounts.models import User
@@ -34,7 +34,7 @@ class ItemPurpose(StrEnum):
     APPEAL_REVIEW = "appeal_review"  # 复核: a fresh panel re-reviews an appealed case
 
 
-class Batch(db.Model):
+class Batch(Model):
     __tablename__ = "batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,7 +77,7 @@ class Batch(db.Model):
                 and self.contract.agency_id == user.agency_id)
 
 
-class BatchItem(db.Model):
+class BatchItem(Model):
     __tablename__ = "batch_items"
     __table_args__ = (sa.UniqueConstraint("batch_id", "case_id"),)
 

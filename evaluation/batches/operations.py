@@ -54,7 +54,7 @@ def sample_cases(case_ids: list[int], size: int | None, seed: str) -> list[int]:
 
 def create_batch(name: str, version: RubricVersion, policy: CompositionPolicy, opens: datetime | None,
                  closes: datetime | None, case_ids: list[int], sample_seed: str | None, user_id: int | None) -> Batch:
-    problems = []
+    problems: list[Reason] = []
     if db.session.scalar(sa.select(Batch.id).where(Batch.name == name)) is not None:
         problems.append((N_("A batch with this name already exists."), {}))
     if version.state != VersionState.PUBLISHED:
@@ -90,14 +90,14 @@ def _panel_gaps(batch: Batch) -> tuple[int, int]:
         .where(BatchItem.batch_id == batch.id).group_by(BatchItem.id)).all())
     incomplete = sum(1 for n in counts.values() if n < size)
     waiting = db.session.scalar(sa.select(sa.func.count()).select_from(
-        batch_seats(batch.id).where(Seat.state.in_([SeatState.DRAWN, SeatState.INVITED])).subquery()))
+        batch_seats(batch.id).where(Seat.state.in_([SeatState.DRAWN, SeatState.INVITED])).subquery())) or 0
     return incomplete, waiting
 
 
 def open_scoring(batch: Batch, now: datetime | None = None) -> None:
     """panels_drawn -> scoring: every panel complete, a window that has not closed."""
     now = now or utcnow()
-    reasons = []
+    reasons: list[Reason] = []
     if batch.state != BatchState.PANELS_DRAWN:
         reasons.append((N_("Scoring opens after the panels are drawn."), {}))
     if batch.opens_dt is None or batch.closes_dt is None:

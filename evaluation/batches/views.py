@@ -121,8 +121,8 @@ def _new_batch_form() -> tuple[NewBatchForm, int]:
     form.rubric_version.choices = [SelectChoice(str(v.id), f"{v.name_zh} v{v.number}") for v in versions]
     form.policy.choices = [SelectChoice(str(p.id), p.name) for p in db.session.scalars(
         sa.select(CompositionPolicy).order_by(CompositionPolicy.name))]
-    categories = db.session.scalars(sa.select(Case.category).where(Case.status == CaseStatus.ELIGIBLE,
-                                                                   Case.category.is_not(None)).distinct()).all()
+    categories = [c for c in db.session.scalars(sa.select(Case.category).where(Case.status == CaseStatus.ELIGIBLE)
+                                                 .distinct()) if c]
     form.category.choices = [SelectChoice("", _("All"))] + [SelectChoice(c, c) for c in sorted(categories)]
     departments = db.session.execute(sa.select(Department.id, Department.name).order_by(Department.code)).all()
     form.department.choices = [SelectChoice("", _("All"))] + [SelectChoice(str(i), n) for i, n in departments]
@@ -143,8 +143,8 @@ def new() -> Any:
         form.sample_size.data, seed or "")
     try:
         batch = batch_ops.create_batch(
-            form.name.data.strip(), db.session.get(RubricVersion, int(form.rubric_version.data)),
-            db.session.get(CompositionPolicy, int(form.policy.data)), from_local(form.opens.data),
+            form.name.data.strip(), db.get_or_404(RubricVersion, int(form.rubric_version.data)),
+            db.get_or_404(CompositionPolicy, int(form.policy.data)), from_local(form.opens.data),
             from_local(form.closes.data), case_ids, seed, current_user.id)
     except batch_ops.BatchError as exc:  # shown above the form, which keeps what was typed
         mark(form, exc)

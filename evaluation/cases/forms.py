@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -24,7 +25,7 @@ from evaluation.labels import lazy_label
 ALL = _l("All")
 
 
-def _choices(enum_cls: type, blank: Any = ALL) -> list[SelectChoice]:
+def _choices(enum_cls: type[StrEnum], blank: Any = ALL) -> list[SelectChoice]:
     return [SelectChoice("", blank)] + [SelectChoice(m.value, lazy_label(m)) for m in enum_cls]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from evaluation.cases.intake import ingest_cases
 from evaluation.extensions import db
@@ -82,12 +83,13 @@ class ParsedFile:
 
 def template_xlsx() -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.create_sheet(index=0)
+    workbook.remove(workbook.worksheets[1])
     sheet.title = "不满意件"
     sheet.append([header for _, header, _ in COLUMNS])
     sheet.append([example for _, _, example in COLUMNS])
-    for column in sheet.columns:
-        sheet.column_dimensions[column[0].column_letter].width = max(12, 2 * len(str(column[0].value)) + 2)
+    for index, (_, header, _) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, 2 * len(header) + 2)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -224,7 +224,7 @@ def _insert_new(items: list[_Valid], departments: dict[str, Department]) -> None
     connection = db.session.connection()
     now = utcnow()
     rows = [{**_case_row(v.case, v.digest, departments), "created_dt": now, "updated_dt": now} for v in items]
-    connection.execute(sa.insert(Case.__table__), rows)
+    connection.execute(sa.insert(Case), rows)
     ids = {(source, external_id): case_id for case_id, source, external_id in connection.execute(
         sa.select(Case.id, Case.source, Case.external_id).where(
             sa.tuple_(Case.source, Case.external_id).in_([(v.case.source, v.case.external_id) for v in items])))}
@@ -237,10 +237,12 @@ def _insert_new(items: list[_Valid], departments: dict[str, Department]) -> None
         assisting += [{"case_id": case_id, "department_id": departments[code].id}
                       for code in dict.fromkeys(v.case.assisting_departments)]
         attachments += [{"case_id": case_id, "name": a.name, "url": a.url} for a in v.case.attachments]
-    for table, dependent in ((HandlingStep.__table__, steps), (case_assisting_departments, assisting),
-                             (CaseAttachment.__table__, attachments)):
-        if dependent:
-            connection.execute(sa.insert(table), dependent)
+    if steps:
+        connection.execute(sa.insert(HandlingStep), steps)
+    if assisting:
+        connection.execute(sa.insert(case_assisting_departments), assisting)
+    if attachments:
+        connection.execute(sa.insert(CaseAttachment), attachments)
 
 
 def _apply(case: Case, data: CaseIn, digest: str, departments: dict[str, Department]) -> None:

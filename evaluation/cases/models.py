@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.crypto import EncryptedText
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model, db
 
 if TYPE_CHECKING:
     from evaluation.accounts.models import User
@@ -81,7 +81,7 @@ case_assisting_departments = sa.Table(
 )
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (sa.UniqueConstraint("source", "external_id"),)
 
@@ -131,7 +131,7 @@ class Case(db.Model):
         return f"<Case {self.source}/{self.external_id}>"
 
 
-class HandlingStep(db.Model):
+class HandlingStep(Model):
     __tablename__ = "handling_steps"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,7 +146,7 @@ class HandlingStep(db.Model):
     department: Mapped[Department | None] = relationship()
 
 
-class CaseAttachment(db.Model):
+class CaseAttachment(Model):
     __tablename__ = "case_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,7 +155,7 @@ class CaseAttachment(db.Model):
     url: Mapped[str] = mapped_column(sa.String(2000))
 
 
-class VerificationCall(db.Model):
+class VerificationCall(Model):
     """回访核实: the organizer's call to the citizen before the panel judges."""
 
     __tablename__ = "verification_calls"
@@ -172,7 +172,7 @@ class VerificationCall(db.Model):
     caller: Mapped[User] = relationship()
 
 
-class CaseView(db.Model):
+class CaseView(Model):
     """Who read a case's content, and when (DESIGN §9: views of case content are logged)."""
 
     __tablename__ = "case_views"

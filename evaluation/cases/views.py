@@ -48,7 +48,7 @@ def _filter_choices(form: CaseFilterForm) -> None:
     departments = db.session.execute(sa.select(Department.code, Department.name).order_by(Department.code)).all()
     form.department.choices = [SelectChoice("", _("All"))] + [SelectChoice(code, f"{name} ({code})")
                                                                for code, name in departments]
-    codes = db.session.scalars(sa.select(Case.region_code).where(Case.region_code.is_not(None)).distinct()).all()
+    codes = [c for c in db.session.scalars(sa.select(Case.region_code).distinct()) if c]
     names = dict(db.session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all())
     form.district.choices = [SelectChoice("", _("All"))] + [SelectChoice(c, names.get(c, c)) for c in sorted(codes)]
     categories = db.session.scalars(sa.select(Case.category).where(Case.category.is_not(None)).distinct()
@@ -56,7 +56,7 @@ def _filter_choices(form: CaseFilterForm) -> None:
     form.category.choices = [SelectChoice("", _("All"))] + [SelectChoice(c, c) for c in categories]
 
 
-def _filtered(form: CaseFilterForm) -> sa.Select[tuple[Case]]:
+def _filtered(form: CaseFilterForm) -> sa.Select[Case]:
     query = sa.select(Case)
     if form.status.data:
         query = query.where(Case.status == form.status.data)

@@ -130,7 +130,8 @@ def _members(departments: dict[str, Department]) -> list[Member]:
             name = _person_name(rng)
             affiliation = rng.choice(municipal) if role == MemberRole.OFFICIAL else (
                 townships[(i - 1) % len(townships)] if role == MemberRole.TOWNSHIP_REP else None)
-            district = affiliation.region_code if role == MemberRole.TOWNSHIP_REP else rng.choice(data.DISTRICTS)[0]
+            district = affiliation.region_code if affiliation is not None and role == MemberRole.TOWNSHIP_REP \
+                else rng.choice(data.DISTRICTS)[0]
             expertise = rng.sample(categories, 2) if role != MemberRole.LAWYER else rng.sample(data.LEGAL_CATEGORIES, 2)
             phone = f"139{rng.randrange(10**8):08d}"
             member = existing.get(email)
@@ -222,7 +223,8 @@ def _add_steps(case: Case, rng: random.Random, lead: Department,
                times: tuple[datetime, datetime, datetime, datetime, datetime]) -> None:
     """The case's handling history, from acceptance to the callback, in time order."""
     received, dispatched, due, replied, callback_at = times
-    steps = [(StepAction.ACCEPT, None, received, "12345热线受理"),
+    steps: list[tuple[StepAction, Department | None, datetime, str | None]] = [
+        (StepAction.ACCEPT, None, received, "12345热线受理"),
              (StepAction.DISPATCH, lead, dispatched, "按职责交办")]
     if rng.random() < 0.15:
         steps.append((StepAction.RETURN, lead, dispatched + timedelta(hours=20), "申请退回：不属于本单位职责"))
@@ -401,7 +403,7 @@ def _batches(cases: list[Case], members: list[Member], version: RubricVersion, p
              contract: Contract, now: datetime) -> list[str]:
     spec = export_version(version)
     criteria = {c.code: c.id for c in version.criteria}
-    organizer = db.session.scalar(sa.select(User).where(User.username == "organizer"))
+    organizer = db.session.execute(sa.select(User).where(User.username == "organizer")).scalar_one()
     demo_member = db.session.scalar(sa.select(Member).join(User, Member.user_id == User.id)
                                     .where(User.username == "member"))
     made = []

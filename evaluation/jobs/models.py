@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 
 class JobState(StrEnum):
@@ -20,7 +20,7 @@ class JobState(StrEnum):
     FAILED = "failed"
 
 
-class Job(db.Model):
+class Job(Model):
     __tablename__ = "jobs"
     __table_args__ = (sa.Index("ix_jobs_due", "state", "run_at_dt"),)
 

@@ -87,10 +87,10 @@ def escalate_job(payload: dict[str, Any], now: datetime) -> None:
     if not late:
         return
     names = sorted({seat.member.name for seat in late})
-    organizers = db.session.scalars(sa.select(User).join(UserRole).where(
+    addresses = db.session.scalars(sa.select(User.email).join(UserRole).where(
         UserRole.role == Role.ORGANIZER, User.active.is_(True), User.email.is_not(None))).all()
-    for organizer in organizers:
-        queue_template(organizer.email, "evaluation/jobs/emails/escalation", (N_("Overdue: %(batch)s"),
+    for address in filter(None, addresses):
+        queue_template(address, "evaluation/jobs/emails/escalation", (N_("Overdue: %(batch)s"),
                                                                              {"batch": batch.name}),
                        batch_name=batch.name, count=len(late), names=names,
                        monitor_url=external_url("batches.monitor", batch_id=batch.id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -44,9 +44,10 @@ def schedule(kind: str, run_at: datetime, payload: dict[str, Any], dedupe_key: s
 
 
 def _claim(job_id: int) -> bool:
-    claimed = db.session.execute(
+    result = db.session.execute(
         sa.update(Job).where(Job.id == job_id, Job.state == JobState.PENDING)
-        .values(state=JobState.RUNNING, attempts=Job.attempts + 1)).rowcount
+        .values(state=JobState.RUNNING, attempts=Job.attempts + 1))
+    claimed = cast("sa.CursorResult[Any]", result).rowcount  # an UPDATE's result has a row count
     db.session.commit()
     return claimed == 1
 
@@ -64,12 +65,12 @@ def run_due(now: datetime | None = None, limit: int = 100) -> int:
     for job_id in candidates:
         if not _claim(job_id):
             continue  # another worker has it
-        job = db.session.get(Job, job_id)
+        job = db.session.get_one(Job, job_id)
         try:
             HANDLERS[job.kind](job.payload, now)
         except Exception as exc:
             db.session.rollback()
-            job = db.session.get(Job, job_id)
+            job = db.session.get_one(Job, job_id)
             job.last_error = f"{type(exc).__name__}: {exc}"
             retry = job.attempts < MAX_ATTEMPTS
             job.state = JobState.PENDING if retry else JobState.FAILED

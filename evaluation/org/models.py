@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 
 class RegionLevel(StrEnum):
@@ -19,7 +19,7 @@ class RegionLevel(StrEnum):
     TOWNSHIP = "township"
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
 
     code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)  # 行政区划代码, e.g. 510104
@@ -40,7 +40,7 @@ class DepartmentKind(StrEnum):
     ENTERPRISE = "enterprise"  # 公共企事业单位
 
 
-class Department(db.Model):
+class Department(Model):
     __tablename__ = "departments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +60,7 @@ class Department(db.Model):
         primaryjoin="foreign(Department.region_code) == Region.code", viewonly=True)
 
     @staticmethod
-    def subtree_ids(root_id: int) -> sa.Select[tuple[int]]:
+    def subtree_ids(root_id: int) -> sa.Select[int]:
         """A select of the ids of a department and all its subordinate units (属地管理、分级负责)."""
         tree = sa.select(Department.id).where(Department.id == root_id).cte("subtree", recursive=True)
         tree = tree.union_all(sa.select(Department.id).where(Department.parent_id == tree.c.id))

@@ -25,7 +25,7 @@ def upsert_department(code: str, data: DepartmentIn) -> tuple[Department, str]:
         parent = db.session.scalar(sa.select(Department).where(Department.code == data.parent))
         if parent is None:
             raise DepartmentError("parent", "unknown_department", f"no department with code {data.parent!r}")
-        ancestor = parent
+        ancestor: Department | None = parent
         while ancestor is not None:
             if department is not None and ancestor.id == department.id:
                 raise DepartmentError("parent", "cycle", f"{data.parent!r} is below {code!r}; that would make a cycle")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 
 class OutboxState(StrEnum):
@@ -21,7 +21,7 @@ class OutboxState(StrEnum):
     DEAD = "dead"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (sa.Index("ix_outbox_messages_due", "state", "next_attempt_dt"),)
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.db import enum_type, utcnow
-from evaluation.extensions import db
+from evaluation.extensions import Model
 
 if TYPE_CHECKING:
     from panels.models import Seat
@@ -23,7 +23,7 @@ class SheetState(StrEnum):
     REVISED = "revised"
 
 
-class ScoreSheet(db.Model):
+class ScoreSheet(Model):
     __tablename__ = "score_sheets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,7 +45,7 @@ class ScoreSheet(db.Model):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
-class Answer(db.Model):
+class Answer(Model):
     __tablename__ = "answers"
     __table_args__ = (sa.UniqueConstraint("sheet_id", "criterion_id"),)
 
@@ -60,7 +60,7 @@ class Answer(db.Model):
     criterion: Mapped[Criterion] = relationship()
 
 
-class SheetRevision(db.Model):
+class SheetRevision(Model):
     """A snapshot of a sheet at each submission or revision, with the reason given."""
 
     __tablename__ = "sheet_revisions"
@@ -85,7 +85,7 @@ def not_submitted() -> sa.ColumnElement[bool]:
                                                      ScoreSheet.state != SheetState.DRAFT))
 
 
-def late_seats(batch_id: int) -> sa.Select[tuple[Seat]]:
+def late_seats(batch_id: int) -> sa.Select[Seat]:
     """The accepted seats of a batch still waiting for their sheet: whom reminders, the monitor and the
     closing check speak of."""
     from panels.models import Seat, SeatState, batch_seats

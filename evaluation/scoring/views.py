@@ -46,10 +46,10 @@ def _seat(seat_id: int) -> Seat:
 def _page(seat: Seat, answers: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
     item = seat.panel.batch_item
     sheet = ops.sheet_for(seat)
-    case = db.session.scalar(sa.select(Case).where(Case.id == item.case_id).options(
+    case = db.session.execute(sa.select(Case).where(Case.id == item.case_id).options(
         joinedload(Case.lead_department), selectinload(Case.assisting_departments),
         selectinload(Case.steps).joinedload(HandlingStep.department), selectinload(Case.attachments),
-        selectinload(Case.verification_calls)))
+        selectinload(Case.verification_calls))).scalar_one()
     version = db.session.scalar(sa.select(RubricVersion).where(RubricVersion.id == item.batch.rubric_version_id)
                                 .options(selectinload(RubricVersion.criteria)))
     calls = [{"called_dt": c.called_dt, "reached": c.reached, "account": mask_text(c.account)}

@@ -10,6 +10,9 @@ import numpy as np
 from panels.assignment.model import TOLERANCE, Model, balanced_loads
 from panels.assignment.problem import ROLES
 
+# The duals as reduced-cost terms: per member, per (case, role), and per case its affiliation rows in play.
+Duals = tuple[np.ndarray, np.ndarray, dict[int, list[tuple[np.ndarray, float]]]]
+
 
 class Master:
     """The restricted LP in HiGHS, grown in place so that every re-solve starts from the last basis.
@@ -140,10 +143,10 @@ class Master:
                              zip(cases[which].tolist(), affiliations.tolist(), strict=True)], dtype=np.intp)
             entry_column.append(which[rows >= 0])
             entry_row.append(rows[rows >= 0])
-        entry_column = np.concatenate(entry_column)
-        order = np.argsort(entry_column, kind="stable")
+        columns = np.concatenate(entry_column)
+        order = np.argsort(columns, kind="stable")
         index = np.concatenate(entry_row)[order].astype(np.int32)
-        starts = np.searchsorted(entry_column[order], column).astype(np.int32)
+        starts = np.searchsorted(columns[order], column).astype(np.int32)
         cost = model.cost[cases, members] + self.price[members] - self.level[cases]
         self.highs.addCols(cases.size, cost, np.zeros(cases.size), np.ones(cases.size), index.size, starts, index,
                            np.ones(index.size))
@@ -185,7 +188,8 @@ class Master:
         positions = np.flatnonzero(np.isin(self.pair_case, cases) & self.has_affiliation[self.pair_member])
         group_case, group_affiliation, starts, expanded = self._groups(positions)
         ends = np.r_[starts[1:], expanded.size]
-        rows, entries = [], []
+        rows: list[tuple[int, int]] = []
+        entries: list[np.ndarray] = []
         for c, a, begin, end in zip(group_case.tolist(), group_affiliation.tolist(), starts.tolist(), ends.tolist(),
                                     strict=True):
             if (c, a) in wanted:
@@ -226,7 +230,7 @@ class Master:
             return "infeasible"
         raise RuntimeError(f"the LP solver stopped: {self.highs.modelStatusToString(status)}")
 
-    def duals(self) -> tuple[np.ndarray, np.ndarray, dict[int, list[tuple[np.ndarray, float]]]]:
+    def duals(self) -> Duals:
         """The current duals as reduced-cost terms: per member, per (case, role), and per case the
         affiliation rows with a nonzero dual (members, dual). An absent row's dual is zero."""
         model, n, m = self.model, self.model.n_cases, self.model.n_members
@@ -240,7 +244,7 @@ class Master:
                 affiliation[c].append((model.affiliation_members[a], float(y[row])))
         return member_term, case_term, affiliation
 
-    def absent_below(self, threshold: float, duals=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def absent_below(self, threshold: float, duals: Duals | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Eligible pairs without a column whose reduced cost is below the threshold: (cases, members,
         reduced costs), computed a block of cases at a time so that no case x member temporary is made."""
         model = self.model

@@ -122,8 +122,8 @@ def build_model(problem: Problem) -> Model:
     member_affiliations = [tuple(names[a] for a in x.affiliations) for x in members]
     affiliation_members: dict[int, list[int]] = defaultdict(list)
     for j, affs in enumerate(member_affiliations):
-        for a in affs:
-            affiliation_members[a].append(j)
+        for index in affs:
+            affiliation_members[index].append(j)
     eligible_by_role = np.stack([eligible[:, role_of == r].sum(axis=1) for r in range(len(ROLES))], axis=1)
     return Model(problem, n, m, role_of, cap, lower, upper, eligible, eligible_by_role, cost, by_affiliation,
                   by_conflict, member_affiliations,
@@ -158,7 +158,10 @@ def formulate(model: Model, candidates: np.ndarray) -> LP:
     vals = np.concatenate([np.ones(n_pairs), np.ones(n_pairs), -np.ones(seg_member.size)])
     a_eq = sp.csr_matrix((vals, (rows, cols)), shape=(model.n_cases + model.n_members, n_vars))
     b_eq = np.concatenate([np.full(model.n_cases, model.problem.panel_size, dtype=float), np.zeros(model.n_members)])
-    ub_rows, ub_cols, ub_vals, b_ub = [], [], [], []
+    ub_rows: list[np.ndarray] = []
+    ub_cols: list[np.ndarray] = []
+    ub_vals: list[np.ndarray] = []
+    b_ub: list[float] = []
 
     def row(members: np.ndarray, sign: float, bound: float) -> None:
         ub_rows.append(np.full(members.size, len(b_ub)))

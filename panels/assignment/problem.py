@@ -64,7 +64,7 @@ class Solution:
     def as_json(self) -> dict[str, Any]:
         if self.status == "infeasible":
             return {"status": "infeasible", "problems": self.problems}
-        return {"status": self.status, "objective": round(self.objective, 9), "seats": self.seats,
+        return {"status": self.status, "objective": round(self.objective or 0.0, 9), "seats": self.seats,
                 "substitutes": self.substitutes}
 
 
