@@ -72,27 +72,41 @@ def main() -> None:
     import pingouin
     from threadpoolctl import threadpool_info
 
-    blas = ", ".join(f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}"
-                     for i in threadpool_info() if i.get("user_api") == "blas")
-    print(f"numpy {np.__version__} ({blas}), krippendorff {version('krippendorff')}, pingouin {pingouin.__version__}")
+    blas = ", ".join(
+        f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    )
+    print(
+        f"numpy {np.__version__} ({blas}), krippendorff {version('krippendorff')}, pingouin {pingouin.__version__}"
+    )
 
     big = ratings(1_000_000 // scale, 9, 11, 0.10, seed=1)
     domain = list(range(11))
     print(f"\nKrippendorff's alpha, {big.shape[0]:,} units x 9 raters, 11-point scale, 10% missing")
     for level in ("interval", "ordinal"):
-        t_ours, m_ours, a_ours = measure(lambda lv=level: krippendorff_alpha(big, lv, values=domain), repeat=3)
+        t_ours, m_ours, a_ours = measure(
+            lambda lv=level: krippendorff_alpha(big, lv, values=domain), repeat=3
+        )
         t_peer, m_peer, a_peer = measure(
-            lambda lv=level: krippendorff.alpha(big.T, level_of_measurement=lv, value_domain=domain))
+            lambda lv=level: krippendorff.alpha(big.T, level_of_measurement=lv, value_domain=domain)
+        )
         print(f"  {level}: alpha ours {a_ours:.12f}  peer {a_peer:.12f}  |diff| {abs(a_ours - a_peer):.1e}")
         line(f"{level} time", t_ours, t_peer, goal="goal <= 0.3x")
         line(f"{level} peak memory (MB)", m_ours / 2**20, m_peer / 2**20, unit="MB", goal="goal <= 0.25x")
 
     mid = ratings(100_000 // scale, 7, 7, 0.0, seed=2).astype(float) + np.random.default_rng(3).normal(
-        0, 0.5, size=(100_000 // scale, 7))
+        0, 0.5, size=(100_000 // scale, 7)
+    )
     print(f"\nICC (all six forms with F-tests and intervals), {mid.shape[0]:,} units x 7 raters")
     t_ours, _, ours = measure(lambda: icc(mid), repeat=5)
-    frame = pd.DataFrame({"unit": np.repeat(np.arange(mid.shape[0]), 7), "rater": np.tile(np.arange(7),
-                          mid.shape[0]), "score": mid.ravel()})
+    frame = pd.DataFrame(
+        {
+            "unit": np.repeat(np.arange(mid.shape[0]), 7),
+            "rater": np.tile(np.arange(7), mid.shape[0]),
+            "score": mid.ravel(),
+        }
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
@@ -104,11 +118,19 @@ def main() -> None:
     print("\nbootstrap_alpha, 1,000 replicates (interval)")
     five = ratings(100_000 // scale, 7, 5, 0.10, seed=4)
     t_small, _, ci_small = measure(lambda: bootstrap_alpha(five, "interval", n_boot=1000, values=range(5)), 3)
-    line(f"{five.shape[0]:,} x 7, 5-point  -> ({ci_small[0]:.4f}, {ci_small[1]:.4f})", t_small, goal="goal <= 0.2 s")
+    line(
+        f"{five.shape[0]:,} x 7, 5-point  -> ({ci_small[0]:.4f}, {ci_small[1]:.4f})",
+        t_small,
+        goal="goal <= 0.2 s",
+    )
     t_big, _, ci_big = measure(lambda: bootstrap_alpha(big, "interval", n_boot=1000, values=domain))
     line(f"{big.shape[0]:,} x 9, 11-point -> ({ci_big[0]:.4f}, {ci_big[1]:.4f})", t_big, goal="goal <= 10 s")
     t_ord, _, _ = measure(lambda: bootstrap_alpha(big, "ordinal", n_boot=1000, values=domain))
-    line(f"{big.shape[0]:,} x 9, 11-point, ordinal", t_ord, goal="(no goal; the ordinal metric moves with the sample)")
+    line(
+        f"{big.shape[0]:,} x 9, 11-point, ordinal",
+        t_ord,
+        goal="(no goal; the ordinal metric moves with the sample)",
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,13 @@ def full_milp(problem, time_limit: float) -> tuple[float, float | None, str]:
     if lp.b_ub.size:
         constraints.append(LinearConstraint(lp.a_ub, -np.inf, lp.b_ub))
     integrality = np.concatenate([np.ones(lp.pairs_case.size), np.zeros(lp.n_segments)])
-    result = milp(lp.c, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints,
-                  options={"time_limit": time_limit})
+    result = milp(
+        lp.c,
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+        constraints=constraints,
+        options={"time_limit": time_limit},
+    )
     status = {0: "optimal", 1: "time limit"}.get(result.status, result.message)
     return time.perf_counter() - start, (float(result.fun) if result.x is not None else None), status
 
@@ -58,20 +63,28 @@ def main() -> None:
     ours, ours_seconds, spread = timed(problem, args.repeat)
     peer_seconds, peer_objective, peer_status = full_milp(problem, args.milp_time_limit)
     print(f"3,000 cases x 300 members, {len(data['conflicts']):,} conflicts")
-    print(f"  panels.assignment  {ours_seconds:8.2f} s  {ours.status:<8} objective {ours.objective:.6f}   goal <= 2 s"
-          f"   {spread}")
-    print(f"  full MILP (milp)   {peer_seconds:8.2f} s  {peer_status:<8} objective "
-          f"{peer_objective if peer_objective is None else f'{peer_objective:.6f}'}")
+    print(
+        f"  panels.assignment  {ours_seconds:8.2f} s  {ours.status:<8} objective {ours.objective:.6f}   goal <= 2 s"
+        f"   {spread}"
+    )
+    print(
+        f"  full MILP (milp)   {peer_seconds:8.2f} s  {peer_status:<8} objective "
+        f"{peer_objective if peer_objective is None else f'{peer_objective:.6f}'}"
+    )
     if peer_objective is not None:
-        print(f"  same objective: {abs(peer_objective - ours.objective) <= 1e-6}   "
-              f"time ratio ours/MILP {ours_seconds / peer_seconds:.3f}")
+        print(
+            f"  same objective: {abs(peer_objective - ours.objective) <= 1e-6}   "
+            f"time ratio ours/MILP {ours_seconds / peer_seconds:.3f}"
+        )
     if not args.skip_big:
         data = random_problem(20000, 2000, seed=11)
         problem = parse_problem(data)
         big, seconds, spread = timed(problem, args.repeat)
         print(f"20,000 cases x 2,000 members, {len(data['conflicts']):,} conflicts")
-        print(f"  panels.assignment  {seconds:8.2f} s  {big.status:<8} objective {big.objective:.6f}   goal <= 60 s"
-              f"   {spread}")
+        print(
+            f"  panels.assignment  {seconds:8.2f} s  {big.status:<8} objective {big.objective:.6f}   goal <= 60 s"
+            f"   {spread}"
+        )
 
 
 if __name__ == "__main__":

@@ -37,23 +37,47 @@ def payloads(n: int, per_request: int) -> list[str]:
     bodies, batch = [], []
     for i in range(n):
         received = start + timedelta(minutes=7 * i)
-        batch.append({
-            "source": "bench", "external_id": f"B-{i:08d}", "channel": "hotline", "type": "complaint",
-            "category": rng.choice(["物业纠纷", "噪音扰民", "劳动纠纷"]), "region_code": "510107",
-            "received_at": received.isoformat(), "dispatched_at": (received + timedelta(hours=2)).isoformat(),
-            "due_at": (received + timedelta(days=10)).isoformat(), "replied_at": (received + timedelta(days=6)).isoformat(),
-            "lead_department": rng.choice(["CD-ZJ", "D-510107"]), "assisting_departments": ["T-510107-01"],
-            "title": "小区电梯长期故障", "request_text": "电梯坏了三个月，物业一直不修，请尽快处理。" * 4,
-            "reply_text": "已督促物业公司维修，并安排专人跟踪。" * 3,
-            "steps": [{"action": a, "department": d, "at": (received + timedelta(hours=h)).isoformat()}
-                      for a, d, h in (("accept", None, 0), ("dispatch", "CD-ZJ", 2), ("sign", "CD-ZJ", 5),
-                                      ("reply", "CD-ZJ", 140), ("callback", None, 160))],
-            "callback": {"at": (received + timedelta(days=7)).isoformat(), "rating": "unsatisfied",
-                         "reason": "问题没有解决"},
-            "citizen": {"name": "张三", "phone": f"138{i:08d}", "id_number": "51010719800101123X",
-                        "address": "成都市武侯区玉林街道玉林北路12号"},
-            "attachments": [{"name": "照片.jpg", "url": f"https://files.example.gov/{i}.jpg"}],
-        })
+        batch.append(
+            {
+                "source": "bench",
+                "external_id": f"B-{i:08d}",
+                "channel": "hotline",
+                "type": "complaint",
+                "category": rng.choice(["物业纠纷", "噪音扰民", "劳动纠纷"]),
+                "region_code": "510107",
+                "received_at": received.isoformat(),
+                "dispatched_at": (received + timedelta(hours=2)).isoformat(),
+                "due_at": (received + timedelta(days=10)).isoformat(),
+                "replied_at": (received + timedelta(days=6)).isoformat(),
+                "lead_department": rng.choice(["CD-ZJ", "D-510107"]),
+                "assisting_departments": ["T-510107-01"],
+                "title": "小区电梯长期故障",
+                "request_text": "电梯坏了三个月，物业一直不修，请尽快处理。" * 4,
+                "reply_text": "已督促物业公司维修，并安排专人跟踪。" * 3,
+                "steps": [
+                    {"action": a, "department": d, "at": (received + timedelta(hours=h)).isoformat()}
+                    for a, d, h in (
+                        ("accept", None, 0),
+                        ("dispatch", "CD-ZJ", 2),
+                        ("sign", "CD-ZJ", 5),
+                        ("reply", "CD-ZJ", 140),
+                        ("callback", None, 160),
+                    )
+                ],
+                "callback": {
+                    "at": (received + timedelta(days=7)).isoformat(),
+                    "rating": "unsatisfied",
+                    "reason": "问题没有解决",
+                },
+                "citizen": {
+                    "name": "张三",
+                    "phone": f"138{i:08d}",
+                    "id_number": "51010719800101123X",
+                    "address": "成都市武侯区玉林街道玉林北路12号",
+                },
+                "attachments": [{"name": "照片.jpg", "url": f"https://files.example.gov/{i}.jpg"}],
+            }
+        )
         if len(batch) == per_request:
             bodies.append(json.dumps({"cases": batch}, ensure_ascii=False))
             batch = []
@@ -71,8 +95,13 @@ def run(url: str, label: str, n: int, per_request: int) -> None:
         upgrade()
         zj = Department(code="CD-ZJ", name="成都市住房和城乡建设局", kind=DepartmentKind.MUNICIPAL)
         wuhou = Department(code="D-510107", name="武侯区人民政府", kind=DepartmentKind.DISTRICT)
-        db.session.add_all([zj, wuhou, Department(code="T-510107-01", name="玉林街道", kind=DepartmentKind.TOWNSHIP,
-                                                  parent=wuhou)])
+        db.session.add_all(
+            [
+                zj,
+                wuhou,
+                Department(code="T-510107-01", name="玉林街道", kind=DepartmentKind.TOWNSHIP, parent=wuhou),
+            ]
+        )
         _, token, _ = create_client("bench", ["cases:write"], None)
         db.session.commit()
         client = app.test_client()
@@ -85,7 +114,12 @@ def run(url: str, label: str, n: int, per_request: int) -> None:
         api_seconds = time.perf_counter() - start
 
         # The floor: the very rows the API wrote, inserted again with Core executemany.
-        tables = [Case.__table__, HandlingStep.__table__, case_assisting_departments, CaseAttachment.__table__]
+        tables = [
+            Case.__table__,
+            HandlingStep.__table__,
+            case_assisting_departments,
+            CaseAttachment.__table__,
+        ]
         with db.engine.connect() as conn:
             rows = {t.name: [dict(r) for r in conn.execute(sa.select(t)).mappings()] for t in tables}
         with db.engine.begin() as conn:
@@ -95,14 +129,16 @@ def run(url: str, label: str, n: int, per_request: int) -> None:
         with db.engine.begin() as conn:
             for t in tables:
                 for chunk in range(0, len(rows[t.name]), per_request * 5):
-                    conn.execute(sa.insert(t), rows[t.name][chunk:chunk + per_request * 5])
+                    conn.execute(sa.insert(t), rows[t.name][chunk : chunk + per_request * 5])
         floor_seconds = time.perf_counter() - start
         db.session.remove()
         db.engine.dispose()
     counts = ", ".join(f"{name} {len(r):,}" for name, r in rows.items())
     api_rate, floor_rate = n / api_seconds, n / floor_seconds
-    print(f"{label:<11} API {api_rate:8,.0f} cases/s ({api_seconds:6.2f} s)   floor {floor_rate:9,.0f} cases/s "
-          f"({floor_seconds:5.2f} s)   API/floor time {api_seconds / floor_seconds:4.1f}x   [{counts}]")
+    print(
+        f"{label:<11} API {api_rate:8,.0f} cases/s ({api_seconds:6.2f} s)   floor {floor_rate:9,.0f} cases/s "
+        f"({floor_seconds:5.2f} s)   API/floor time {api_seconds / floor_seconds:4.1f}x   [{counts}]"
+    )
 
 
 def main() -> None:
@@ -111,7 +147,9 @@ def main() -> None:
     parser.add_argument("--per-request", type=int, default=1000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
-    print(f"{args.cases:,} cases in requests of {args.per_request:,}; goal >= 2,000 cases/s and <= 3x the floor")
+    print(
+        f"{args.cases:,} cases in requests of {args.per_request:,}; goal >= 2,000 cases/s and <= 3x the floor"
+    )
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as folder:
             run(f"sqlite:///{Path(folder) / 'bench.db'}", "SQLite", args.cases, args.per_request)

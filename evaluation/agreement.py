@@ -33,21 +33,18 @@ Conventions
   algorithm, which resamples pairable values from the coincidence matrix. Units with identical rating
   patterns contribute identically, so they are grouped and each replicate draws the patterns' multiplicities
   from the multinomial distribution: the same distribution as resampling units one by one, far cheaper.
-* **Rater severity** fits ``score = case effect + rater effect + noise`` by least squares over the connected
-  rater–case graph (rater effects sum to zero within each connected component).
+* **Rater severity** (how strict each member scores, and severity-adjusted case scores) is
+  :mod:`evaluation.severity`.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
-from scipy.sparse.csgraph import connected_components
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -57,11 +54,8 @@ class UndefinedStatistic(ValueError):  # noqa: N818 - reads as what it is: the s
     """The statistic is not defined on this data; the message says why."""
 
 
-class DisconnectedRatersWarning(UserWarning):
-    """Raters and cases fall apart into several groups whose severities cannot be compared."""
-
-
 # ------------------------------------------------------------------------------------------------ helpers
+
 
 def _matrix(ratings: ArrayLike) -> NDArray[np.float64]:
     data = np.asarray(ratings, dtype=np.float64)
@@ -81,7 +75,9 @@ def _complete_rows(ratings: ArrayLike, statistic: str) -> NDArray[np.float64]:
     if k < 2:
         raise UndefinedStatistic(f"{statistic} needs at least two raters")
     if n < 2:
-        raise UndefinedStatistic(f"{statistic} needs at least two units rated by every rater; {n} complete row(s)")
+        raise UndefinedStatistic(
+            f"{statistic} needs at least two units rated by every rater; {n} complete row(s)"
+        )
     return data
 
 
@@ -96,7 +92,9 @@ def _domain(data: NDArray[np.float64], values: ArrayLike | None) -> NDArray[np.f
     return declared
 
 
-def _codes(data: NDArray[np.float64], domain: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+def _codes(
+    data: NDArray[np.float64], domain: NDArray[np.float64]
+) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
     """Index of each rating in the domain, and the mask of present ratings."""
     present = ~np.isnan(data)
     codes = np.searchsorted(domain, np.where(present, data, domain[0]))
@@ -112,7 +110,9 @@ def _unit_counts(data: NDArray[np.float64], domain: NDArray[np.float64]) -> NDAr
     return np.bincount(flat, minlength=n_units * k).reshape(n_units, k)
 
 
-def _difference(level: str, domain: NDArray[np.float64], marginals: NDArray[np.float64]) -> NDArray[np.float64]:
+def _difference(
+    level: str, domain: NDArray[np.float64], marginals: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Krippendorff's squared difference function delta^2(c, k) over the domain; marginals may be batched
     (shape (..., K)) for the ordinal metric, which depends on them."""
     if level == "nominal":
@@ -137,6 +137,7 @@ def _check_level(level: str) -> None:
 
 # ---------------------------------------------------------------------------------------- Krippendorff
 
+
 def _coincidences(counts: NDArray[np.int64]) -> NDArray[np.float64]:
     """The coincidence matrix o[c, k] over pairable units (m_u >= 2)."""
     m = counts.sum(axis=1)
@@ -153,16 +154,22 @@ def _alpha_from_coincidences(o: NDArray[np.float64], level: str, domain: NDArray
     n_c = o.sum(axis=1)
     n = n_c.sum()
     if n < 2:
-        raise UndefinedStatistic("alpha needs at least two pairable values (units rated by two or more raters)")
+        raise UndefinedStatistic(
+            "alpha needs at least two pairable values (units rated by two or more raters)"
+        )
     delta = _difference(level, domain, n_c)
     expected = n_c @ delta @ n_c
     if expected == 0:
-        raise UndefinedStatistic("alpha is undefined: all pairable ratings take a single value (no variation)")
+        raise UndefinedStatistic(
+            "alpha is undefined: all pairable ratings take a single value (no variation)"
+        )
     observed = (o * delta).sum()
     return float(1.0 - (n - 1.0) * observed / expected)
 
 
-def krippendorff_alpha(ratings: ArrayLike, level: Level = "interval", values: ArrayLike | None = None) -> float:
+def krippendorff_alpha(
+    ratings: ArrayLike, level: Level = "interval", values: ArrayLike | None = None
+) -> float:
     """Krippendorff's alpha for any number of raters, with missing ratings."""
     _check_level(level)
     data = _matrix(ratings)
@@ -174,8 +181,14 @@ def krippendorff_alpha(ratings: ArrayLike, level: Level = "interval", values: Ar
     return _alpha_from_coincidences(_coincidences(_unit_counts(data, domain)), level, domain)
 
 
-def bootstrap_alpha(ratings: ArrayLike, level: Level = "interval", n_boot: int = 1000, seed: int = 0,
-                    confidence: float = 0.95, values: ArrayLike | None = None) -> tuple[float, float]:
+def bootstrap_alpha(
+    ratings: ArrayLike,
+    level: Level = "interval",
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    values: ArrayLike | None = None,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of Krippendorff's alpha, resampling units with replacement.
 
     Identical unit patterns are grouped; each replicate draws their multiplicities from the multinomial
@@ -221,11 +234,15 @@ def bootstrap_alpha(ratings: ArrayLike, level: Level = "interval", n_boot: int =
         observed = (o * delta).sum(axis=1)
         expected = np.einsum("bi,bij,bj->b", n_c, delta.reshape(size, k, k), n_c)
         with np.errstate(invalid="ignore", divide="ignore"):
-            alphas[start:start + size] = np.where(expected > 0, 1.0 - (n - 1.0) * observed / expected, np.nan)
+            alphas[start : start + size] = np.where(
+                expected > 0, 1.0 - (n - 1.0) * observed / expected, np.nan
+            )
     defined = alphas[~np.isnan(alphas)]
     if defined.size < 0.9 * n_boot:
-        raise UndefinedStatistic("alpha is undefined in more than a tenth of the bootstrap replicates "
-                                 "(too little variation to resample)")
+        raise UndefinedStatistic(
+            "alpha is undefined in more than a tenth of the bootstrap replicates "
+            "(too little variation to resample)"
+        )
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(defined, [tail, 1.0 - tail])
     return float(low), float(high)
@@ -246,6 +263,7 @@ def _unique_rows(counts: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[
 
 # ---------------------------------------------------------------------------------------------------- ICC
 
+
 @dataclass(frozen=True)
 class ICCResult:
     value: float
@@ -256,6 +274,33 @@ class ICCResult:
     ci_low: float
     ci_high: float
     n_units: int
+
+
+def _icc2_interval(
+    n: int, k: int, msr: float, msc: float, mse: float, icc2: float, q: float
+) -> tuple[float, float]:
+    """The interval of ICC(A,1): McGraw & Wong (1996), case 2A, with Satterthwaite's degrees of freedom."""
+    fj = msc / mse
+    df_error = (n - 1) * (k - 1)
+    vn = df_error * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    vd = (n - 1) * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    v = vn / vd
+    f2_high = special.fdtri(n - 1, v, q)
+    f2_low = special.fdtri(v, n - 1, q)
+    spread = k * msc + (k * n - k - n) * mse
+    # When the raters' variance dominates, Satterthwaite's df tends to 0 and the F quantile overflows to inf
+    # (pingouin then reports nan). The bound is then its limit as F -> inf, exact to double precision.
+    if np.isinf(f2_high):
+        low2 = -n * mse / spread if spread > 0 else np.nan
+    else:
+        low2 = n * (msr - f2_high * mse) / (f2_high * spread + n * msr)
+    high2 = 1.0 if np.isinf(f2_low) else n * (f2_low * msr - mse) / (spread + n * f2_low * msr)
+    if not (np.isfinite(low2) and np.isfinite(high2)):
+        raise UndefinedStatistic(
+            "the interval of ICC(A,1) is undefined: the raters' mean square leaves no "
+            "degrees of freedom to estimate it"
+        )
+    return float(low2), float(high2)
 
 
 def icc(ratings: ArrayLike, confidence: float = 0.95) -> dict[str, ICCResult]:
@@ -280,8 +325,9 @@ def icc(ratings: ArrayLike, confidence: float = 0.95) -> dict[str, ICCResult]:
     if msr <= 0:
         raise UndefinedStatistic("ICC is undefined: the units do not vary (between-unit mean square is 0)")
     if mse <= 0 or msw <= 0:
-        raise UndefinedStatistic("ICC's F-test and interval are undefined: the raters agree perfectly "
-                                 "(error mean square is 0)")
+        raise UndefinedStatistic(
+            "ICC's F-test and interval are undefined: the raters agree perfectly (error mean square is 0)"
+        )
 
     icc1 = (msr - msw) / (msr + (k - 1) * msw)
     icc2 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
@@ -301,39 +347,29 @@ def icc(ratings: ArrayLike, confidence: float = 0.95) -> dict[str, ICCResult]:
     f1_high = f1 * special.fdtri(df_within, df_rows, q)
     f3_low = f3 / special.fdtri(df_rows, df_error, q)
     f3_high = f3 * special.fdtri(df_error, df_rows, q)
-    # McGraw & Wong (1996), case 2A: Satterthwaite's degrees of freedom.
-    fj = msc / mse
-    vn = df_error * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    vd = df_rows * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    v = vn / vd
-    f2_high = special.fdtri(n - 1, v, q)
-    f2_low = special.fdtri(v, n - 1, q)
-    spread = k * msc + (k * n - k - n) * mse
-    # When the raters' variance dominates, Satterthwaite's df tends to 0 and the F quantile overflows to inf
-    # (pingouin then reports nan). The bound is then its limit as F -> inf, exact to double precision.
-    if np.isinf(f2_high):
-        low2 = -n * mse / spread if spread > 0 else np.nan
-    else:
-        low2 = n * (msr - f2_high * mse) / (f2_high * spread + n * msr)
-    high2 = 1.0 if np.isinf(f2_low) else n * (f2_low * msr - mse) / (spread + n * f2_low * msr)
-    if not (np.isfinite(low2) and np.isfinite(high2)):
-        raise UndefinedStatistic("the interval of ICC(A,1) is undefined: the raters' mean square leaves no "
-                                 "degrees of freedom to estimate it")
+    low2, high2 = _icc2_interval(n, k, msr, msc, mse, icc2, q)
 
     def result(value: float, f: float, df2: int, p: float, low: float, high: float) -> ICCResult:
         return ICCResult(float(value), float(f), df_rows, df2, p, float(low), float(high), n)
 
     return {
-        "ICC1": result(icc1, f1, df_within, p1, (f1_low - 1) / (f1_low + k - 1), (f1_high - 1) / (f1_high + k - 1)),
+        "ICC1": result(
+            icc1, f1, df_within, p1, (f1_low - 1) / (f1_low + k - 1), (f1_high - 1) / (f1_high + k - 1)
+        ),
         "ICC2": result(icc2, f3, df_error, p3, low2, high2),
-        "ICC3": result(icc3, f3, df_error, p3, (f3_low - 1) / (f3_low + k - 1), (f3_high - 1) / (f3_high + k - 1)),
+        "ICC3": result(
+            icc3, f3, df_error, p3, (f3_low - 1) / (f3_low + k - 1), (f3_high - 1) / (f3_high + k - 1)
+        ),
         "ICC1k": result(icc1k, f1, df_within, p1, 1 - 1 / f1_low, 1 - 1 / f1_high),
-        "ICC2k": result(icc2k, f3, df_error, p3, low2 * k / (1 + low2 * (k - 1)), high2 * k / (1 + high2 * (k - 1))),
+        "ICC2k": result(
+            icc2k, f3, df_error, p3, low2 * k / (1 + low2 * (k - 1)), high2 * k / (1 + high2 * (k - 1))
+        ),
         "ICC3k": result(icc3k, f3, df_error, p3, 1 - 1 / f3_low, 1 - 1 / f3_high),
     }
 
 
 # ------------------------------------------------------------------------------------------ kappa family
+
 
 def fleiss_kappa(ratings: ArrayLike) -> float:
     """Fleiss' kappa: categorical labels, the same number of ratings for every unit (raters may differ)."""
@@ -344,8 +380,10 @@ def fleiss_kappa(ratings: ArrayLike) -> float:
     if data.shape[0] == 0:
         raise UndefinedStatistic("Fleiss' kappa needs ratings; there are none")
     if (present != present[0]).any():
-        raise UndefinedStatistic("Fleiss' kappa needs the same number of ratings for every unit; "
-                                 f"the units have between {present.min()} and {present.max()}")
+        raise UndefinedStatistic(
+            "Fleiss' kappa needs the same number of ratings for every unit; "
+            f"the units have between {present.min()} and {present.max()}"
+        )
     r = int(present[0])
     if r < 2:
         raise UndefinedStatistic("Fleiss' kappa needs at least two ratings per unit")
@@ -356,7 +394,9 @@ def fleiss_kappa(ratings: ArrayLike) -> float:
     p_bar = p_i.mean()
     p_e = (p_j**2).sum()
     if p_e >= 1.0:
-        raise UndefinedStatistic("Fleiss' kappa is undefined: every rating is the same category (no variation)")
+        raise UndefinedStatistic(
+            "Fleiss' kappa is undefined: every rating is the same category (no variation)"
+        )
     return float((p_bar - p_e) / (1.0 - p_e))
 
 
@@ -373,7 +413,9 @@ def _kappa_weights(k: int, weights: str | None, positions: NDArray[np.float64]) 
     raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
 
 
-def cohen_kappa(a: ArrayLike, b: ArrayLike, weights: str | None = None, values: ArrayLike | None = None) -> float:
+def cohen_kappa(
+    a: ArrayLike, b: ArrayLike, weights: str | None = None, values: ArrayLike | None = None
+) -> float:
     """Cohen's kappa between two raters (pairs with a missing rating are left out); weighted by position."""
     x = np.asarray(a, dtype=np.float64).ravel()
     y = np.asarray(b, dtype=np.float64).ravel()
@@ -392,7 +434,9 @@ def cohen_kappa(a: ArrayLike, b: ArrayLike, weights: str | None = None, values: 
     w = _kappa_weights(k, weights, np.arange(k, dtype=np.float64))
     denominator = (w * expected).sum()
     if denominator == 0:
-        raise UndefinedStatistic("Cohen's kappa is undefined: both raters used a single category (no variation)")
+        raise UndefinedStatistic(
+            "Cohen's kappa is undefined: both raters used a single category (no variation)"
+        )
     return float(1.0 - (w * table).sum() / denominator)
 
 
@@ -403,7 +447,9 @@ def gwet_ac(ratings: ArrayLike, weights: str | None = None, values: ArrayLike | 
     domain = _domain(data, values)
     q = domain.size
     if q < 2:
-        raise UndefinedStatistic("Gwet's AC needs a value domain of at least two categories; declare `values`")
+        raise UndefinedStatistic(
+            "Gwet's AC needs a value domain of at least two categories; declare `values`"
+        )
     counts = _unit_counts(data, domain).astype(np.float64)
     r_i = counts.sum(axis=1)
     rated = r_i >= 1
@@ -422,6 +468,7 @@ def gwet_ac(ratings: ArrayLike, weights: str | None = None, values: ArrayLike | 
 
 
 # ----------------------------------------------------------------------------------------- Kendall's W
+
 
 @dataclass(frozen=True)
 class KendallResult:
@@ -450,87 +497,3 @@ def kendall_w(ratings: ArrayLike, correct_ties: bool = True) -> KendallResult:
     w = 12.0 * s / denominator
     chi2 = m * (n - 1) * w
     return KendallResult(float(w), float(chi2), n - 1, float(stats.chi2.sf(chi2, n - 1)), n)
-
-
-# -------------------------------------------------------------------------------------- rater severity
-
-@dataclass(frozen=True)
-class SeverityResult:
-    """Rater effects (positive: lenient, negative: strict) and severity-adjusted case scores."""
-
-    raters: NDArray[Any]
-    severity: NDArray[np.float64]
-    severity_se: NDArray[np.float64]
-    cases: NDArray[Any]
-    raw_mean: NDArray[np.float64]
-    adjusted: NDArray[np.float64]
-    adjusted_se: NDArray[np.float64]
-    sigma: float
-    n_components: int
-    rater_component: NDArray[np.intp]
-    case_component: NDArray[np.intp]
-
-
-def rater_severity(case_ids: ArrayLike, rater_ids: ArrayLike, scores: ArrayLike) -> SeverityResult:
-    """Fit ``score = case effect + rater effect + noise`` by least squares (long format: one row a score).
-
-    The case effects are eliminated exactly (each case's mean), which leaves the reduced normal equations of
-    the rater effects, ``M b = q`` with ``M = D_r - Nᵀ D_c⁻¹ N``; its pseudo-inverse gives the solution whose
-    rater effects sum to zero in each connected component, and their covariance ``σ² M⁺``. The adjusted score
-    of a case is its mean less the mean effect of its raters; its variance is ``σ²/n_i + cᵢᵀ Cov(b) cᵢ``
-    (the case mean is uncorrelated with the within-case deviations that determine ``b``).
-    """
-    case_ids = np.asarray(case_ids)
-    rater_ids = np.asarray(rater_ids)
-    y = np.asarray(scores, dtype=np.float64)
-    if not (case_ids.shape == rater_ids.shape == y.shape) or y.ndim != 1:
-        raise ValueError("case_ids, rater_ids and scores must be 1-D arrays of the same length")
-    if np.isnan(y).any():
-        raise ValueError("scores contain NaN; leave missing scores out")
-    cases, ci = np.unique(case_ids, return_inverse=True)
-    raters, ri = np.unique(rater_ids, return_inverse=True)
-    n_cases, n_raters, n_obs = cases.size, raters.size, y.size
-    if len(set(zip(ci.tolist(), ri.tolist(), strict=True))) != n_obs:
-        raise ValueError("a rater scored the same case twice")
-    incidence = sp.csr_matrix((np.ones(n_obs), (ci, ri)), shape=(n_cases, n_raters))
-    graph = sp.bmat([[None, incidence], [incidence.T, None]], format="csr")
-    n_components, labels = connected_components(graph, directed=False)
-    if n_components > 1:
-        warnings.warn(
-            f"the raters and cases form {n_components} disconnected groups; severities are comparable only "
-            "within a group", DisconnectedRatersWarning, stacklevel=2)
-    case_n = np.bincount(ci, minlength=n_cases).astype(np.float64)
-    rater_n = np.bincount(ri, minlength=n_raters).astype(np.float64)
-    case_mean = np.bincount(ci, weights=y, minlength=n_cases) / case_n
-    q = np.bincount(ri, weights=y - case_mean[ci], minlength=n_raters)
-    reduced = (sp.diags(rater_n) - incidence.T @ sp.diags(1.0 / case_n) @ incidence).toarray()
-    m_plus = np.linalg.pinv(reduced, hermitian=True)
-    b = np.asarray(m_plus @ q, dtype=np.float64)
-    a = case_mean - (incidence @ b) / case_n
-    residual = y - a[ci] - b[ri]
-    dof = n_obs - n_cases - n_raters + n_components
-    if dof <= 0:
-        raise UndefinedStatistic("rater severity needs more scores than effects: give cases more raters")
-    sigma2 = float(residual @ residual) / dof
-    cov_b = sigma2 * m_plus
-    severity_se = np.sqrt(np.clip(np.diag(cov_b), 0.0, None))
-    adjusted_var = sigma2 / case_n + _within_case_covariance(ci, ri, case_n, cov_b) / case_n**2
-    return SeverityResult(
-        raters=raters, severity=b, severity_se=severity_se, cases=cases, raw_mean=case_mean, adjusted=a,
-        adjusted_se=np.sqrt(adjusted_var), sigma=float(np.sqrt(sigma2)), n_components=int(n_components),
-        rater_component=labels[n_cases:], case_component=labels[:n_cases],
-    )
-
-
-def _within_case_covariance(ci: NDArray[np.intp], ri: NDArray[np.intp], case_n: NDArray[np.float64],
-                            cov_b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """For each case, the sum of Cov(b_j, b_l) over all pairs of its raters: O(sum of squared panel sizes)."""
-    order = np.argsort(ci, kind="stable")
-    cases_sorted, raters_sorted = ci[order], ri[order]
-    sizes = case_n[cases_sorted].astype(np.intp)  # each observation's panel size
-    first = np.repeat(np.arange(order.size), sizes)
-    position = np.arange(first.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    case_start = np.concatenate([[0], np.cumsum(case_n)[:-1]]).astype(np.intp)
-    second = case_start[cases_sorted[first]] + position
-    pair_cov = cov_b[raters_sorted[first], raters_sorted[second]]
-    return np.bincount(cases_sorted[first], weights=pair_cov, minlength=case_n.size).astype(np.float64)

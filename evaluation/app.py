@@ -98,8 +98,20 @@ def _register_blueprints(app: Flask) -> None:
     from procurement.views import bp as procurement_bp
     from rubrics.views import bp as rubrics_bp
 
-    for bp in (main_bp, accounts_bp, admin_bp, cases_bp, batches_bp, results_bp,
-               panels_bp, draws_bp, rubrics_bp, procurement_bp, api_bp, scoring_bp):
+    for bp in (
+        main_bp,
+        accounts_bp,
+        admin_bp,
+        cases_bp,
+        batches_bp,
+        results_bp,
+        panels_bp,
+        draws_bp,
+        rubrics_bp,
+        procurement_bp,
+        api_bp,
+        scoring_bp,
+    ):
         app.register_blueprint(bp)
 
 
@@ -112,7 +124,16 @@ def _register_commands(app: Flask) -> None:
     from panels.cli import panels_cli
     from rubrics.cli import rubrics_cli
 
-    for group in (users_cli, clients_cli, demo_cli, audit_cli, rubrics_cli, panels_cli, batches_cli, jobs_cli):
+    for group in (
+        users_cli,
+        clients_cli,
+        demo_cli,
+        audit_cli,
+        rubrics_cli,
+        panels_cli,
+        batches_cli,
+        jobs_cli,
+    ):
         app.cli.add_command(group)
 
 

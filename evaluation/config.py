@@ -95,8 +95,10 @@ def problem(config: dict[str, Any], *, debug: bool) -> str | None:
     """Why the configuration would be unsafe in production (one line naming the setting), or None."""
     relaxed = debug or config.get("TESTING", False)
     if not relaxed and config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
-        return ("SECRET_KEY is not set (it is the development key); set SECRET_KEY in the environment, for example "
-                "to the output of `python -c 'import secrets; print(secrets.token_hex(32))'`")
+        return (
+            "SECRET_KEY is not set (it is the development key); set SECRET_KEY in the environment, for example "
+            "to the output of `python -c 'import secrets; print(secrets.token_hex(32))'`"
+        )
     if not relaxed and not config.get("EVALUATION_PII_KEY"):
         return "EVALUATION_PII_KEY is not set; citizens' personal data cannot be encrypted without it"
     return None

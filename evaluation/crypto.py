@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 # Only for debug and testing; create_app refuses to run in production with it.
-DEVELOPMENT_PII_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"evaluation-development-pii-key").digest()).decode()
+DEVELOPMENT_PII_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"evaluation-development-pii-key").digest()
+).decode()
 
 _cipher: MultiFernet | None = None
 
@@ -48,7 +50,9 @@ def decrypt(token: bytes) -> str:
     try:
         return _get_cipher().decrypt(bytes(token)).decode("utf-8")
     except InvalidToken as exc:
-        raise PIIKeyError("a protected value cannot be decrypted with the configured EVALUATION_PII_KEY") from exc
+        raise PIIKeyError(
+            "a protected value cannot be decrypted with the configured EVALUATION_PII_KEY"
+        ) from exc
 
 
 class EncryptedText(sa.TypeDecorator[str]):

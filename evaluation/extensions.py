@@ -17,6 +17,7 @@ db = SQLAlchemy(model_class=Base)
 
 # The models' base: Flask-SQLAlchemy makes db.Model at run time, so a type checker is shown what it is.
 if TYPE_CHECKING:
+
     class Model(Base):
         __abstract__ = True
 else:

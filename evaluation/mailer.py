@@ -34,7 +34,9 @@ def queue(recipient: str, subject: str, body: str, html: str | None = None) -> N
 def external_url(endpoint: str, **values: Any) -> str:
     """The absolute address of ``endpoint`` as the configured base URL serves it, with or without a request."""
     base = urlsplit(current_app.config["EVALUATION_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
     return adapter.build(endpoint, values, force_external=True)
 
 
@@ -56,8 +58,15 @@ def _send_all(session: sa.orm.Session) -> None:
     messages = session.info.pop(QUEUE, [])
     for recipient, subject, body, html in messages:
         try:
-            mail.send(Message(subject=subject, recipients=[recipient], body=body, html=html,
-                              sender=current_app.config["MAIL_DEFAULT_SENDER"]))
+            mail.send(
+                Message(
+                    subject=subject,
+                    recipients=[recipient],
+                    body=body,
+                    html=html,
+                    sender=current_app.config["MAIL_DEFAULT_SENDER"],
+                )
+            )
         except Exception as exc:  # a mail server outage must not undo a committed decision
             log.warning("mail to a member could not be sent (%s): %s", type(exc).__name__, exc)
 

@@ -99,7 +99,9 @@ def pseudonym(case_id: int, secret: str) -> str:
 class Visibility(StrEnum):
     FULL = "full"  # the organizer: the citizen's identity in clear
     MASKED = "masked"  # panel members, departments, agencies: masked identity and text
-    HIDDEN_CITIZEN = "hidden_citizen"  # the evaluated department of a confidential case (举报): no citizen at all
+    HIDDEN_CITIZEN = (
+        "hidden_citizen"  # the evaluated department of a confidential case (举报): no citizen at all
+    )
 
 
 def present(case: Any, visibility: Visibility, secret: str) -> dict[str, Any]:
@@ -109,19 +111,41 @@ def present(case: Any, visibility: Visibility, secret: str) -> dict[str, Any]:
     remove = visibility == Visibility.HIDDEN_CITIZEN
     citizen: dict[str, str] | None
     if visibility == Visibility.FULL:
-        citizen = {"name": case.citizen_name, "phone": case.citizen_phone, "id_number": case.citizen_id_number,
-                   "address": case.citizen_address}
+        citizen = {
+            "name": case.citizen_name,
+            "phone": case.citizen_phone,
+            "id_number": case.citizen_id_number,
+            "address": case.citizen_address,
+        }
         texts = {"request": case.request_text, "reply": case.reply_text, "reason": case.callback_reason}
     else:
-        citizen = None if remove else {
-            "name": f"{pseudonym(case.id, secret)}（{mask_name(case.citizen_name)}）" if case.citizen_name
-            else pseudonym(case.id, secret),
-            "phone": mask_phone(case.citizen_phone), "id_number": mask_id_number(case.citizen_id_number),
-            "address": mask_address(case.citizen_address)}
-        texts = {"request": mask_text(case.request_text, remove=remove),
-                 "reply": mask_text(case.reply_text, remove=remove),
-                 "reason": mask_text(case.callback_reason, remove=remove)}
-    return {"citizen": citizen, "texts": texts, "steps": [
-        {"action": s.action, "department": s.department.name if s.department else "", "at": s.at_dt,
-         "note": s.note if visibility == Visibility.FULL else mask_text(s.note, remove=remove)}
-        for s in case.steps]}
+        citizen = (
+            None
+            if remove
+            else {
+                "name": f"{pseudonym(case.id, secret)}（{mask_name(case.citizen_name)}）"
+                if case.citizen_name
+                else pseudonym(case.id, secret),
+                "phone": mask_phone(case.citizen_phone),
+                "id_number": mask_id_number(case.citizen_id_number),
+                "address": mask_address(case.citizen_address),
+            }
+        )
+        texts = {
+            "request": mask_text(case.request_text, remove=remove),
+            "reply": mask_text(case.reply_text, remove=remove),
+            "reason": mask_text(case.callback_reason, remove=remove),
+        }
+    return {
+        "citizen": citizen,
+        "texts": texts,
+        "steps": [
+            {
+                "action": s.action,
+                "department": s.department.name if s.department else "",
+                "at": s.at_dt,
+                "note": s.note if visibility == Visibility.FULL else mask_text(s.note, remove=remove),
+            }
+            for s in case.steps
+        ],
+    }

@@ -31,7 +31,9 @@ def read_table(filename: str, data: bytes) -> tuple[list[list[Any]], str]:
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise TableError(N_("The file could not be read as an Excel workbook: %(error)s"), error=str(exc)) from None
+            raise TableError(
+                N_("The file could not be read as an Excel workbook: %(error)s"), error=str(exc)
+            ) from None
         rows: list[list[Any]] = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
         workbook.close()
         encoding = "XLSX"

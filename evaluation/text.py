@@ -25,8 +25,9 @@ class UserError(ValueError):
 
     status = 422
 
-    def __init__(self, message: str, *, field: str | None = None, also: Sequence[Reason] = (),
-                 **params: Any) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, also: Sequence[Reason] = (), **params: Any
+    ) -> None:
         self.message, self.params, self.field = message, params, field
         self.reasons: list[Reason] = [(message, params), *also]
         super().__init__("; ".join(m % p if p else m for m, p in self.reasons))

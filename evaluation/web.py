@@ -98,9 +98,7 @@ def localized(zh: str | None, en: str | None) -> str:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def init_app(app: Flask) -> None:
@@ -116,29 +114,42 @@ def init_app(app: Flask) -> None:
     def _navigation() -> dict[str, Any]:
         items = []
         if has_request_context() and current_user.is_authenticated:  # e-mails render without a request
-            items = [(endpoint, label) for endpoint, label, roles in NAVIGATION if current_user.has_role(*roles)]
+            items = [
+                (endpoint, label) for endpoint, label, roles in NAVIGATION if current_user.has_role(*roles)
+            ]
         return {"navigation": items}
 
     def _render_error(code: int, description: str | None = None, slug: str | None = None) -> Any:
         if wants_json():
-            return jsonify(error={"status": code, "code": slug or f"http_{code}",
-                                  "message": str(description or ERROR_TITLES.get(code, ""))}), code
+            return jsonify(
+                error={
+                    "status": code,
+                    "code": slug or f"http_{code}",
+                    "message": str(description or ERROR_TITLES.get(code, "")),
+                }
+            ), code
         return render_template(
-            "errors/error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[500]),
+            "errors/error.html",
+            code=code,
+            title=ERROR_TITLES.get(code, ERROR_TITLES[500]),
             hint=description or ERROR_HINTS.get(code, ERROR_HINTS[500]),
         ), code
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> Any:
-        return _render_error(400, gettext("The form has expired or was not sent from this site. "
-                                          "Reload the page and try again."))
+        return _render_error(
+            400,
+            gettext("The form has expired or was not sent from this site. Reload the page and try again."),
+        )
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         code = error.code or 500
         slug = (error.name or "").lower().replace(" ", "_") or None
         description = error.description if wants_json() and code == 413 else None
-        return _render_error(code if code in ERROR_TITLES else 500 if code >= 500 else code, description, slug)
+        return _render_error(
+            code if code in ERROR_TITLES else 500 if code >= 500 else code, description, slug
+        )
 
     app.register_error_handler(UserError, _refused)
     # A race lost in a view's own flush (a unique key, a stale version) is the same answer as one lost at commit.
@@ -207,21 +218,32 @@ def _refusal_url() -> str:
 def _refused(exc: UserError) -> Any:
     db.session.rollback()
     if wants_json():
-        return jsonify(error={"status": exc.status, "code": "refused", "message": explain(exc),
-                              "reasons": explain_all(exc), "field": exc.field}), exc.status
+        return jsonify(
+            error={
+                "status": exc.status,
+                "code": "refused",
+                "message": explain(exc),
+                "reasons": explain_all(exc),
+                "field": exc.field,
+            }
+        ), exc.status
     for sentence in explain_all(exc):
         flash(sentence, "error")
     return redirect(_refusal_url())
 
 
 def _lost_race() -> Response:
-    message = gettext("Someone else changed this at the same moment, so your change was not saved. "
-                      "Reload the page and try again.")
+    message = gettext(
+        "Someone else changed this at the same moment, so your change was not saved. "
+        "Reload the page and try again."
+    )
     if wants_json():
         response = jsonify(error={"status": 409, "code": "conflict", "message": message})
     else:
-        response = Response(render_template("errors/error.html", code=409, title=gettext("Changed meanwhile"),
-                                            hint=message), mimetype="text/html")
+        response = Response(
+            render_template("errors/error.html", code=409, title=gettext("Changed meanwhile"), hint=message),
+            mimetype="text/html",
+        )
     response.status_code = 409
     return response
 

@@ -41,7 +41,9 @@ config.set_main_option(
 
 def run_migrations_offline():
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"), target_metadata=get_metadata(), literal_binds=True,
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=get_metadata(),
+        literal_binds=True,
         render_item=render_item,
     )
     with context.begin_transaction():

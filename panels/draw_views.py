@@ -80,11 +80,20 @@ def exclusions(draw_id: int) -> str:
     """Every member a draw left out of a case, with the rule that excluded them; by case number if asked."""
     draw = get_or_403(Draw, draw_id)
     needle = (request.args.get("case") or "").strip()
-    query = (sa.select(Recusal).join(Case, Recusal.case_id == Case.id).join(Member, Recusal.member_id == Member.id)
-             .where(Recusal.draw_id == draw.id).order_by(Case.external_id, Member.name, Recusal.id)
-             .options(contains_eager(Recusal.case), contains_eager(Recusal.member)))
+    query = (
+        sa.select(Recusal)
+        .join(Case, Recusal.case_id == Case.id)
+        .join(Member, Recusal.member_id == Member.id)
+        .where(Recusal.draw_id == draw.id)
+        .order_by(Case.external_id, Member.name, Recusal.id)
+        .options(contains_eager(Recusal.case), contains_eager(Recusal.member))
+    )
     if needle:
         query = query.where(Case.external_id.contains(needle, autoescape=True))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["EVALUATION_PAGE_SIZE"], error_out=False)
+    page = db.paginate(
+        query,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["EVALUATION_PAGE_SIZE"],
+        error_out=False,
+    )
     return render_template("panels/exclusions.html", draw=draw, batch=draw.batch, page=page, q=needle)

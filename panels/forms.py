@@ -27,48 +27,89 @@ class DeclineForm(FlaskForm):
 
 class PolicyForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    panel_size = IntegerField(_l("Panel size"), default=5, validators=[InputRequired(), NumberRange(min=1, max=15)])
-    official_min = IntegerField(_l("Officials, at least"), default=0, validators=[InputRequired(), NumberRange(min=0)])
-    official_max = IntegerField(_l("Officials, at most"), default=1, validators=[InputRequired(), NumberRange(min=0)])
-    lawyer_min = IntegerField(_l("Lawyers, at least"), default=0, validators=[InputRequired(), NumberRange(min=0)])
-    lawyer_max = IntegerField(_l("Lawyers, at most"), default=2, validators=[InputRequired(), NumberRange(min=0)])
-    township_rep_min = IntegerField(_l("Township/street representatives, at least"), default=0,
-                                    validators=[InputRequired(), NumberRange(min=0)])
-    township_rep_max = IntegerField(_l("Township/street representatives, at most"), default=2,
-                                    validators=[InputRequired(), NumberRange(min=0)])
-    citizen_rep_min = IntegerField(_l("Citizen representatives, at least"), default=1,
-                                   validators=[InputRequired(), NumberRange(min=0)])
-    citizen_rep_max = IntegerField(_l("Citizen representatives, at most"), default=3,
-                                   validators=[InputRequired(), NumberRange(min=0)])
-    category_needs = TextAreaField(_l("Needs by case category"), default="物业纠纷: lawyer=1\n劳动纠纷: lawyer=1",
-                                   validators=[Length(max=4000)])
-    prefer_local_township = BooleanField(_l("Prefer a township/street representative from the case's district"),
-                                         default=True)
+    panel_size = IntegerField(
+        _l("Panel size"), default=5, validators=[InputRequired(), NumberRange(min=1, max=15)]
+    )
+    official_min = IntegerField(
+        _l("Officials, at least"), default=0, validators=[InputRequired(), NumberRange(min=0)]
+    )
+    official_max = IntegerField(
+        _l("Officials, at most"), default=1, validators=[InputRequired(), NumberRange(min=0)]
+    )
+    lawyer_min = IntegerField(
+        _l("Lawyers, at least"), default=0, validators=[InputRequired(), NumberRange(min=0)]
+    )
+    lawyer_max = IntegerField(
+        _l("Lawyers, at most"), default=2, validators=[InputRequired(), NumberRange(min=0)]
+    )
+    township_rep_min = IntegerField(
+        _l("Township/street representatives, at least"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0)],
+    )
+    township_rep_max = IntegerField(
+        _l("Township/street representatives, at most"),
+        default=2,
+        validators=[InputRequired(), NumberRange(min=0)],
+    )
+    citizen_rep_min = IntegerField(
+        _l("Citizen representatives, at least"), default=1, validators=[InputRequired(), NumberRange(min=0)]
+    )
+    citizen_rep_max = IntegerField(
+        _l("Citizen representatives, at most"), default=3, validators=[InputRequired(), NumberRange(min=0)]
+    )
+    category_needs = TextAreaField(
+        _l("Needs by case category"),
+        default="物业纠纷: lawyer=1\n劳动纠纷: lawyer=1",
+        validators=[Length(max=4000)],
+    )
+    prefer_local_township = BooleanField(
+        _l("Prefer a township/street representative from the case's district"), default=True
+    )
     distinct_affiliations = BooleanField(_l("No two members of one affiliation on a panel"), default=True)
 
 
 class MemberForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, lazy_label(r)) for r in MemberRole],
-                       validators=[DataRequired()])
-    affiliation_code = StringField(_l("Affiliation (department code)"), validators=[Optional(), Length(max=32)])
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice(r.value, lazy_label(r)) for r in MemberRole],
+        validators=[DataRequired()],
+    )
+    affiliation_code = StringField(
+        _l("Affiliation (department code)"), validators=[Optional(), Length(max=32)]
+    )
     district_code = StringField(_l("District code"), validators=[Optional(), Length(max=12)])
-    expertise = StringField(_l("Expertise (case categories, separated by 、 or ,)"), validators=[Length(max=500)])
-    max_cases = IntegerField(_l("Cases per batch at most"), default=15, validators=[InputRequired(),
-                                                                                  NumberRange(min=0, max=500)])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    expertise = StringField(
+        _l("Expertise (case categories, separated by 、 or ,)"), validators=[Length(max=500)]
+    )
+    max_cases = IntegerField(
+        _l("Cases per batch at most"), default=15, validators=[InputRequired(), NumberRange(min=0, max=500)]
+    )
+    email = EmailField(
+        _l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+    )
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
     active = BooleanField(_l("Active (may be drawn)"), default=True)
 
     def values(self) -> dict[str, Any]:
         """What ``panels.pool.save_member`` takes: trimmed texts, expertise split on 、 or a comma."""
-        expertise = [e.strip() for e in (self.expertise.data or "").replace("，", ",").replace("、", ",").split(",")
-                     if e.strip()]
-        return {"name": self.name.data.strip(), "role": self.role.data,
-                "affiliation_code": (self.affiliation_code.data or "").strip(),
-                "district_code": (self.district_code.data or "").strip(), "expertise": expertise,
-                "max_cases": self.max_cases.data, "email": (self.email.data or "").strip(),
-                "phone": (self.phone.data or "").strip(), "active": self.active.data}
+        expertise = [
+            e.strip()
+            for e in (self.expertise.data or "").replace("，", ",").replace("、", ",").split(",")
+            if e.strip()
+        ]
+        return {
+            "name": self.name.data.strip(),
+            "role": self.role.data,
+            "affiliation_code": (self.affiliation_code.data or "").strip(),
+            "district_code": (self.district_code.data or "").strip(),
+            "expertise": expertise,
+            "max_cases": self.max_cases.data,
+            "email": (self.email.data or "").strip(),
+            "phone": (self.phone.data or "").strip(),
+            "active": self.active.data,
+        }
 
 
 class UnavailabilityForm(FlaskForm):
@@ -90,12 +131,18 @@ class ConflictForm(FlaskForm):
 
 
 class RecusalRequestForm(ConflictForm):
-    source = SelectField(_l("Requested by"), validators=[DataRequired()], choices=[
-        SelectChoice(ConflictSource.DEPARTMENT_REQUEST.value, _l("The evaluated department")),
-        SelectChoice(ConflictSource.CITIZEN_REQUEST.value, _l("The citizen")),
-    ])
+    source = SelectField(
+        _l("Requested by"),
+        validators=[DataRequired()],
+        choices=[
+            SelectChoice(ConflictSource.DEPARTMENT_REQUEST.value, _l("The evaluated department")),
+            SelectChoice(ConflictSource.CITIZEN_REQUEST.value, _l("The citizen")),
+        ],
+    )
 
 
 class MemberImportForm(FlaskForm):
-    file = FileField(_l("CSV or Excel file"), validators=[
-        FileRequired(), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))])
+    file = FileField(
+        _l("CSV or Excel file"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))],
+    )

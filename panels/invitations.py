@@ -64,12 +64,17 @@ def _mail_invitation(seat: Seat) -> None:
         return
     token = make_token(seat)
     accept_url = external_url("panels.invitation", token=token)
-    queue_template(member.email, "panels/emails/invitation", (N_("Invitation to review: %(batch)s"),
-                                                             {"batch": batch.name}),
-                   member_name=member.name, batch_name=batch.name, accept_url=accept_url,
-                   decline_url=external_url("panels.invitation", token=token, answer="decline"),
-                   closes=to_local(batch.closes_dt).strftime("%Y-%m-%d") if batch.closes_dt else "—",
-                   days=invitation_days())
+    queue_template(
+        member.email,
+        "panels/emails/invitation",
+        (N_("Invitation to review: %(batch)s"), {"batch": batch.name}),
+        member_name=member.name,
+        batch_name=batch.name,
+        accept_url=accept_url,
+        decline_url=external_url("panels.invitation", token=token, answer="decline"),
+        closes=to_local(batch.closes_dt).strftime("%Y-%m-%d") if batch.closes_dt else "—",
+        days=invitation_days(),
+    )
 
 
 def invite(seat: Seat, now: datetime | None = None) -> None:
@@ -92,9 +97,13 @@ def _schedule_expiry(batch: Batch, now: datetime) -> None:
 
 def invite_batch(batch: Batch) -> int:
     seats = db.session.scalars(
-        sa.select(Seat).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
-        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.DRAWN).order_by(Seat.id)
-        .options(joinedload(Seat.member), joinedload(Seat.panel).joinedload(Panel.batch_item))).all()
+        sa.select(Seat)
+        .join(Panel, Seat.panel_id == Panel.id)
+        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.DRAWN)
+        .order_by(Seat.id)
+        .options(joinedload(Seat.member), joinedload(Seat.panel).joinedload(Panel.batch_item))
+    ).all()
     for seat in seats:
         invite(seat)
     if seats:
@@ -144,16 +153,31 @@ def recuse_for(conflict: Conflict) -> list[Seat]:
         applies.append(Case.id == conflict.case_id)
     if conflict.department_id is not None:
         applies.append(Case.lead_department_id == conflict.department_id)
-        applies.append(Case.id.in_(sa.select(case_assisting_departments.c.case_id)
-                                   .where(case_assisting_departments.c.department_id == conflict.department_id)))
-    scored = sa.select(ScoreSheet.id).where(ScoreSheet.seat_id == Seat.id,
-                                            ScoreSheet.state.in_([SheetState.SUBMITTED, SheetState.REVISED]))
+        applies.append(
+            Case.id.in_(
+                sa.select(case_assisting_departments.c.case_id).where(
+                    case_assisting_departments.c.department_id == conflict.department_id
+                )
+            )
+        )
+    scored = sa.select(ScoreSheet.id).where(
+        ScoreSheet.seat_id == Seat.id, ScoreSheet.state.in_([SheetState.SUBMITTED, SheetState.REVISED])
+    )
     seats = db.session.scalars(
-        sa.select(Seat).join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id)
-        .join(Case, BatchItem.case_id == Case.id).join(Batch, BatchItem.batch_id == Batch.id)
-        .where(Seat.member_id == conflict.member_id, Seat.state.in_(OPEN_STATES), sa.or_(*applies),
-               Batch.state.in_([BatchState.DRAFT, BatchState.PANELS_DRAWN, BatchState.SCORING]), ~sa.exists(scored))
-        .order_by(Seat.id)).all()
+        sa.select(Seat)
+        .join(Panel, Seat.panel_id == Panel.id)
+        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        .join(Case, BatchItem.case_id == Case.id)
+        .join(Batch, BatchItem.batch_id == Batch.id)
+        .where(
+            Seat.member_id == conflict.member_id,
+            Seat.state.in_(OPEN_STATES),
+            sa.or_(*applies),
+            Batch.state.in_([BatchState.DRAFT, BatchState.PANELS_DRAWN, BatchState.SCORING]),
+            ~sa.exists(scored),
+        )
+        .order_by(Seat.id)
+    ).all()
     for seat in seats:
         recuse(seat, conflict.reason)
     return list(seats)
@@ -166,8 +190,11 @@ def expire_overdue(now: datetime | None = None, batch_id: int | None = None) -> 
     cutoff = now - timedelta(days=invitation_days())
     query = sa.select(Seat).where(Seat.state == SeatState.INVITED, Seat.invited_dt < cutoff)
     if batch_id is not None:
-        query = query.join(Panel, Seat.panel_id == Panel.id).join(BatchItem, Panel.batch_item_id == BatchItem.id) \
+        query = (
+            query.join(Panel, Seat.panel_id == Panel.id)
+            .join(BatchItem, Panel.batch_item_id == BatchItem.id)
             .where(BatchItem.batch_id == batch_id)
+        )
     seats = db.session.scalars(query.order_by(Seat.id)).all()
     for seat in seats:
         seat.state, seat.responded_dt = SeatState.EXPIRED, now
@@ -183,24 +210,45 @@ def _eligible_substitute(seat: Seat, member: Member, panel_seats: list[Seat]) ->
     have changed since."""
     item = seat.panel.batch_item
     first_day, last_day = scoring_days(item.batch)
-    if not member.active or any(s.member_id == member.id for s in panel_seats) \
-            or member.unavailable_between(first_day, last_day):
+    if (
+        not member.active
+        or any(s.member_id == member.id for s in panel_seats)
+        or member.unavailable_between(first_day, last_day)
+    ):
         return False
     case = item.case
     departments = {case.lead_department_id, *(d.id for d in case.assisting_departments)}
-    if member.affiliation_id in departments or member.departments_left_since(former_employment_cutoff(first_day)) \
-            & departments:
+    if (
+        member.affiliation_id in departments
+        or member.departments_left_since(former_employment_cutoff(first_day)) & departments
+    ):
         return False
-    others = {s.member.affiliation_id for s in panel_seats if s.state in OPEN_STATES and s.member.affiliation_id}
+    others = {
+        s.member.affiliation_id for s in panel_seats if s.state in OPEN_STATES and s.member.affiliation_id
+    }
     if member.affiliation_id and member.affiliation_id in others:
         return False
-    held = db.session.scalar(sa.select(sa.func.count()).select_from(
-        batch_seats(item.batch_id).where(Seat.member_id == member.id, Seat.state.in_(OPEN_STATES)).subquery())) or 0
+    held = (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                batch_seats(item.batch_id)
+                .where(Seat.member_id == member.id, Seat.state.in_(OPEN_STATES))
+                .subquery()
+            )
+        )
+        or 0
+    )
     if held >= member.max_cases:
         return False
-    conflict = db.session.scalar(sa.select(Conflict.id).where(
-        Conflict.member_id == member.id, Conflict.state == ConflictState.ACCEPTED,
-        sa.or_(Conflict.case_id == case.id, Conflict.department_id.in_(departments))).limit(1))
+    conflict = db.session.scalar(
+        sa.select(Conflict.id)
+        .where(
+            Conflict.member_id == member.id,
+            Conflict.state == ConflictState.ACCEPTED,
+            sa.or_(Conflict.case_id == case.id, Conflict.department_id.in_(departments)),
+        )
+        .limit(1)
+    )
     return conflict is None
 
 
@@ -211,15 +259,24 @@ def refill(seat: Seat, why: str, now: datetime | None = None) -> Seat | None:
         member = substitute.member
         if not _eligible_substitute(seat, member, panel_seats):
             continue
-        replacement = Seat(panel=seat.panel, member=member, role=seat.role,
-                           position=max(s.position for s in panel_seats) + 1, state=SeatState.DRAWN)
+        replacement = Seat(
+            panel=seat.panel,
+            member=member,
+            role=seat.role,
+            position=max(s.position for s in panel_seats) + 1,
+            state=SeatState.DRAWN,
+        )
         for rank, later in enumerate(s for s in seat.substitutes if s.rank > substitute.rank):
             replacement.substitutes.append(type(later)(rank=rank, member_id=later.member_id))
         db.session.add(replacement)
         db.session.flush()
         seat.replaced_by_id = replacement.id
-        record("seat.refilled", "seat", seat.id, {"why": why, "replacement": replacement.id,
-                                                  "member": member.id, "rank": substitute.rank})
+        record(
+            "seat.refilled",
+            "seat",
+            seat.id,
+            {"why": why, "replacement": replacement.id, "member": member.id, "rank": substitute.rank},
+        )
         now = now or utcnow()
         invite(replacement, now)
         _schedule_expiry(seat.panel.batch_item.batch, now)

@@ -166,7 +166,9 @@ class Draw(Model):
     pool_hash: Mapped[str | None] = mapped_column(sa.String(64))
     policy_hash: Mapped[str | None] = mapped_column(sa.String(64))
     problem: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the solver input, for replay
-    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the solver output, as `panels solve` prints it
+    result: Mapped[dict[str, Any] | None] = mapped_column(
+        sa.JSON
+    )  # the solver output, as `panels solve` prints it
     status: Mapped[str] = mapped_column(sa.String(32), default="pending")
     objective: Mapped[float | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -180,7 +182,9 @@ class Panel(Model):
     __tablename__ = "panels"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_item_id: Mapped[int] = mapped_column(sa.ForeignKey("batch_items.id", ondelete="CASCADE"), unique=True)
+    batch_item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("batch_items.id", ondelete="CASCADE"), unique=True
+    )
     draw_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draws.id"), index=True)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 

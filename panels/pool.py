@@ -50,7 +50,9 @@ class PoolError(UserError):
         super().__init__(message, field=field, **params)
 
 
-def policy_problems(panel_size: int, role_ranges: dict[str, list[int]]) -> list[tuple[str, str, dict[str, Any]]]:
+def policy_problems(
+    panel_size: int, role_ranges: dict[str, list[int]]
+) -> list[tuple[str, str, dict[str, Any]]]:
     """Why a composition policy cannot work (field, message id, params); empty when it can."""
     problems: list[tuple[str, str, dict[str, Any]]] = []
     if panel_size < 3 or panel_size % 2 == 0:
@@ -64,9 +66,16 @@ def policy_problems(panel_size: int, role_ranges: dict[str, list[int]]) -> list[
         problems.append(("panel_size", N_("The maximums add up to less than the panel size."), {}))
     official_max = role_ranges.get("official", [0, 0])[1]
     if official_max * 3 > panel_size:
-        problems.append(("official_max", N_("At least two thirds of a panel are not government officials: "
-                                            "at most %(n)d officials on a panel of %(size)d."),
-                         {"n": panel_size // 3, "size": panel_size}))
+        problems.append(
+            (
+                "official_max",
+                N_(
+                    "At least two thirds of a panel are not government officials: "
+                    "at most %(n)d officials on a panel of %(size)d."
+                ),
+                {"n": panel_size // 3, "size": panel_size},
+            )
+        )
     return problems
 
 
@@ -83,15 +92,23 @@ def parse_needs(text: str) -> dict[str, dict[str, int]]:
         for part in rest.replace("，", ",").split(","):
             role, eq, count = part.strip().partition("=")
             if not eq or role.strip() not in PANEL_ROLES or not count.strip().isdigit():
-                raise PoolError("category_needs", N_("Line %(n)d: write 'category: role=count' with a role of "
-                                                     "official, lawyer, township_rep or citizen_rep."), n=number)
+                raise PoolError(
+                    "category_needs",
+                    N_(
+                        "Line %(n)d: write 'category: role=count' with a role of "
+                        "official, lawyer, township_rep or citizen_rep."
+                    ),
+                    n=number,
+                )
             needs.setdefault(category.strip(), {})[role.strip()] = int(count.strip())
     return needs
 
 
 def format_needs(needs: dict[str, dict[str, int]]) -> str:
-    return "\n".join(f"{category}: " + ", ".join(f"{r}={n}" for r, n in roles.items())
-                     for category, roles in sorted(needs.items()))
+    return "\n".join(
+        f"{category}: " + ", ".join(f"{r}={n}" for r, n in roles.items())
+        for category, roles in sorted(needs.items())
+    )
 
 
 def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> CompositionPolicy:
@@ -100,12 +117,21 @@ def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> Com
         for role, count in sorted(roles.items()):
             most = values["role_ranges"].get(role, [0, 0])[1]
             if count > most:
-                problems.append(("category_needs", N_("%(category)s: %(role)s=%(n)d is more than the %(max)d a "
-                                                      "panel may have."),
-                                 {"category": category, "role": role, "n": count, "max": most}))
+                problems.append(
+                    (
+                        "category_needs",
+                        N_("%(category)s: %(role)s=%(n)d is more than the %(max)d a panel may have."),
+                        {"category": category, "role": role, "n": count, "max": most},
+                    )
+                )
         if sum(roles.values()) > values["panel_size"]:
-            problems.append(("category_needs", N_("%(category)s needs more members than a panel has."),
-                             {"category": category}))
+            problems.append(
+                (
+                    "category_needs",
+                    N_("%(category)s needs more members than a panel has."),
+                    {"category": category},
+                )
+            )
     if problems:
         field, message, params = problems[0]
         raise PoolError(field, message, **params)
@@ -121,25 +147,33 @@ def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> Com
     return policy
 
 
-def save_member(member: Member | None, values: dict[str, Any],
-                departments: Mapping[str, Department] | None = None) -> Member:
+def save_member(
+    member: Member | None, values: dict[str, Any], departments: Mapping[str, Department] | None = None
+) -> Member:
     """Create (``member`` None) or update a member. ``departments`` (code -> department) spares an import the
     lookup per row."""
     department = None
     if values.get("affiliation_code"):
         code = values["affiliation_code"]
-        department = departments.get(code) if departments is not None else \
-            db.session.scalar(sa.select(Department).where(Department.code == code))
+        department = (
+            departments.get(code)
+            if departments is not None
+            else db.session.scalar(sa.select(Department).where(Department.code == code))
+        )
         if department is None:
-            raise PoolError("affiliation_code", N_("No department has the code %(code)s."),
-                            code=values["affiliation_code"])
+            raise PoolError(
+                "affiliation_code",
+                N_("No department has the code %(code)s."),
+                code=values["affiliation_code"],
+            )
     if member is None:
         member = Member()
         db.session.add(member)
     elif member.affiliation_id is not None and member.affiliation != department:
         # Leaving a department starts the years in which its cases stay off limits (FORMER_EMPLOYMENT_YEARS).
-        member.past_affiliations.append(MemberAffiliation(department_id=member.affiliation_id,
-                                                          end_date=to_local(utcnow()).date()))
+        member.past_affiliations.append(
+            MemberAffiliation(department_id=member.affiliation_id, end_date=to_local(utcnow()).date())
+        )
     member.name, member.role = values["name"], MemberRole(values["role"])
     member.affiliation = department
     member.district_code = values.get("district_code") or None
@@ -150,24 +184,40 @@ def save_member(member: Member | None, values: dict[str, Any],
     return member
 
 
-def add_past_affiliation(member: Member, department: Department, start: date | None, end: date) -> MemberAffiliation:
+def add_past_affiliation(
+    member: Member, department: Department, start: date | None, end: date
+) -> MemberAffiliation:
     """Record earlier employment, for the recusal of the departments a member left less than three years ago."""
     if start is not None and end < start:
         raise PoolError("end_date", N_("The last day is before the first."))
     if end > to_local(utcnow()).date():
-        raise PoolError("end_date", N_("Earlier employment ends today at the latest; the current one is the "
-                                       "affiliation above."))
+        raise PoolError(
+            "end_date",
+            N_("Earlier employment ends today at the latest; the current one is the affiliation above."),
+        )
     period = MemberAffiliation(department_id=department.id, start_date=start, end_date=end)
     member.past_affiliations.append(period)
     db.session.flush()
-    record("member.past_affiliation", "member", member.id, {"department": department.code, "end": end.isoformat()})
+    record(
+        "member.past_affiliation",
+        "member",
+        member.id,
+        {"department": department.code, "end": end.isoformat()},
+    )
     return period
 
 
 def remove_past_affiliation(period: MemberAffiliation) -> None:
     """Strike an entry recorded by mistake (logged: it narrows recusal)."""
-    record("member.past_affiliation_removed", "member", period.member_id,
-           {"department": period.department.code, "end": period.end_date.isoformat() if period.end_date else None})
+    record(
+        "member.past_affiliation_removed",
+        "member",
+        period.member_id,
+        {
+            "department": period.department.code,
+            "end": period.end_date.isoformat() if period.end_date else None,
+        },
+    )
     db.session.delete(period)
     db.session.flush()
 
@@ -181,8 +231,13 @@ def add_unavailability(member: Member, start: date, end: date, note: str | None)
     return period
 
 
-def declare_conflict(member: Member, reason: str, department: Department | None = None,
-                     case_id: int | None = None, source: ConflictSource = ConflictSource.DECLARED) -> Conflict:
+def declare_conflict(
+    member: Member,
+    reason: str,
+    department: Department | None = None,
+    case_id: int | None = None,
+    source: ConflictSource = ConflictSource.DECLARED,
+) -> Conflict:
     """A member's own declaration takes effect at once; a department's or citizen's request waits for the
     organizer's decision."""
     if department is None and case_id is None:
@@ -190,12 +245,22 @@ def declare_conflict(member: Member, reason: str, department: Department | None 
     if not reason.strip():
         raise PoolError("reason", N_("Please give a reason."))
     state = ConflictState.ACCEPTED if source == ConflictSource.DECLARED else ConflictState.PENDING
-    conflict = Conflict(member_id=member.id, department_id=department.id if department else None, case_id=case_id,
-                        source=source, state=state, reason=reason.strip())
+    conflict = Conflict(
+        member_id=member.id,
+        department_id=department.id if department else None,
+        case_id=case_id,
+        source=source,
+        state=state,
+        reason=reason.strip(),
+    )
     db.session.add(conflict)
     db.session.flush()
-    record("conflict.recorded", "conflict", conflict.id, {"member": member.id, "source": source.value,
-                                                          "state": state.value})
+    record(
+        "conflict.recorded",
+        "conflict",
+        conflict.id,
+        {"member": member.id, "source": source.value, "state": state.value},
+    )
     invitations.recuse_for(conflict)
     return conflict
 
@@ -214,10 +279,24 @@ def decide_conflict(conflict: Conflict, accept: bool, user_id: int) -> int:
 
 # --- importing members ----------------------------------------------------------------------------------------
 
-MEMBER_COLUMNS = {"姓名": "name", "身份": "role", "所在单位编码": "affiliation_code", "区划代码": "district_code",
-                  "擅长领域": "expertise", "每批最多件数": "max_cases", "电子邮箱": "email", "电话": "phone"}
-ROLE_WORDS = {"政府工作人员": "official", "律师代表": "lawyer", "乡镇（街道）代表": "township_rep",
-              "街道代表": "township_rep", "群众代表": "citizen_rep", "评标专家": "expert"}
+MEMBER_COLUMNS = {
+    "姓名": "name",
+    "身份": "role",
+    "所在单位编码": "affiliation_code",
+    "区划代码": "district_code",
+    "擅长领域": "expertise",
+    "每批最多件数": "max_cases",
+    "电子邮箱": "email",
+    "电话": "phone",
+}
+ROLE_WORDS = {
+    "政府工作人员": "official",
+    "律师代表": "lawyer",
+    "乡镇（街道）代表": "township_rep",
+    "街道代表": "township_rep",
+    "群众代表": "citizen_rep",
+    "评标专家": "expert",
+}
 
 
 def column_of(field: str | None) -> str:
@@ -239,8 +318,12 @@ def import_members(filename: str, data: bytes) -> tuple[int, list[RowError]]:
     if unknown or "姓名" not in headers or "身份" not in headers:
         raise PoolError("file", N_("Use the columns %(columns)s."), columns="、".join(MEMBER_COLUMNS))
     departments = {d.code: d for d in db.session.scalars(sa.select(Department))}
-    known = {(email or "").lower(): name for email, name in db.session.execute(
-        sa.select(Member.email, Member.name).where(Member.email.is_not(None)))}
+    known = {
+        (email or "").lower(): name
+        for email, name in db.session.execute(
+            sa.select(Member.email, Member.name).where(Member.email.is_not(None))
+        )
+    }
     row_of_email: dict[str, int] = {}
     errors: list[RowError] = []
     imported = 0
@@ -250,12 +333,24 @@ def import_members(filename: str, data: bytes) -> tuple[int, list[RowError]]:
             continue
         email = (cells.get("email") or "").strip().lower()
         if email in known:
-            errors.append(RowError(number, "email", N_("%(name)s already has this e-mail address; edit that "
-                                                       "member instead."), {"name": known[email]}))
+            errors.append(
+                RowError(
+                    number,
+                    "email",
+                    N_("%(name)s already has this e-mail address; edit that member instead."),
+                    {"name": known[email]},
+                )
+            )
             continue
         if email and email in row_of_email:
-            errors.append(RowError(number, "email", N_("Row %(row)d has the same e-mail address."),
-                                   {"row": row_of_email[email]}))
+            errors.append(
+                RowError(
+                    number,
+                    "email",
+                    N_("Row %(row)d has the same e-mail address."),
+                    {"row": row_of_email[email]},
+                )
+            )
             continue
         if email:
             row_of_email[email] = number
@@ -263,8 +358,10 @@ def import_members(filename: str, data: bytes) -> tuple[int, list[RowError]]:
         cells["max_cases"] = cells.get("max_cases") or "15"
         form = MemberForm(formdata=MultiDict({**cells, "active": "y"}), meta={"csrf": False})
         if not form.validate():
-            errors.extend(RowError(number, field, " ".join(map(str, messages)), {}, translated=True)
-                          for field, messages in form.errors.items())
+            errors.extend(
+                RowError(number, field, " ".join(map(str, messages)), {}, translated=True)
+                for field, messages in form.errors.items()
+            )
             continue
         try:
             save_member(None, form.values(), departments)

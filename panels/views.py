@@ -45,7 +45,9 @@ bp = Blueprint("panels", __name__, url_prefix="/panels")
 
 
 def _departments_choices() -> list[SelectChoice]:
-    rows = db.session.execute(sa.select(Department.id, Department.code, Department.name).order_by(Department.code))
+    rows = db.session.execute(
+        sa.select(Department.id, Department.code, Department.name).order_by(Department.code)
+    )
     return [SelectChoice("", "—")] + [SelectChoice(str(i), f"{name} ({code})") for i, code, name in rows]
 
 
@@ -62,6 +64,7 @@ def index() -> str:
 
 # --- invitations -------------------------------------------------------------------------------------------------
 
+
 def _answer(seat: Seat, kind: str) -> tuple[bool, Any]:
     """Accept or decline a seat; shared by the e-mailed link and the in-app buttons. (done, the form)"""
     if kind == "accept":
@@ -74,8 +77,12 @@ def _answer(seat: Seat, kind: str) -> tuple[bool, Any]:
     form = DeclineForm()
     if form.validate_on_submit():
         replacement = invitations.decline(seat, form.reason.data)
-        flash(_("You have declined; the seat goes to a substitute.") if replacement
-              else _("You have declined. The organizer will find someone for the seat."), "success")
+        flash(
+            _("You have declined; the seat goes to a substitute.")
+            if replacement
+            else _("You have declined. The organizer will find someone for the seat."),
+            "success",
+        )
         return True, form
     return False, form
 
@@ -96,10 +103,22 @@ def invitation(token: str) -> Any:
             return redirect(url_for(".invitation", token=token))
         if kind == "decline":
             decline_form = form
-        return render_template("panels/invitation.html", seat=seat, token=token, accept_form=accept_form,
-                               decline_form=decline_form, show_decline=True), 400
-    return render_template("panels/invitation.html", seat=seat, token=token, accept_form=accept_form,
-                           decline_form=decline_form, show_decline=request.args.get("answer") == "decline")
+        return render_template(
+            "panels/invitation.html",
+            seat=seat,
+            token=token,
+            accept_form=accept_form,
+            decline_form=decline_form,
+            show_decline=True,
+        ), 400
+    return render_template(
+        "panels/invitation.html",
+        seat=seat,
+        token=token,
+        accept_form=accept_form,
+        decline_form=decline_form,
+        show_decline=request.args.get("answer") == "decline",
+    )
 
 
 def _own_seat(seat_id: int) -> Seat:
@@ -126,6 +145,7 @@ def decline_seat(seat_id: int) -> Any:
 
 # --- the pool -----------------------------------------------------------------------------------------------------
 
+
 def _stored_member_form(member: Member) -> MemberForm:
     """The member form as stored, not bound to the request (for GET, and beside another form's errors)."""
     form = MemberForm(formdata=None, obj=member)
@@ -148,27 +168,43 @@ def _member_page(member: Member | None) -> Any:
     return _member_template(member, form, 400 if form.errors else 200)
 
 
-def _member_template(member: Member | None, form: MemberForm, status: int,
-                     history_form: PastAffiliationForm | None = None,
-                     request_form: RecusalRequestForm | None = None) -> Any:
+def _member_template(
+    member: Member | None,
+    form: MemberForm,
+    status: int,
+    history_form: PastAffiliationForm | None = None,
+    request_form: RecusalRequestForm | None = None,
+) -> Any:
     conflicts: Sequence[Conflict] = []
     history: Sequence[MemberAffiliation] = []
     unavailabilities: list[MemberUnavailability] = []
     if member is not None:
-        conflicts = db.session.scalars(sa.select(Conflict).where(Conflict.member_id == member.id)
-                                       .order_by(Conflict.created_dt.desc())).all()
+        conflicts = db.session.scalars(
+            sa.select(Conflict).where(Conflict.member_id == member.id).order_by(Conflict.created_dt.desc())
+        ).all()
         unavailabilities = member.unavailabilities
-        history = db.session.scalars(sa.select(MemberAffiliation).where(MemberAffiliation.member_id == member.id)
-                                     .options(joinedload(MemberAffiliation.department))
-                                     .order_by(MemberAffiliation.end_date.desc())).all()
+        history = db.session.scalars(
+            sa.select(MemberAffiliation)
+            .where(MemberAffiliation.member_id == member.id)
+            .options(joinedload(MemberAffiliation.department))
+            .order_by(MemberAffiliation.end_date.desc())
+        ).all()
     choices = _departments_choices()
     request_form = request_form or RecusalRequestForm(formdata=None)
     request_form.department.choices = choices
     history_form = history_form or PastAffiliationForm(formdata=None)
     history_form.department.choices = choices
-    return render_template("panels/member.html", member=member, form=form, conflicts=conflicts,
-                           unavailabilities=unavailabilities, history=history, history_form=history_form,
-                           request_form=request_form, confirm=ConfirmForm()), status
+    return render_template(
+        "panels/member.html",
+        member=member,
+        form=form,
+        conflicts=conflicts,
+        unavailabilities=unavailabilities,
+        history=history,
+        history_form=history_form,
+        request_form=request_form,
+        confirm=ConfirmForm(),
+    ), status
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -192,8 +228,12 @@ def add_past_affiliation(member_id: int) -> Any:
     form.department.choices = _departments_choices()
     if form.validate_on_submit():
         try:
-            pool.add_past_affiliation(member, db.get_or_404(Department, int(form.department.data)),
-                                      form.start_date.data, form.end_date.data)
+            pool.add_past_affiliation(
+                member,
+                db.get_or_404(Department, int(form.department.data)),
+                form.start_date.data,
+                form.end_date.data,
+            )
         except pool.PoolError as exc:
             mark(form, exc)
         else:
@@ -219,7 +259,9 @@ def _conflict_target(form: ConflictForm) -> tuple[Department | None, int | None]
     department = db.session.get(Department, int(form.department.data)) if form.department.data else None
     case_id = None
     if (form.case_number.data or "").strip():
-        case_id = db.session.scalar(sa.select(Case.id).where(Case.external_id == form.case_number.data.strip()))
+        case_id = db.session.scalar(
+            sa.select(Case.id).where(Case.external_id == form.case_number.data.strip())
+        )
         if case_id is None:
             raise pool.PoolError("case_number", N_("No case has this number."))
     return department, case_id
@@ -235,7 +277,9 @@ def record_recusal_request(member_id: int) -> Any:
     if form.validate_on_submit():
         try:
             department, case_id = _conflict_target(form)
-            pool.declare_conflict(member, form.reason.data, department, case_id, ConflictSource(form.source.data))
+            pool.declare_conflict(
+                member, form.reason.data, department, case_id, ConflictSource(form.source.data)
+            )
         except pool.PoolError as exc:
             mark(form, exc)
         else:
@@ -259,13 +303,19 @@ def decide_conflict(conflict_id: int, decision: str) -> Any:
         abort(400)
     recused = pool.decide_conflict(conflict, decision == "accept", current_user.id)
     if recused:
-            flash(ngettext("The member is recused from %(num)d seat already drawn; substitutes are invited.",
-                           "The member is recused from %(num)d seats already drawn; substitutes are invited.",
-                           recused), "success")
+        flash(
+            ngettext(
+                "The member is recused from %(num)d seat already drawn; substitutes are invited.",
+                "The member is recused from %(num)d seats already drawn; substitutes are invited.",
+                recused,
+            ),
+            "success",
+        )
     return redirect(url_for(".edit_member", member_id=conflict.member_id))
 
 
 # --- a member's own profile -----------------------------------------------------------------------------------------
+
 
 def _own_member() -> Member:
     member = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id))
@@ -283,16 +333,26 @@ def profile() -> Any:
     return _profile_page(member)
 
 
-def _profile_page(member: Member, period_form: UnavailabilityForm | None = None,
-                  conflict_form: ConflictForm | None = None, status: int = 200) -> Any:
+def _profile_page(
+    member: Member,
+    period_form: UnavailabilityForm | None = None,
+    conflict_form: ConflictForm | None = None,
+    status: int = 200,
+) -> Any:
     """The member's own page; a form that failed comes back with its input and the fields marked."""
     conflict_form = conflict_form or ConflictForm(formdata=None)
     conflict_form.department.choices = _departments_choices()
-    conflicts = db.session.scalars(sa.select(Conflict).where(Conflict.member_id == member.id)
-                                   .order_by(Conflict.created_dt.desc())).all()
-    return render_template("panels/profile.html", member=member,
-                           period_form=period_form or UnavailabilityForm(formdata=None),
-                           conflict_form=conflict_form, conflicts=conflicts, confirm=ConfirmForm()), status
+    conflicts = db.session.scalars(
+        sa.select(Conflict).where(Conflict.member_id == member.id).order_by(Conflict.created_dt.desc())
+    ).all()
+    return render_template(
+        "panels/profile.html",
+        member=member,
+        period_form=period_form or UnavailabilityForm(formdata=None),
+        conflict_form=conflict_form,
+        conflicts=conflicts,
+        confirm=ConfirmForm(),
+    ), status
 
 
 @bp.post("/profile/unavailability")
@@ -335,14 +395,20 @@ def declare_conflict() -> Any:
         except pool.PoolError as exc:
             mark(form, exc)
         else:
-            flash(_("Your declaration is recorded: you will not be drawn for those cases, and a seat you already "
-                    "hold on one goes to a substitute."), "success")
+            flash(
+                _(
+                    "Your declaration is recorded: you will not be drawn for those cases, and a seat you already "
+                    "hold on one goes to a substitute."
+                ),
+                "success",
+            )
             return redirect(url_for(".profile"))
     flash(_("Please correct the marked fields."), "error")
     return _profile_page(member, conflict_form=form, status=400)
 
 
 # --- policies -------------------------------------------------------------------------------------------------------
+
 
 @bp.get("/policies")
 @roles_required(Role.ORGANIZER)
@@ -364,9 +430,12 @@ def _policy_page(policy: CompositionPolicy | None) -> Any:
     if form.validate_on_submit():
         try:
             values = {
-                "name": form.name.data.strip(), "panel_size": form.panel_size.data,
-                "role_ranges": {r: [getattr(form, f"{r}_min").data, getattr(form, f"{r}_max").data]
-                                for r in pool.PANEL_ROLES},
+                "name": form.name.data.strip(),
+                "panel_size": form.panel_size.data,
+                "role_ranges": {
+                    r: [getattr(form, f"{r}_min").data, getattr(form, f"{r}_max").data]
+                    for r in pool.PANEL_ROLES
+                },
                 "category_needs": pool.parse_needs(form.category_needs.data),
                 "prefer_local_township": form.prefer_local_township.data,
                 "distinct_affiliations": form.distinct_affiliations.data,
@@ -394,6 +463,7 @@ def edit_policy(policy_id: int) -> Any:
 
 # --- import ---------------------------------------------------------------------------------------------------
 
+
 @bp.route("/members/import", methods=["GET", "POST"])
 @roles_required(Role.ORGANIZER)
 def import_members() -> Any:
@@ -408,8 +478,14 @@ def import_members() -> Any:
         form.file.errors.append(explain(exc))
         return render_template("panels/import.html", form=form, errors=[]), 400
     if problems:
-        errors = [{"row": p.row, "column": pool.column_of(p.field),
-                   "message": p.message if p.translated else _(p.message, **p.params)} for p in problems]
+        errors = [
+            {
+                "row": p.row,
+                "column": pool.column_of(p.field),
+                "message": p.message if p.translated else _(p.message, **p.params),
+            }
+            for p in problems
+        ]
         return render_template("panels/import.html", form=form, errors=errors), 400
     flash(_("%(n)d members imported.", n=imported), "success")
     return redirect(url_for(".index"))

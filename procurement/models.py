@@ -76,7 +76,9 @@ class Bid(Model):
     __table_args__ = (sa.UniqueConstraint("project_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(sa.ForeignKey("purchase_projects.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("purchase_projects.id", ondelete="CASCADE"), index=True
+    )
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     price: Mapped[Decimal] = mapped_column(Money)
     state: Mapped[BidState] = mapped_column(enum_type(BidState), default=BidState.SUBMITTED)

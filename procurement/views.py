@@ -17,10 +17,14 @@ bp = Blueprint("procurement", __name__, url_prefix="/procurement")
 @roles_required(Role.ORGANIZER, Role.AGENCY)
 def index() -> str:
     """Organizers see every project and contract; an agency user only its own contracts."""
-    contracts_query = sa.select(Contract).options(joinedload(Contract.agency)).order_by(Contract.start_date.desc())
+    contracts_query = (
+        sa.select(Contract).options(joinedload(Contract.agency)).order_by(Contract.start_date.desc())
+    )
     projects: list[PurchaseProject] = []
     if current_user.has_role(Role.ORGANIZER):
-        projects = list(db.session.scalars(sa.select(PurchaseProject).order_by(PurchaseProject.created_dt.desc())))
+        projects = list(
+            db.session.scalars(sa.select(PurchaseProject).order_by(PurchaseProject.created_dt.desc()))
+        )
     else:
         contracts_query = contracts_query.where(Contract.agency_id == current_user.agency_id)
     contracts = db.session.scalars(contracts_query).all()

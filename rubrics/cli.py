@@ -24,11 +24,16 @@ def list_command(as_json: bool) -> None:
     """List the rubrics with their versions and states."""
     rows = db.session.execute(
         sa.select(Rubric.code, RubricVersion.number, RubricVersion.state, RubricVersion.name_zh)
-        .join(RubricVersion, RubricVersion.rubric_id == Rubric.id).order_by(Rubric.code, RubricVersion.number)
+        .join(RubricVersion, RubricVersion.rubric_id == Rubric.id)
+        .order_by(Rubric.code, RubricVersion.number)
     ).all()
     if as_json:
-        click.echo(json.dumps([{"code": code, "version": number, "state": state.value}
-                               for code, number, state, _ in rows], ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [{"code": code, "version": number, "state": state.value} for code, number, state, _ in rows],
+                ensure_ascii=False,
+            )
+        )
         return
     for code, number, state, name in rows:
         click.echo(f"{code}\tv{number}\t{state.value}\t{name}")
@@ -39,9 +44,15 @@ def list_command(as_json: bool) -> None:
 @click.option("--version", "number", type=int, help="Version number (default: the latest).")
 def export_command(code: str, number: int | None) -> None:
     """Write a rubric version as JSON to standard output."""
-    query = (sa.select(RubricVersion).join(Rubric).where(Rubric.code == code)
-             .options(selectinload(RubricVersion.criteria)))
-    query = query.where(RubricVersion.number == number) if number else query.order_by(RubricVersion.number.desc())
+    query = (
+        sa.select(RubricVersion)
+        .join(Rubric)
+        .where(Rubric.code == code)
+        .options(selectinload(RubricVersion.criteria))
+    )
+    query = (
+        query.where(RubricVersion.number == number) if number else query.order_by(RubricVersion.number.desc())
+    )
     version = db.session.scalars(query.limit(1)).first()
     if version is None:
         what = f"version {number} of rubric {code!r}" if number else f"rubric {code!r}"

@@ -34,17 +34,27 @@ def _choices(values: tuple[str, ...]) -> list[SelectChoice]:
 
 
 class NewRubricForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64), Regexp(CODE_RE, message=CODE_MESSAGE)])
+    code = StringField(
+        _l("Code"), validators=[DataRequired(), Length(max=64), Regexp(CODE_RE, message=CODE_MESSAGE)]
+    )
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    start = RadioField(_l("Start from"), default="template", validators=[DataRequired()],
-                       choices=[SelectChoice("template", _l("The standard for unsatisfied cases (built in)")),
-                                SelectChoice("blank", _l("An empty rubric"))])
+    start = RadioField(
+        _l("Start from"),
+        default="template",
+        validators=[DataRequired()],
+        choices=[
+            SelectChoice("template", _l("The standard for unsatisfied cases (built in)")),
+            SelectChoice("blank", _l("An empty rubric")),
+        ],
+    )
 
 
 class CopyForm(FlaskForm):
-    code = StringField(_l("Code of the new rubric"),
-                       validators=[DataRequired(), Length(max=64), Regexp(CODE_RE, message=CODE_MESSAGE)])
+    code = StringField(
+        _l("Code of the new rubric"),
+        validators=[DataRequired(), Length(max=64), Regexp(CODE_RE, message=CODE_MESSAGE)],
+    )
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
 
@@ -53,12 +63,17 @@ class SettingsForm(FlaskForm):
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
     aggregation = SelectField(_l("Aggregation"), choices=_choices(AGGREGATIONS), validators=[DataRequired()])
-    outlier_threshold = FloatField(_l("Outlier threshold (panel standard deviations)"),
-                                   validators=[InputRequired(), NumberRange(min=0.1, max=10)])
+    outlier_threshold = FloatField(
+        _l("Outlier threshold (panel standard deviations)"),
+        validators=[InputRequired(), NumberRange(min=0.1, max=10)],
+    )
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("Rubric file (JSON)"), validators=[FileRequired(), FileAllowed(["json"], _l("Choose a .json file"))])
+    file = FileField(
+        _l("Rubric file (JSON)"),
+        validators=[FileRequired(), FileAllowed(["json"], _l("Choose a .json file"))],
+    )
     publish = BooleanField(_l("Publish it at once"))
 
 
@@ -72,7 +87,9 @@ class LevelForm(Form):
 
     def is_blank(self) -> bool:
         return self.value.data is None and not any(
-            (f.data or "").strip() for f in (self.label_zh, self.label_en, self.descriptor_zh, self.descriptor_en))
+            (f.data or "").strip()
+            for f in (self.label_zh, self.label_en, self.descriptor_zh, self.descriptor_en)
+        )
 
 
 class OptionForm(Form):
@@ -92,7 +109,9 @@ def _number(value: float | None) -> float | int | None:
 
 
 class CriterionForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32), Regexp(CODE_RE, message=CODE_MESSAGE)])
+    code = StringField(
+        _l("Code"), validators=[DataRequired(), Length(max=32), Regexp(CODE_RE, message=CODE_MESSAGE)]
+    )
     dimension = SelectField(_l("Dimension"), choices=_choices(DIMENSIONS), validators=[DataRequired()])
     role = SelectField(_l("Criterion role"), choices=_choices(ROLES), validators=[DataRequired()])
     title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=200)])
@@ -101,8 +120,9 @@ class CriterionForm(FlaskForm):
     description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=4000)])
     weight = FloatField(_l("Weight"), default=0, validators=[InputRequired(), NumberRange(min=0, max=100)])
     required = BooleanField(_l("An answer is required"), default=True)
-    comment_required_at_or_below = FloatField(_l("A comment is required for a score at or below"),
-                                              validators=[Optional()])
+    comment_required_at_or_below = FloatField(
+        _l("A comment is required for a score at or below"), validators=[Optional()]
+    )
     scale_type = SelectField(_l("Scale"), choices=_choices(SCALE_TYPES), validators=[DataRequired()])
     range_min = FloatField(_l("Minimum"), validators=[Optional()])
     range_max = FloatField(_l("Maximum"), validators=[Optional()])
@@ -129,16 +149,25 @@ class CriterionForm(FlaskForm):
         while self.levels.entries:
             self.levels.pop_entry()
         for level in scale.get("levels", []):
-            self.levels.append_entry({
-                "value": level.get("value"), "label_zh": level.get("label", {}).get("zh"),
-                "label_en": level.get("label", {}).get("en"),
-                "descriptor_zh": (level.get("descriptor") or {}).get("zh"),
-                "descriptor_en": (level.get("descriptor") or {}).get("en")})
+            self.levels.append_entry(
+                {
+                    "value": level.get("value"),
+                    "label_zh": level.get("label", {}).get("zh"),
+                    "label_en": level.get("label", {}).get("en"),
+                    "descriptor_zh": (level.get("descriptor") or {}).get("zh"),
+                    "descriptor_en": (level.get("descriptor") or {}).get("en"),
+                }
+            )
         while self.options.entries:
             self.options.pop_entry()
         for option in scale.get("options", []):
-            self.options.append_entry({"value": option.get("value"), "label_zh": option.get("label", {}).get("zh"),
-                                       "label_en": option.get("label", {}).get("en")})
+            self.options.append_entry(
+                {
+                    "value": option.get("value"),
+                    "label_zh": option.get("label", {}).get("zh"),
+                    "label_en": option.get("label", {}).get("en"),
+                }
+            )
         self.add_blank_rows()
 
     def add_blank_rows(self) -> None:
@@ -155,29 +184,50 @@ class CriterionForm(FlaskForm):
             for row in self.levels:
                 if row.delete.data or row.is_blank():
                     continue
-                level: dict[str, Any] = {"value": _number(row.value.data),
-                                         "label": {"zh": (row.label_zh.data or "").strip(),
-                                                   "en": (row.label_en.data or "").strip()}}
+                level: dict[str, Any] = {
+                    "value": _number(row.value.data),
+                    "label": {
+                        "zh": (row.label_zh.data or "").strip(),
+                        "en": (row.label_en.data or "").strip(),
+                    },
+                }
                 if (row.descriptor_zh.data or "").strip() or (row.descriptor_en.data or "").strip():
-                    level["descriptor"] = {"zh": (row.descriptor_zh.data or "").strip(),
-                                           "en": (row.descriptor_en.data or "").strip()}
+                    level["descriptor"] = {
+                        "zh": (row.descriptor_zh.data or "").strip(),
+                        "en": (row.descriptor_en.data or "").strip(),
+                    }
                 scale["levels"].append(level)
         elif stype == "range":
-            scale.update(min=_number(self.range_min.data), max=_number(self.range_max.data),
-                         step=_number(self.range_step.data) if self.range_step.data is not None else 1)
+            scale.update(
+                min=_number(self.range_min.data),
+                max=_number(self.range_max.data),
+                step=_number(self.range_step.data) if self.range_step.data is not None else 1,
+            )
         elif stype == "nominal":
             scale["options"] = [
-                {"value": (row.value.data or "").strip(),
-                 "label": {"zh": (row.label_zh.data or "").strip(), "en": (row.label_en.data or "").strip()}}
-                for row in self.options if not (row.delete.data or row.is_blank())]
+                {
+                    "value": (row.value.data or "").strip(),
+                    "label": {
+                        "zh": (row.label_zh.data or "").strip(),
+                        "en": (row.label_en.data or "").strip(),
+                    },
+                }
+                for row in self.options
+                if not (row.delete.data or row.is_blank())
+            ]
         spec: dict[str, Any] = {
-            "code": (self.code.data or "").strip(), "dimension": self.dimension.data, "role": self.role.data,
-            "weight": _number(self.weight.data) or 0, "required": bool(self.required.data),
+            "code": (self.code.data or "").strip(),
+            "dimension": self.dimension.data,
+            "role": self.role.data,
+            "weight": _number(self.weight.data) or 0,
+            "required": bool(self.required.data),
             "title": {"zh": (self.title_zh.data or "").strip(), "en": (self.title_en.data or "").strip()},
         }
         if (self.description_zh.data or "").strip() or (self.description_en.data or "").strip():
-            spec["description"] = {"zh": (self.description_zh.data or "").strip(),
-                                   "en": (self.description_en.data or "").strip()}
+            spec["description"] = {
+                "zh": (self.description_zh.data or "").strip(),
+                "en": (self.description_en.data or "").strip(),
+            }
         spec["comment_required_at_or_below"] = _number(self.comment_required_at_or_below.data)
         spec["scale"] = scale
         return spec

@@ -65,7 +65,9 @@ class RubricVersion(Model):
     state: Mapped[VersionState] = mapped_column(enum_type(VersionState), default=VersionState.DRAFT)
     name_zh: Mapped[str] = mapped_column(sa.String(200))
     name_en: Mapped[str] = mapped_column(sa.String(200))
-    aggregation: Mapped[Aggregation] = mapped_column(enum_type(Aggregation), default=Aggregation.WEIGHTED_MEAN)
+    aggregation: Mapped[Aggregation] = mapped_column(
+        enum_type(Aggregation), default=Aggregation.WEIGHTED_MEAN
+    )
     # A member whose total lies further than this many panel SDs from the others must give a reason.
     outlier_threshold: Mapped[float] = mapped_column(default=2.0)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
@@ -83,7 +85,9 @@ class Criterion(Model):
     __table_args__ = (sa.UniqueConstraint("version_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(sa.ForeignKey("rubric_versions.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("rubric_versions.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int]
     code: Mapped[str] = mapped_column(sa.String(32))
     dimension: Mapped[Dimension] = mapped_column(enum_type(Dimension), default=Dimension.OTHER)
@@ -132,14 +136,20 @@ def _refuse_changes_to_frozen_versions(session: sa.orm.Session, _context: object
                 state = sa.inspect(obj)
                 changed = {a.key for a in state.attrs if a.history.has_changes()} - {"criteria", "rubric"}
                 if obj in session.deleted:
-                    raise FrozenVersionError(f"rubric version {obj.id} is {stored.value} and cannot be deleted")
+                    raise FrozenVersionError(
+                        f"rubric version {obj.id} is {stored.value} and cannot be deleted"
+                    )
                 if changed - _MUTABLE_AFTER_PUBLISHING or (
-                        "state" in changed and obj.state != VersionState.RETIRED):
+                    "state" in changed and obj.state != VersionState.RETIRED
+                ):
                     raise FrozenVersionError(
                         f"rubric version {obj.id} is {stored.value}; it cannot change "
-                        f"({', '.join(sorted(changed))}); edit a new version instead")
+                        f"({', '.join(sorted(changed))}); edit a new version instead"
+                    )
                 if sa.inspect(obj).attrs.criteria.history.has_changes():
-                    raise FrozenVersionError(f"rubric version {obj.id} is {stored.value}; its criteria are frozen")
+                    raise FrozenVersionError(
+                        f"rubric version {obj.id} is {stored.value}; its criteria are frozen"
+                    )
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Criterion):
             if obj in session.dirty and not session.is_modified(obj):
@@ -147,6 +157,10 @@ def _refuse_changes_to_frozen_versions(session: sa.orm.Session, _context: object
             version = obj.version
             if version is None and obj.version_id is not None:
                 version = session.get(RubricVersion, obj.version_id)
-            if version is not None and _committed_state(version) in (VersionState.PUBLISHED, VersionState.RETIRED):
+            if version is not None and _committed_state(version) in (
+                VersionState.PUBLISHED,
+                VersionState.RETIRED,
+            ):
                 raise FrozenVersionError(
-                    f"criterion {obj.code} belongs to a {version.state.value} rubric version; its criteria are frozen")
+                    f"criterion {obj.code} belongs to a {version.state.value} rubric version; its criteria are frozen"
+                )

@@ -40,8 +40,12 @@ def _bilingual(zh: str | None, en: str | None) -> dict[str, str] | None:
 
 def export_criterion(c: Criterion) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "code": c.code, "dimension": c.dimension.value, "role": c.role.value, "weight": _number(c.weight),
-        "required": c.required, "title": {"zh": c.title_zh, "en": c.title_en},
+        "code": c.code,
+        "dimension": c.dimension.value,
+        "role": c.role.value,
+        "weight": _number(c.weight),
+        "required": c.required,
+        "title": {"zh": c.title_zh, "en": c.title_en},
     }
     description = _bilingual(c.description_zh, c.description_en)
     if description is not None:
@@ -70,8 +74,12 @@ def _number(value: Any) -> float | int | None:
 
 def _build_version(rubric: Rubric, spec: dict[str, Any], number: int) -> RubricVersion:
     version = RubricVersion(
-        rubric=rubric, number=number, name_zh=spec["name"]["zh"], name_en=spec["name"]["en"],
-        aggregation=Aggregation(spec["aggregation"]), outlier_threshold=float(spec.get("outlier_threshold", 2.0)),
+        rubric=rubric,
+        number=number,
+        name_zh=spec["name"]["zh"],
+        name_en=spec["name"]["en"],
+        aggregation=Aggregation(spec["aggregation"]),
+        outlier_threshold=float(spec.get("outlier_threshold", 2.0)),
     )
     for position, c in enumerate(spec["criteria"]):
         version.criteria.append(_criterion_from_spec(c, position))
@@ -82,10 +90,17 @@ def _build_version(rubric: Rubric, spec: dict[str, Any], number: int) -> RubricV
 def _criterion_from_spec(c: dict[str, Any], position: int) -> Criterion:
     description = c.get("description") or {}
     return Criterion(
-        position=position, code=c["code"], dimension=Dimension(c.get("dimension", "other")),
-        role=CriterionRole(c.get("role", "score")), title_zh=c["title"]["zh"], title_en=c["title"]["en"],
-        description_zh=description.get("zh") or None, description_en=description.get("en") or None,
-        scale=c["scale"], weight=_number(c.get("weight", 0)), required=c.get("required", True),
+        position=position,
+        code=c["code"],
+        dimension=Dimension(c.get("dimension", "other")),
+        role=CriterionRole(c.get("role", "score")),
+        title_zh=c["title"]["zh"],
+        title_en=c["title"]["en"],
+        description_zh=description.get("zh") or None,
+        description_en=description.get("en") or None,
+        scale=c["scale"],
+        weight=_number(c.get("weight", 0)),
+        required=c.get("required", True),
         comment_required_at_or_below=c.get("comment_required_at_or_below"),
     )
 
@@ -93,8 +108,12 @@ def _criterion_from_spec(c: dict[str, Any], position: int) -> Criterion:
 def _next_number(rubric: Rubric) -> int:
     if rubric.id is None:
         return 1
-    return 1 + (db.session.scalar(
-        sa.select(sa.func.max(RubricVersion.number)).where(RubricVersion.rubric_id == rubric.id)) or 0)
+    return 1 + (
+        db.session.scalar(
+            sa.select(sa.func.max(RubricVersion.number)).where(RubricVersion.rubric_id == rubric.id)
+        )
+        or 0
+    )
 
 
 def import_version(spec: dict[str, Any], *, publish: bool = False) -> RubricVersion:
@@ -123,7 +142,9 @@ class RubricError(UserError):
 
 def _require_draft(version: RubricVersion) -> None:
     if version.state != VersionState.DRAFT:
-        raise FrozenVersionError(f"rubric version {version.id} is {version.state.value}; edit a new version instead")
+        raise FrozenVersionError(
+            f"rubric version {version.id} is {version.state.value}; edit a new version instead"
+        )
 
 
 def create_rubric(code: str, name_zh: str, name_en: str, *, from_template: bool) -> RubricVersion:
@@ -158,8 +179,9 @@ def copy_as_rubric(version: RubricVersion, code: str, name_zh: str, name_en: str
     return copy
 
 
-def update_settings(version: RubricVersion, name_zh: str, name_en: str, aggregation: str,
-                    outlier_threshold: float) -> None:
+def update_settings(
+    version: RubricVersion, name_zh: str, name_en: str, aggregation: str, outlier_threshold: float
+) -> None:
     _require_draft(version)
     version.name_zh, version.name_en = name_zh, name_en
     version.aggregation = Aggregation(aggregation)
@@ -167,11 +189,13 @@ def update_settings(version: RubricVersion, name_zh: str, name_en: str, aggregat
     db.session.flush()
 
 
-def criterion_problems(version: RubricVersion, spec: dict[str, Any], criterion: Criterion | None) -> list[Problem]:
+def criterion_problems(
+    version: RubricVersion, spec: dict[str, Any], criterion: Criterion | None
+) -> list[Problem]:
     """The problems that a criterion's JSON form would have within its version (paths as in the import)."""
     items = [export_criterion(c) for c in version.criteria]
     index = version.criteria.index(criterion) if criterion is not None else len(items)
-    items[index:index + 1] = [spec]
+    items[index : index + 1] = [spec]
     prefix = f"criteria[{index}]"
     version_spec = {**export_version(version), "criteria": items}
     return [p for p in validate_spec(version_spec) if p.path == prefix or p.path.startswith(prefix + ".")]
@@ -188,8 +212,19 @@ def save_criterion(version: RubricVersion, criterion: Criterion | None, spec: di
         version.criteria.append(criterion)
     else:
         fresh = _criterion_from_spec(spec, criterion.position)
-        for attr in ("code", "dimension", "role", "title_zh", "title_en", "description_zh", "description_en",
-                     "scale", "weight", "required", "comment_required_at_or_below"):
+        for attr in (
+            "code",
+            "dimension",
+            "role",
+            "title_zh",
+            "title_en",
+            "description_zh",
+            "description_en",
+            "scale",
+            "weight",
+            "required",
+            "comment_required_at_or_below",
+        ):
             setattr(criterion, attr, getattr(fresh, attr))
     db.session.flush()
     return criterion
@@ -246,6 +281,8 @@ def delete_draft(version: RubricVersion) -> None:
     rubric = version.rubric
     db.session.delete(version)
     db.session.flush()
-    if not db.session.scalar(sa.select(RubricVersion.id).where(RubricVersion.rubric_id == rubric.id).limit(1)):
+    if not db.session.scalar(
+        sa.select(RubricVersion.id).where(RubricVersion.rubric_id == rubric.id).limit(1)
+    ):
         db.session.delete(rubric)
         db.session.flush()

@@ -105,10 +105,20 @@ def validate_answers(spec: Mapping[str, Any], answers: Answers, *, complete: boo
             continue
         threshold = criterion.get("comment_required_at_or_below")
         number = numeric_value(criterion, value)
-        if complete and threshold is not None and number is not None and number <= threshold + 1e-9 \
-                and _blank(comment):
-            problems.append(Problem(code, N_("a comment is required for a score at or below %(threshold)s"),
-                                    {"threshold": f"{threshold:g}"}))
+        if (
+            complete
+            and threshold is not None
+            and number is not None
+            and number <= threshold + 1e-9
+            and _blank(comment)
+        ):
+            problems.append(
+                Problem(
+                    code,
+                    N_("a comment is required for a score at or below %(threshold)s"),
+                    {"threshold": f"{threshold:g}"},
+                )
+            )
     return problems
 
 
@@ -150,14 +160,13 @@ def summarise(spec: Mapping[str, Any], sheets: Sequence[Answers]) -> CaseSummary
     means: dict[str, float] = {}
     for criterion in spec["criteria"]:
         code = criterion["code"]
-        values = [
-            numeric_value(criterion, (sheet.get(code) or {}).get("value"))
-            for sheet in sheets
-        ]
+        values = [numeric_value(criterion, (sheet.get(code) or {}).get("value")) for sheet in sheets]
         present = [v for v in values if v is not None]
         if present:
             stats[code] = CriterionStats(
-                n=len(present), mean=statistics.fmean(present), median=statistics.median(present),
+                n=len(present),
+                mean=statistics.fmean(present),
+                median=statistics.median(present),
                 sd=statistics.stdev(present) if len(present) > 1 else None,
             )
             if criterion.get("role", "score") == "score":
@@ -193,8 +202,9 @@ def tally(values: Sequence[str | None]) -> tuple[str | None, dict[str, int]]:
 OUTLIER_SD_FLOOR = 1.0  # points: a panel that agrees exactly still has room for rounding
 
 
-def disagreement(totals: Sequence[float], verdicts: Sequence[str | None], *, spread_points: float,
-                 outlier_sd: float) -> dict[str, Any]:
+def disagreement(
+    totals: Sequence[float], verdicts: Sequence[str | None], *, spread_points: float, outlier_sd: float
+) -> dict[str, Any]:
     """Why a panel disagrees: the spread of totals, a verdict without a majority, members far from the rest.
 
     A member is an outlier when their total lies more than ``outlier_sd`` standard deviations of the others'

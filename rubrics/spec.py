@@ -53,7 +53,9 @@ class _Checker:
     def add(self, path: str, message: str, **params: Any) -> None:
         self.problems.append(Problem(path, message, params))
 
-    def text(self, obj: dict[str, Any], key: str, path: str, *, required: bool = True, max_len: int = 200) -> None:
+    def text(
+        self, obj: dict[str, Any], key: str, path: str, *, required: bool = True, max_len: int = 200
+    ) -> None:
         value = obj.get(key)
         if value is None:
             if required:
@@ -63,8 +65,17 @@ class _Checker:
         elif len(value) > max_len:
             self.add(_join(path, key), N_("must have at most %(n)d characters"), n=max_len)
 
-    def unique_code(self, value: Any, path: str, seen: dict[str, int], index: int, *, max_len: int,
-                    bad: str, duplicate: str) -> None:
+    def unique_code(
+        self,
+        value: Any,
+        path: str,
+        seen: dict[str, int],
+        index: int,
+        *,
+        max_len: int,
+        bad: str,
+        duplicate: str,
+    ) -> None:
         """A code-like value, unique among its siblings (criteria codes, option values)."""
         if not isinstance(value, str) or not CODE_RE.match(value) or len(value) > max_len:
             self.add(path, bad)
@@ -73,8 +84,9 @@ class _Checker:
         else:
             seen[value] = index
 
-    def bilingual(self, obj: dict[str, Any], key: str, path: str, *, required: bool = True,
-                  max_len: int = 200) -> None:
+    def bilingual(
+        self, obj: dict[str, Any], key: str, path: str, *, required: bool = True, max_len: int = 200
+    ) -> None:
         value = obj.get(key)
         if value is None:
             if required:
@@ -114,57 +126,78 @@ def validate_spec(data: Any) -> list[Problem]:
         if not isinstance(crit, dict):
             c.add(path, N_("must be a JSON object"))
             continue
-        c.unique_code(crit.get("code"), f"{path}.code", seen_codes, i, max_len=32,
-                      bad=N_("must be a code of letters, digits, '-', '_' or '.' (at most 32 characters)"),
-                      duplicate=N_("duplicates the code of criteria[%(other)d]"))
-        if crit.get("dimension", "other") not in DIMENSIONS:
-            c.add(f"{path}.dimension", N_("must be one of %(choices)s"), choices=", ".join(DIMENSIONS))
-        role = crit.get("role", "score")
-        if role not in ROLES:
-            c.add(f"{path}.role", N_("unknown role; must be one of %(choices)s"), choices=", ".join(ROLES))
+        role, weight = _check_criterion(c, crit, path, i, seen_codes)
         if role == "verdict":
             verdicts.append(i)
-        if not isinstance(crit.get("required", True), bool):
-            c.add(f"{path}.required", N_("must be true or false"))
-        c.bilingual(crit, "title", path)
-        c.bilingual(crit, "description", path, required=False, max_len=4000)
-        weight = crit.get("weight", 0)
-        if not _is_number(weight) or weight < 0:
-            c.add(f"{path}.weight", N_("must be a number of at least 0"))
-            weight = 0
-        scale = crit.get("scale")
-        stype = _check_scale(c, scale, f"{path}.scale")
-        if role == "score":
-            if weight <= 0:
-                c.add(f"{path}.weight", N_("a scored criterion needs a weight greater than 0"))
-            if stype == "nominal":
-                c.add(f"{path}.scale.type", N_("a scored criterion needs an ordinal, range or boolean scale"))
+        elif role == "score":
             weight_sum += weight
-        else:
-            if weight:
-                c.add(f"{path}.weight", N_("only scored criteria carry a weight; use 0"))
-            if role not in ("note",) and stype not in (None, "nominal"):
-                c.add(f"{path}.scale.type", N_("a verdict question needs a nominal scale of options"))
-        if role == "verdict" and stype == "nominal":
-            values = {o.get("value") for o in (scale or {}).get("options", []) if isinstance(o, dict)}
-            missing = [v for v in VERDICT_VALUES if v not in values]
-            if missing:
-                c.add(f"{path}.scale.options", N_("the verdict needs the options %(values)s"),
-                      values=", ".join(VERDICT_VALUES))
-        threshold_at = crit.get("comment_required_at_or_below")
-        if threshold_at is not None:
-            if not _is_number(threshold_at):
-                c.add(f"{path}.comment_required_at_or_below", N_("must be a number or null"))
-            elif stype == "nominal":
-                c.add(f"{path}.comment_required_at_or_below", N_("cannot apply to a nominal scale; use null"))
     if abs(weight_sum - WEIGHT_TOTAL) > 1e-9:
-        c.add("criteria", N_("the weights of the scored criteria sum to %(total)s, not 100"),
-              total=f"{weight_sum:g}")
+        c.add(
+            "criteria",
+            N_("the weights of the scored criteria sum to %(total)s, not 100"),
+            total=f"{weight_sum:g}",
+        )
     if not verdicts:
         c.add("criteria", N_('no criterion has the role "verdict"'))
     for extra in verdicts[1:]:
         c.add(f"criteria[{extra}].role", N_('only one criterion may have the role "verdict"'))
     return c.problems
+
+
+def _check_criterion(
+    c: _Checker, crit: dict[str, Any], path: str, i: int, seen_codes: dict[str, int]
+) -> tuple[str, float]:
+    """One criterion's problems; returns its role and its weight (0 where the weight is no number)."""
+    c.unique_code(
+        crit.get("code"),
+        f"{path}.code",
+        seen_codes,
+        i,
+        max_len=32,
+        bad=N_("must be a code of letters, digits, '-', '_' or '.' (at most 32 characters)"),
+        duplicate=N_("duplicates the code of criteria[%(other)d]"),
+    )
+    if crit.get("dimension", "other") not in DIMENSIONS:
+        c.add(f"{path}.dimension", N_("must be one of %(choices)s"), choices=", ".join(DIMENSIONS))
+    role = crit.get("role", "score")
+    if role not in ROLES:
+        c.add(f"{path}.role", N_("unknown role; must be one of %(choices)s"), choices=", ".join(ROLES))
+    if not isinstance(crit.get("required", True), bool):
+        c.add(f"{path}.required", N_("must be true or false"))
+    c.bilingual(crit, "title", path)
+    c.bilingual(crit, "description", path, required=False, max_len=4000)
+    weight = crit.get("weight", 0)
+    if not _is_number(weight) or weight < 0:
+        c.add(f"{path}.weight", N_("must be a number of at least 0"))
+        weight = 0
+    scale = crit.get("scale")
+    stype = _check_scale(c, scale, f"{path}.scale")
+    if role == "score":
+        if weight <= 0:
+            c.add(f"{path}.weight", N_("a scored criterion needs a weight greater than 0"))
+        if stype == "nominal":
+            c.add(f"{path}.scale.type", N_("a scored criterion needs an ordinal, range or boolean scale"))
+    else:
+        if weight:
+            c.add(f"{path}.weight", N_("only scored criteria carry a weight; use 0"))
+        if role not in ("note",) and stype not in (None, "nominal"):
+            c.add(f"{path}.scale.type", N_("a verdict question needs a nominal scale of options"))
+    if role == "verdict" and stype == "nominal":
+        values = {o.get("value") for o in (scale or {}).get("options", []) if isinstance(o, dict)}
+        missing = [v for v in VERDICT_VALUES if v not in values]
+        if missing:
+            c.add(
+                f"{path}.scale.options",
+                N_("the verdict needs the options %(values)s"),
+                values=", ".join(VERDICT_VALUES),
+            )
+    threshold_at = crit.get("comment_required_at_or_below")
+    if threshold_at is not None:
+        if not _is_number(threshold_at):
+            c.add(f"{path}.comment_required_at_or_below", N_("must be a number or null"))
+        elif stype == "nominal":
+            c.add(f"{path}.comment_required_at_or_below", N_("cannot apply to a nominal scale; use null"))
+    return role, weight
 
 
 def _check_scale(c: _Checker, scale: Any, path: str) -> str | None:
@@ -173,7 +206,11 @@ def _check_scale(c: _Checker, scale: Any, path: str) -> str | None:
         return None
     stype = str(scale.get("type") or "")
     if stype not in SCALE_TYPES:
-        c.add(f"{path}.type", N_("unknown scale type; must be one of %(choices)s"), choices=", ".join(SCALE_TYPES))
+        c.add(
+            f"{path}.type",
+            N_("unknown scale type; must be one of %(choices)s"),
+            choices=", ".join(SCALE_TYPES),
+        )
         return None
     if stype == "ordinal":
         levels = scale.get("levels")
@@ -219,8 +256,14 @@ def _check_scale(c: _Checker, scale: Any, path: str) -> str | None:
             if not isinstance(option, dict):
                 c.add(opath, N_("must be a JSON object"))
                 continue
-            c.unique_code(option.get("value"), f"{opath}.value", seen_values, j, max_len=64,
-                          bad=N_("must be a code of letters, digits, '-', '_' or '.'"),
-                          duplicate=N_("duplicates the value of options[%(other)d]"))
+            c.unique_code(
+                option.get("value"),
+                f"{opath}.value",
+                seen_values,
+                j,
+                max_len=64,
+                bad=N_("must be a code of letters, digits, '-', '_' or '.'"),
+                duplicate=N_("duplicates the value of options[%(other)d]"),
+            )
             c.bilingual(option, "label", opath)
     return stype

@@ -28,13 +28,30 @@ from rubrics.spec import Problem, RubricSpecError, validate_spec
 bp = Blueprint("rubrics", __name__, url_prefix="/rubrics")
 
 PATH_WORDS = {
-    "name": _l("Name"), "title": _l("Title"), "description": _l("Description"), "label": _l("Label"),
-    "descriptor": _l("Descriptor"), "zh": _l("Chinese"), "en": _l("English"), "code": _l("Code"),
-    "scale": _l("Scale"), "type": _l("Type"), "weight": _l("Weight"), "role": _l("Criterion role"),
-    "dimension": _l("Dimension"), "value": _l("Value"), "min": _l("Minimum"), "max": _l("Maximum"),
-    "step": _l("Step"), "required": _l("Required"), "aggregation": _l("Aggregation"),
-    "outlier_threshold": _l("Outlier threshold"), "comment_required_at_or_below": _l("Comment threshold"),
-    "criteria": _l("Criteria"), "levels": _l("Levels"), "options": _l("Options"),
+    "name": _l("Name"),
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "label": _l("Label"),
+    "descriptor": _l("Descriptor"),
+    "zh": _l("Chinese"),
+    "en": _l("English"),
+    "code": _l("Code"),
+    "scale": _l("Scale"),
+    "type": _l("Type"),
+    "weight": _l("Weight"),
+    "role": _l("Criterion role"),
+    "dimension": _l("Dimension"),
+    "value": _l("Value"),
+    "min": _l("Minimum"),
+    "max": _l("Maximum"),
+    "step": _l("Step"),
+    "required": _l("Required"),
+    "aggregation": _l("Aggregation"),
+    "outlier_threshold": _l("Outlier threshold"),
+    "comment_required_at_or_below": _l("Comment threshold"),
+    "criteria": _l("Criteria"),
+    "levels": _l("Levels"),
+    "options": _l("Options"),
 }
 INDEXED = {"criteria": _l("Criterion %(n)d"), "levels": _l("Level %(n)d"), "options": _l("Option %(n)d")}
 
@@ -52,8 +69,14 @@ def describe_path(path: str) -> str:
 
 
 def translated(problems: list[Problem]) -> list[dict[str, str]]:
-    return [{"path": p.path, "where": describe_path(p.path),
-             "message": _(p.message) % p.params if p.params else _(p.message)} for p in problems]
+    return [
+        {
+            "path": p.path,
+            "where": describe_path(p.path),
+            "message": _(p.message) % p.params if p.params else _(p.message),
+        }
+        for p in problems
+    ]
 
 
 def _version(version_id: int) -> RubricVersion:
@@ -69,13 +92,17 @@ def _criterion(version: RubricVersion, criterion_id: int) -> Criterion:
 
 def _usage(version_ids: list[int]) -> dict[int, dict[str, int]]:
     usage: dict[int, dict[str, int]] = {v: {"batches": 0, "projects": 0} for v in version_ids}
-    for vid, n in db.session.execute(sa.select(Batch.rubric_version_id, sa.func.count())
-                                     .where(Batch.rubric_version_id.in_(version_ids))
-                                     .group_by(Batch.rubric_version_id)):
+    for vid, n in db.session.execute(
+        sa.select(Batch.rubric_version_id, sa.func.count())
+        .where(Batch.rubric_version_id.in_(version_ids))
+        .group_by(Batch.rubric_version_id)
+    ):
         usage[vid]["batches"] = n
-    for project_version, n in db.session.execute(sa.select(PurchaseProject.rubric_version_id, sa.func.count())
-                                                 .where(PurchaseProject.rubric_version_id.in_(version_ids))
-                                                 .group_by(PurchaseProject.rubric_version_id)):
+    for project_version, n in db.session.execute(
+        sa.select(PurchaseProject.rubric_version_id, sa.func.count())
+        .where(PurchaseProject.rubric_version_id.in_(version_ids))
+        .group_by(PurchaseProject.rubric_version_id)
+    ):
         if project_version is not None:
             usage[project_version]["projects"] = n
     return usage
@@ -91,7 +118,9 @@ def _draft_or_redirect(version: RubricVersion) -> WerkzeugResponse | None:
 @bp.get("/")
 @roles_required(Role.ORGANIZER)
 def index() -> str:
-    rubrics = db.session.scalars(sa.select(Rubric).options(selectinload(Rubric.versions)).order_by(Rubric.code)).all()
+    rubrics = db.session.scalars(
+        sa.select(Rubric).options(selectinload(Rubric.versions)).order_by(Rubric.code)
+    ).all()
     usage = _usage([v.id for r in rubrics for v in r.versions])
     return render_template("rubrics/index.html", rubrics=rubrics, usage=usage, import_form=ImportForm())
 
@@ -102,8 +131,12 @@ def new_rubric() -> Any:
     form = NewRubricForm()
     if form.validate_on_submit():
         try:
-            version = ops.create_rubric(form.code.data.strip(), form.name_zh.data.strip(), form.name_en.data.strip(),
-                                        from_template=form.start.data == "template")
+            version = ops.create_rubric(
+                form.code.data.strip(),
+                form.name_zh.data.strip(),
+                form.name_en.data.strip(),
+                from_template=form.start.data == "template",
+            )
         except ops.RubricError as exc:
             form.code.errors.append(explain(exc))
         else:
@@ -122,16 +155,23 @@ def import_file() -> Any:
             spec = json.loads(form.file.data.read().decode("utf-8-sig"))
             version = ops.import_version(spec, publish=form.publish.data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems = [{"path": "$", "where": "$", "message": _("The file is not valid JSON: %(error)s", error=exc)}]
+            problems = [
+                {"path": "$", "where": "$", "message": _("The file is not valid JSON: %(error)s", error=exc)}
+            ]
         except RubricSpecError as exc:
             problems = translated(exc.problems)
         else:
-            flash(_("Imported %(code)s version %(n)d.", code=version.rubric.code, n=version.number), "success")
+            flash(
+                _("Imported %(code)s version %(n)d.", code=version.rubric.code, n=version.number), "success"
+            )
             return redirect(url_for(".show_version", version_id=version.id))
-    rubrics = db.session.scalars(sa.select(Rubric).options(selectinload(Rubric.versions)).order_by(Rubric.code)).all()
+    rubrics = db.session.scalars(
+        sa.select(Rubric).options(selectinload(Rubric.versions)).order_by(Rubric.code)
+    ).all()
     usage = _usage([v.id for r in rubrics for v in r.versions])
-    return render_template("rubrics/index.html", rubrics=rubrics, usage=usage, import_form=form,
-                           import_problems=problems), 400
+    return render_template(
+        "rubrics/index.html", rubrics=rubrics, usage=usage, import_form=form, import_problems=problems
+    ), 400
 
 
 @bp.get("/versions/<int:version_id>")
@@ -140,8 +180,12 @@ def show_version(version_id: int) -> str:
     version = _version(version_id)
     settings = SettingsForm(obj=version, aggregation=version.aggregation.value)
     return render_template(
-        "rubrics/version.html", version=version, settings=settings, confirm=ConfirmForm(),
-        problems=translated(ops.version_problems(version)), usage=_usage([version.id])[version.id],
+        "rubrics/version.html",
+        version=version,
+        settings=settings,
+        confirm=ConfirmForm(),
+        problems=translated(ops.version_problems(version)),
+        usage=_usage([version.id])[version.id],
         weight_total=sum(c.weight for c in version.criteria if c.role.value == "score"),
     )
 
@@ -154,12 +198,22 @@ def update_settings(version_id: int) -> Any:
         return refused
     form = SettingsForm()
     if not form.validate_on_submit():
-        return render_template("rubrics/version.html", version=version, settings=form, confirm=ConfirmForm(),
-                               problems=translated(ops.version_problems(version)),
-                               usage=_usage([version.id])[version.id],
-                               weight_total=sum(c.weight for c in version.criteria if c.role.value == "score")), 400
-    ops.update_settings(version, form.name_zh.data.strip(), form.name_en.data.strip(), form.aggregation.data,
-                        form.outlier_threshold.data)
+        return render_template(
+            "rubrics/version.html",
+            version=version,
+            settings=form,
+            confirm=ConfirmForm(),
+            problems=translated(ops.version_problems(version)),
+            usage=_usage([version.id])[version.id],
+            weight_total=sum(c.weight for c in version.criteria if c.role.value == "score"),
+        ), 400
+    ops.update_settings(
+        version,
+        form.name_zh.data.strip(),
+        form.name_en.data.strip(),
+        form.aggregation.data,
+        form.outlier_threshold.data,
+    )
     flash(_("Settings saved."), "success")
     return redirect(url_for(".show_version", version_id=version.id))
 
@@ -187,8 +241,9 @@ def _criterion_page(version: RubricVersion, criterion: Criterion | None) -> Any:
     else:
         form.add_blank_rows()
     status = 400 if (form.errors or problems) else 200
-    return render_template("rubrics/criterion.html", version=version, criterion=criterion, form=form,
-                           problems=problems), status
+    return render_template(
+        "rubrics/criterion.html", version=version, criterion=criterion, form=form, problems=problems
+    ), status
 
 
 @bp.route("/versions/<int:version_id>/criteria/new", methods=["GET", "POST"])
@@ -248,10 +303,13 @@ def publish(version_id: int) -> Any:
     problems = translated(ops.version_problems(version))
     if form.validate_on_submit() and not problems:
         ops.publish(version)
-        flash(_("Version %(n)d is published and frozen. Batches can now use it.", n=version.number), "success")
+        flash(
+            _("Version %(n)d is published and frozen. Batches can now use it.", n=version.number), "success"
+        )
         return redirect(url_for(".show_version", version_id=version.id))
     return render_template("rubrics/publish.html", version=version, form=form, problems=problems), (
-        400 if request.method == "POST" else 200)
+        400 if request.method == "POST" else 200
+    )
 
 
 @bp.post("/versions/<int:version_id>/retire")
@@ -272,7 +330,10 @@ def new_draft(version_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     draft = ops.new_draft(version)
-    flash(_("Version %(n)d created as a draft copy of version %(old)d.", n=draft.number, old=version.number), "success")
+    flash(
+        _("Version %(n)d created as a draft copy of version %(old)d.", n=draft.number, old=version.number),
+        "success",
+    )
     return redirect(url_for(".show_version", version_id=draft.id))
 
 
@@ -296,8 +357,9 @@ def copy(version_id: int) -> Any:
     form = CopyForm()
     if form.validate_on_submit():
         try:
-            copy_version = ops.copy_as_rubric(version, form.code.data.strip(), form.name_zh.data.strip(),
-                                              form.name_en.data.strip())
+            copy_version = ops.copy_as_rubric(
+                version, form.code.data.strip(), form.name_zh.data.strip(), form.name_en.data.strip()
+            )
         except ops.RubricError as exc:
             form.code.errors.append(explain(exc))
         else:
@@ -312,8 +374,11 @@ def export(version_id: int) -> Response:
     version = _version(version_id)
     body = json.dumps(ops.export_version(version), ensure_ascii=False, indent=2)
     filename = f"{version.rubric.code}-v{version.number}.json"
-    return Response(body + "\n", mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/versions/<int:version_id>/validate")
@@ -322,5 +387,7 @@ def validate(version_id: int) -> Response:
     """The version's problems as JSON (what the page shows), for scripts."""
     version = _version(version_id)
     problems = validate_spec(ops.export_version(version))
-    return Response(json.dumps({"valid": not problems, "problems": translated(problems)}, ensure_ascii=False),
-                    mimetype="application/json")
+    return Response(
+        json.dumps({"valid": not problems, "problems": translated(problems)}, ensure_ascii=False),
+        mimetype="application/json",
+    )

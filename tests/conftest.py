@@ -70,16 +70,18 @@ class FreshContextClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": _test_database_url(tmp_path_factory),
-        "WTF_CSRF_ENABLED": False,
-        "MAIL_SUPPRESS_SEND": True,
-        "EVALUATION_LOGIN_LIMIT": "1000 per minute",
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": _test_database_url(tmp_path_factory),
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_SUPPRESS_SEND": True,
+            "EVALUATION_LOGIN_LIMIT": "1000 per minute",
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+        }
+    )
     app.test_client_class = FreshContextClient
     with app.app_context():
         _reset_schema()
@@ -118,8 +120,12 @@ def runner(app_ctx: Flask) -> FlaskCliRunner:
     return app_ctx.test_cli_runner()
 
 
-def make_department(code: str = "CD-ZJ", name: str = "成都市住房和城乡建设局",
-                    kind: DepartmentKind = DepartmentKind.MUNICIPAL, parent: Department | None = None) -> Department:
+def make_department(
+    code: str = "CD-ZJ",
+    name: str = "成都市住房和城乡建设局",
+    kind: DepartmentKind = DepartmentKind.MUNICIPAL,
+    parent: Department | None = None,
+) -> Department:
     department = Department(code=code, name=name, kind=kind, parent=parent)
     db.session.add(department)
     db.session.flush()
@@ -127,8 +133,9 @@ def make_department(code: str = "CD-ZJ", name: str = "成都市住房和城乡�
 
 
 def make_user(username: str, *roles: str, department: Department | None = None, **fields: Any) -> User:
-    user = User(username=username, display_name=fields.pop("display_name", username), department=department,
-                **fields)
+    user = User(
+        username=username, display_name=fields.pop("display_name", username), department=department, **fields
+    )
     user.set_password(TEST_PASSWORD)
     for role in roles:
         user.add_role(role)
@@ -180,8 +187,14 @@ def inbox(app_ctx: Flask) -> Iterator[Inbox]:
     controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
     controller.start()
     saved = app_ctx.extensions["mail"]
-    app_ctx.extensions["mail"] = mail.init_mail({**app_ctx.config, "MAIL_SERVER": "127.0.0.1",
-                                                 "MAIL_PORT": controller.port, "MAIL_SUPPRESS_SEND": False})
+    app_ctx.extensions["mail"] = mail.init_mail(
+        {
+            **app_ctx.config,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": controller.port,
+            "MAIL_SUPPRESS_SEND": False,
+        }
+    )
     try:
         yield handler
     finally:

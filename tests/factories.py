@@ -32,8 +32,9 @@ PASSWORD = "correct horse battery"
 ROLE_RANGES = {"official": [0, 1], "lawyer": [0, 2], "township_rep": [0, 2], "citizen_rep": [1, 3]}
 
 
-def department(code: str, name: str, kind: DepartmentKind = DepartmentKind.MUNICIPAL,
-               parent: Department | None = None) -> Department:
+def department(
+    code: str, name: str, kind: DepartmentKind = DepartmentKind.MUNICIPAL, parent: Department | None = None
+) -> Department:
     unit = Department(code=code, name=name, kind=kind, parent=parent)
     db.session.add(unit)
     db.session.flush()
@@ -55,21 +56,48 @@ def published_rubric() -> RubricVersion:
     return import_version(load_template(), publish=True)
 
 
-def cases(n: int, lead: Department, *, category: str = "物业纠纷", prefix: str = "T",
-          status: CaseStatus = CaseStatus.ELIGIBLE, start: int = 0) -> list[Case]:
+def cases(
+    n: int,
+    lead: Department,
+    *,
+    category: str = "物业纠纷",
+    prefix: str = "T",
+    status: CaseStatus = CaseStatus.ELIGIBLE,
+    start: int = 0,
+) -> list[Case]:
     made = []
     for i in range(start, start + n):
-        case = Case(source="test", external_id=f"{prefix}-{i:04d}", case_type=CaseType.COMPLAINT, lead_department=lead,
-                    category=category, region_code="510107", title=f"电梯故障 {i}",
-                    received_dt=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=i),
-                    request_text="小区电梯坏了三个月，请联系13800001111。", reply_text="已督促物业维修。",
-                    citizen_name="张三丰", citizen_phone="13800001111", citizen_address="成都市武侯区玉林街道玉林北路1号",
-                    callback_rating=CallbackRating.UNSATISFIED, callback_reason="电梯还是坏的", status=status)
+        case = Case(
+            source="test",
+            external_id=f"{prefix}-{i:04d}",
+            case_type=CaseType.COMPLAINT,
+            lead_department=lead,
+            category=category,
+            region_code="510107",
+            title=f"电梯故障 {i}",
+            received_dt=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=i),
+            request_text="小区电梯坏了三个月，请联系13800001111。",
+            reply_text="已督促物业维修。",
+            citizen_name="张三丰",
+            citizen_phone="13800001111",
+            citizen_address="成都市武侯区玉林街道玉林北路1号",
+            callback_rating=CallbackRating.UNSATISFIED,
+            callback_reason="电梯还是坏的",
+            status=status,
+        )
         received = case.received_dt
-        case.steps.extend([
-            HandlingStep(position=0, action=StepAction.ACCEPT, at_dt=received, note="12345热线受理"),
-            HandlingStep(position=1, action=StepAction.DISPATCH, department=lead, at_dt=received + timedelta(hours=1),
-                         note="按职责交办，联系人 13900002222")])
+        case.steps.extend(
+            [
+                HandlingStep(position=0, action=StepAction.ACCEPT, at_dt=received, note="12345热线受理"),
+                HandlingStep(
+                    position=1,
+                    action=StepAction.DISPATCH,
+                    department=lead,
+                    at_dt=received + timedelta(hours=1),
+                    note="按职责交办，联系人 13900002222",
+                ),
+            ]
+        )
         db.session.add(case)
         made.append(case)
     db.session.flush()
@@ -81,32 +109,52 @@ def answers_form(version: RubricVersion, **overrides: str) -> MultiDict[str, str
     data = {}
     for criterion in export_version(version)["criteria"]:
         scale = criterion["scale"]
-        data[f"c-{criterion['code']}"] = "2" if scale["type"] == "ordinal" else str(scale["options"][0]["value"])
+        data[f"c-{criterion['code']}"] = (
+            "2" if scale["type"] == "ordinal" else str(scale["options"][0]["value"])
+        )
     data.update(overrides)
     return MultiDict(data)
 
 
 def submit(seat: Seat, **overrides: str) -> None:
     version = seat.panel.batch_item.batch.rubric_version
-    scoring.submit(seat, scoring.parse_form(export_version(version), answers_form(version, **overrides)),
-                   None, seat.member.user_id)
+    scoring.submit(
+        seat,
+        scoring.parse_form(export_version(version), answers_form(version, **overrides)),
+        None,
+        seat.member.user_id,
+    )
 
 
 # What the main system pushes: one complete case object (the API's schema).
 CASE = {
-    "source": "cd12345", "external_id": "CD-2026-000001", "channel": "hotline", "type": "complaint",
-    "category": "物业纠纷", "region_code": "510107",
-    "received_at": "2026-11-01T09:30:00+08:00", "dispatched_at": "2026-11-01T11:00:00+08:00",
-    "due_at": "2026-11-11T18:00:00+08:00", "replied_at": "2026-11-08T15:00:00+08:00",
-    "lead_department": "CD-ZJ", "assisting_departments": ["D-510107"],
-    "title": "小区电梯长期故障", "request_text": "电梯坏了三个月，请回电13812345678。",
+    "source": "cd12345",
+    "external_id": "CD-2026-000001",
+    "channel": "hotline",
+    "type": "complaint",
+    "category": "物业纠纷",
+    "region_code": "510107",
+    "received_at": "2026-11-01T09:30:00+08:00",
+    "dispatched_at": "2026-11-01T11:00:00+08:00",
+    "due_at": "2026-11-11T18:00:00+08:00",
+    "replied_at": "2026-11-08T15:00:00+08:00",
+    "lead_department": "CD-ZJ",
+    "assisting_departments": ["D-510107"],
+    "title": "小区电梯长期故障",
+    "request_text": "电梯坏了三个月，请回电13812345678。",
     "reply_text": "已督促物业维修。",
-    "steps": [{"action": "accept", "at": "2026-11-01T09:30:00+08:00", "note": "受理"},
-              {"action": "dispatch", "department": "CD-ZJ", "at": "2026-11-01T11:00:00+08:00"},
-              {"action": "reply", "department": "CD-ZJ", "at": "2026-11-08T15:00:00+08:00"}],
+    "steps": [
+        {"action": "accept", "at": "2026-11-01T09:30:00+08:00", "note": "受理"},
+        {"action": "dispatch", "department": "CD-ZJ", "at": "2026-11-01T11:00:00+08:00"},
+        {"action": "reply", "department": "CD-ZJ", "at": "2026-11-08T15:00:00+08:00"},
+    ],
     "callback": {"at": "2026-11-09T10:00:00+08:00", "rating": "unsatisfied", "reason": "电梯还是坏的"},
-    "citizen": {"name": "张三丰", "phone": "13812345678", "id_number": "51010719800101123X",
-                "address": "成都市武侯区玉林街道玉林北路12号3栋2单元502"},
+    "citizen": {
+        "name": "张三丰",
+        "phone": "13812345678",
+        "id_number": "51010719800101123X",
+        "address": "成都市武侯区玉林街道玉林北路12号3栋2单元502",
+    },
     "confidential": False,
     "attachments": [{"name": "现场照片.jpg", "url": "https://files.example.gov/a/1.jpg"}],
 }
@@ -146,22 +194,51 @@ def world(stage: str = "scoring", n_cases: int = 6) -> World:
     version = published_rubric()
     policy = CompositionPolicy(name="默认", panel_size=5, role_ranges=ROLE_RANGES, category_needs={})
     db.session.add(policy)
-    roles = [("官员甲", MemberRole.OFFICIAL, police), ("律师甲", MemberRole.LAWYER, None),
-             ("街道代表甲", MemberRole.TOWNSHIP_REP, street), ("群众代表甲", MemberRole.CITIZEN_REP, None),
-             ("群众代表乙", MemberRole.CITIZEN_REP, None)]
-    panel_members = [Member(name=name, role=role, affiliation=unit, district_code="510107", max_cases=50,
-                            email=f"m{i}@example.org") for i, (name, role, unit) in enumerate(roles)]
+    roles = [
+        ("官员甲", MemberRole.OFFICIAL, police),
+        ("律师甲", MemberRole.LAWYER, None),
+        ("街道代表甲", MemberRole.TOWNSHIP_REP, street),
+        ("群众代表甲", MemberRole.CITIZEN_REP, None),
+        ("群众代表乙", MemberRole.CITIZEN_REP, None),
+    ]
+    panel_members = [
+        Member(
+            name=name,
+            role=role,
+            affiliation=unit,
+            district_code="510107",
+            max_cases=50,
+            email=f"m{i}@example.org",
+        )
+        for i, (name, role, unit) in enumerate(roles)
+    ]
     panel_members[3].user_id = member_user.id
-    spare = [Member(name=f"后备{i}", role=MemberRole.CITIZEN_REP, max_cases=50, active=False,
-                    email=f"spare{i}@example.org") for i in range(4)]
+    spare = [
+        Member(
+            name=f"后备{i}",
+            role=MemberRole.CITIZEN_REP,
+            max_cases=50,
+            active=False,
+            email=f"spare{i}@example.org",
+        )
+        for i in range(4)
+    ]
     db.session.add_all([*panel_members, *spare])
     reviewed = cases(n_cases, housing)
     cases(10, housing, prefix="E")
     cases(4, street, category="噪音扰民", prefix="N")
     cases(1, housing, prefix="R", status=CaseStatus.RECEIVED)
     now = utcnow()
-    batch = create_batch("测试批次", version, policy, now - timedelta(days=1), now + timedelta(days=5),
-                         [c.id for c in reviewed], None, organizer.id)
+    batch = create_batch(
+        "测试批次",
+        version,
+        policy,
+        now - timedelta(days=1),
+        now + timedelta(days=5),
+        [c.id for c in reviewed],
+        None,
+        organizer.id,
+    )
     if stage == "draft":
         db.session.commit()
         return World(batch, organizer, member_user, panel_members[3], panel_members, spare)

@@ -27,5 +27,12 @@ def test_upgrade_works_on_an_empty_sqlite_file(tmp_path) -> None:
         with db.engine.connect() as conn:
             tables = set(db.inspect(conn).get_table_names())
         db.engine.dispose()
-    assert {"cases", "users", "rubric_versions", "seats", "assessments", "outbox_messages",
-            "alembic_version"} <= tables
+    assert {
+        "cases",
+        "users",
+        "rubric_versions",
+        "seats",
+        "assessments",
+        "outbox_messages",
+        "alembic_version",
+    } <= tables

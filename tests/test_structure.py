@@ -16,7 +16,13 @@ from flask.cli import FlaskGroup
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("evaluation", "panels", "rubrics", "procurement")
-PURE = ("panels.assignment", "evaluation.agreement", "rubrics.scoring", "evaluation.privacy")
+PURE = (
+    "panels.assignment",
+    "evaluation.agreement",
+    "evaluation.severity",
+    "rubrics.scoring",
+    "evaluation.privacy",
+)
 PROBLEM = ROOT / "tests" / "fixtures" / "draw_problem.json"
 
 
@@ -32,10 +38,13 @@ def _bare_env(**extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("module", PURE)
 def test_pure_cores_load_neither_flask_nor_sqlalchemy(module: str) -> None:
-    code = (f"import sys, {module}; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'werkzeug')))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_bare_env(), capture_output=True, text=True,
-                         check=True)
+    code = (
+        f"import sys, {module}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'werkzeug')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_bare_env(), capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]", f"{module} pulls in {out.stdout.strip()}"
 
 
@@ -59,14 +68,23 @@ def test_files_and_functions_stay_small() -> None:
         if text.count("\n") > 600:
             long_files.append(str(path.relative_to(ROOT)))
         for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno >= 80:
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.end_lineno - node.lineno >= 80
+            ):
                 long_functions.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert not long_files and not long_functions
 
 
 def _flask(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "evaluation", *args], cwd=ROOT,
-                          env=_bare_env(**env), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "evaluation", *args],
+        cwd=ROOT,
+        env=_bare_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_panels_solve_prints_json_alone_with_no_configuration() -> None:
@@ -77,12 +95,23 @@ def test_panels_solve_prints_json_alone_with_no_configuration() -> None:
     assert answer["status"] == "optimal" and len(answer["seats"]) == 5
 
 
-@pytest.mark.parametrize("args", [("--help",), ("panels", "--help"), ("batches", "--help"), ("users", "--help"),
-                                  ("panels", "solve", "--help"), ("jobs", "work", "--help")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("panels", "--help"),
+        ("batches", "--help"),
+        ("users", "--help"),
+        ("panels", "solve", "--help"),
+        ("jobs", "work", "--help"),
+    ],
+)
 def test_help_needs_no_configuration(args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
     """In process (a fresh interpreter per --help would cost seconds each): the same loading as the command."""
-    for name in [n for n in os.environ if n.startswith(("EVALUATION_", "FLASK_", "MAIL_"))] + ["SECRET_KEY",
-                                                                                                "DATABASE_URL"]:
+    for name in [n for n in os.environ if n.startswith(("EVALUATION_", "FLASK_", "MAIL_"))] + [
+        "SECRET_KEY",
+        "DATABASE_URL",
+    ]:
         monkeypatch.delenv(name, raising=False)
     result = CliRunner().invoke(FlaskGroup(), ["--app", "evaluation", *args])
     assert result.exit_code == 0 and "Usage:" in result.output, result.output
@@ -95,10 +124,13 @@ def test_a_command_that_needs_settings_names_the_missing_one() -> None:
     assert len(lines) == 1 and "SECRET_KEY" in lines[0]
 
 
-@pytest.mark.parametrize(("env", "setting"), [({"SECRET_KEY": "a-real-secret"}, "EVALUATION_PII_KEY"),
-                                              ({"MAIL_PORT": "twenty-five"}, "MAIL_PORT")])
-def test_each_missing_or_malformed_setting_is_named(env: dict[str, str], setting: str,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [({"SECRET_KEY": "a-real-secret"}, "EVALUATION_PII_KEY"), ({"MAIL_PORT": "twenty-five"}, "MAIL_PORT")],
+)
+def test_each_missing_or_malformed_setting_is_named(
+    env: dict[str, str], setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("SECRET_KEY", "EVALUATION_PII_KEY", "FLASK_DEBUG", "MAIL_PORT", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

@@ -16,14 +16,25 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True,
-              help=f"Role to grant; repeat or separate with commas ({', '.join(r.value for r in Role)}).")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help=f"Role to grant; repeat or separate with commas ({', '.join(r.value for r in Role)}).",
+)
 @click.option("--department", "department_code", help="Code of the user's department (department users).")
 @click.option("--name", "display_name", help="The name shown in the interface.")
 @click.option("--email", help="E-mail address for notifications.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_command(username: str, roles: tuple[str, ...], department_code: str | None, display_name: str | None,
-                   email: str | None, password_stdin: bool) -> None:
+def create_command(
+    username: str,
+    roles: tuple[str, ...],
+    department_code: str | None,
+    display_name: str | None,
+    email: str | None,
+    password_stdin: bool,
+) -> None:
     """Create a user USERNAME with one or more roles."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -46,7 +57,9 @@ clients_cli = AppGroup("clients", help="Manage API clients (the main system's to
 
 @clients_cli.command("create")
 @click.argument("name")
-@click.option("--scopes", required=True, help="Comma-separated: cases:write, departments:write, assessments:read.")
+@click.option(
+    "--scopes", required=True, help="Comma-separated: cases:write, departments:write, assessments:read."
+)
 @click.option("--webhook", help="URL that receives published assessments (signed with the webhook secret).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"token": …, "webhook_secret": …}.')
 def create_client_command(name: str, scopes: str, webhook: str | None, as_json: bool) -> None:
@@ -54,7 +67,9 @@ def create_client_command(name: str, scopes: str, webhook: str | None, as_json: 
     from evaluation.accounts.operations import create_client
 
     try:
-        client, token, secret = create_client(name, [s.strip() for s in scopes.split(",") if s.strip()], webhook)
+        client, token, secret = create_client(
+            name, [s.strip() for s in scopes.split(",") if s.strip()], webhook
+        )
     except AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
@@ -76,9 +91,17 @@ def list_clients_command(as_json: bool) -> None:
     from evaluation.accounts.models import ApiClient
 
     clients = db.session.scalars(sa.select(ApiClient).order_by(ApiClient.name)).all()
-    rows = [{"name": c.name, "scopes": list(c.scopes), "webhook": c.webhook_url,
-             "created": c.created_dt.isoformat(), "last_used": c.last_used_dt.isoformat() if c.last_used_dt else None,
-             "revoked": c.revoked_dt.isoformat() if c.revoked_dt else None} for c in clients]
+    rows = [
+        {
+            "name": c.name,
+            "scopes": list(c.scopes),
+            "webhook": c.webhook_url,
+            "created": c.created_dt.isoformat(),
+            "last_used": c.last_used_dt.isoformat() if c.last_used_dt else None,
+            "revoked": c.revoked_dt.isoformat() if c.revoked_dt else None,
+        }
+        for c in clients
+    ]
     if as_json:
         click.echo(json.dumps(rows))
         return

@@ -25,8 +25,14 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def create_user(username: str, password: str, roles: list[str], department_code: str | None = None,
-                display_name: str | None = None, email: str | None = None) -> User:
+def create_user(
+    username: str,
+    password: str,
+    roles: list[str],
+    department_code: str | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> User:
     username = username.strip()
     if not username:
         raise AccountError("the username is empty")
@@ -72,8 +78,13 @@ def create_client(name: str, scopes: list[str], webhook_url: str | None) -> tupl
         raise AccountError(f"a client named {name!r} already exists")
     token = ApiClient.new_token()
     secret = "whsec_" + secrets.token_urlsafe(32) if webhook_url else None
-    client = ApiClient(name=name, token_hash=hash_token(token), scopes=list(dict.fromkeys(scopes)),
-                       webhook_url=webhook_url, webhook_secret=secret)
+    client = ApiClient(
+        name=name,
+        token_hash=hash_token(token),
+        scopes=list(dict.fromkeys(scopes)),
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+    )
     db.session.add(client)
     db.session.flush()
     return client, token, secret

@@ -31,13 +31,21 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
             header = request.headers.get("Authorization", "")
             kind, _, token = header.partition(" ")
             if kind.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "unauthorized", "send the client's token as 'Authorization: Bearer <token>'")
-            client = db.session.scalar(sa.select(ApiClient).where(ApiClient.token_hash == hash_token(token.strip())))
+                raise ApiError(
+                    401, "unauthorized", "send the client's token as 'Authorization: Bearer <token>'"
+                )
+            client = db.session.scalar(
+                sa.select(ApiClient).where(ApiClient.token_hash == hash_token(token.strip()))
+            )
             if client is None or client.revoked_dt is not None:
                 raise ApiError(401, "unauthorized", "the token is not valid or has been revoked")
             if not any(client.has_scope(s) for s in scopes):
-                raise ApiError(403, "insufficient_scope", f"this client lacks the scope {' or '.join(scopes)}",
-                               scope=" ".join(scopes))
+                raise ApiError(
+                    403,
+                    "insufficient_scope",
+                    f"this client lacks the scope {' or '.join(scopes)}",
+                    scope=" ".join(scopes),
+                )
             now = utcnow()
             if client.last_used_dt is None or now - client.last_used_dt > timedelta(minutes=5):
                 client.last_used_dt = now  # coarse, so reads do not write on every request

@@ -13,8 +13,12 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.extra = status, code, message, extra
 
     def response(self) -> tuple[Response, int]:
-        body = jsonify(error={"status": self.status, "code": self.code, "message": self.message, **self.extra})
+        body = jsonify(
+            error={"status": self.status, "code": self.code, "message": self.message, **self.extra}
+        )
         headers = {"WWW-Authenticate": 'Bearer realm="evaluation"'} if self.status == 401 else {}
         if self.status == 403:
-            headers = {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.extra.get("scope", "")}"'}
+            headers = {
+                "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.extra.get("scope", "")}"'
+            }
         return body, self.status, headers  # type: ignore[return-value]

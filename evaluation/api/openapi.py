@@ -29,13 +29,28 @@ class Operation:
     models: list[type[BaseModel]] = field(default_factory=list)  # referenced by a hand-written request_schema
 
 
-def documented(summary: str, *, tags: list[str], responses: dict[int, tuple[str, type[BaseModel] | None]],
-               request: type[BaseModel] | None = None, request_schema: dict[str, Any] | None = None,
-               description: str = "", parameters: dict[str, str] | None = None,
-               models: list[type[BaseModel]] | None = None) -> Callable[[F], F]:
+def documented(
+    summary: str,
+    *,
+    tags: list[str],
+    responses: dict[int, tuple[str, type[BaseModel] | None]],
+    request: type[BaseModel] | None = None,
+    request_schema: dict[str, Any] | None = None,
+    description: str = "",
+    parameters: dict[str, str] | None = None,
+    models: list[type[BaseModel]] | None = None,
+) -> Callable[[F], F]:
     def decorator(view: F) -> F:
-        view._openapi = Operation(summary, tags, responses, request, request_schema, description,  # type: ignore[attr-defined]
-                                  parameters or {}, models or [])
+        view._openapi = Operation(  # type: ignore[attr-defined]
+            summary,
+            tags,
+            responses,
+            request,
+            request_schema,
+            description,
+            parameters or {},
+            models or [],
+        )
         return view
 
     return decorator
@@ -52,8 +67,14 @@ def _models(operations: list[Operation]) -> list[type[BaseModel]]:
 
 def build_spec(app: Flask, *, title: str, version: str, description: str) -> dict[str, Any]:
     spec = APISpec(title=title, version=version, openapi_version="3.1.0", info={"description": description})
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
-                                               "description": "a client token from `flask --app evaluation clients create`"})
+    spec.components.security_scheme(
+        "bearer",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "a client token from `flask --app evaluation clients create`",
+        },
+    )
     documented_views: list[tuple[Any, Any, Operation]] = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions.get(rule.endpoint)
@@ -62,7 +83,9 @@ def build_spec(app: Flask, *, title: str, version: str, description: str) -> dic
             documented_views.append((rule, view, operation))
     inputs = {m for _, _, op in documented_views for m in (op.request, *op.models) if m is not None}
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-        (m, "validation" if m in inputs else "serialization") for m in _models([op for _, _, op in documented_views])]
+        (m, "validation" if m in inputs else "serialization")
+        for m in _models([op for _, _, op in documented_views])
+    ]
     _, schemas = models_json_schema(modes, ref_template=REF)
     for name, schema in sorted(schemas.get("$defs", {}).items()):
         spec.components.schema(name, schema)
@@ -72,21 +95,43 @@ def build_spec(app: Flask, *, title: str, version: str, description: str) -> dic
         scopes = getattr(view, "_openapi_scopes", ())
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             body: dict[str, Any] = {
-                "summary": op.summary, "tags": op.tags, "operationId": f"{rule.endpoint}_{method.lower()}",
+                "summary": op.summary,
+                "tags": op.tags,
+                "operationId": f"{rule.endpoint}_{method.lower()}",
                 "responses": {
-                    str(code): {"description": text, **({"content": {"application/json": {
-                        "schema": {"$ref": REF.format(model=model.__name__)}}}} if model else {})}
+                    str(code): {
+                        "description": text,
+                        **(
+                            {
+                                "content": {
+                                    "application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}
+                                }
+                            }
+                            if model
+                            else {}
+                        ),
+                    }
                     for code, (text, model) in sorted(op.responses.items())
                 },
             }
             if op.description:
                 body["description"] = op.description
             if rule.arguments:
-                body["parameters"] = [{"name": arg, "in": "path", "required": True, "schema": {"type": "string"},
-                                       "description": op.parameters.get(arg, "")} for arg in sorted(rule.arguments)]
+                body["parameters"] = [
+                    {
+                        "name": arg,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": op.parameters.get(arg, ""),
+                    }
+                    for arg in sorted(rule.arguments)
+                ]
             if scopes:
                 body["security"] = [{"bearer": []}]
-                body["description"] = (body.get("description", "") + f"\n\nScope: {' or '.join(scopes)}.").strip()
+                body["description"] = (
+                    body.get("description", "") + f"\n\nScope: {' or '.join(scopes)}."
+                ).strip()
             if op.request is not None or op.request_schema is not None:
                 schema = op.request_schema or {"$ref": REF.format(model=getattr(op.request, "__name__", ""))}
                 body["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}

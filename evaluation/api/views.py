@@ -49,7 +49,9 @@ def _api_error(error: ApiError) -> Any:
 
 def _json_body() -> Any:
     if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send the body as JSON with 'Content-Type: application/json'")
+        raise ApiError(
+            415, "unsupported_media_type", "send the body as JSON with 'Content-Type: application/json'"
+        )
     raw = request.get_data(cache=False)  # past the size limit this raises 413, answered as JSON
     try:
         return json.loads(raw)
@@ -58,20 +60,39 @@ def _json_body() -> Any:
 
 
 def _department_json(d: Department, parent_code: str | None) -> dict[str, Any]:
-    return {"code": d.code, "name": d.name, "kind": d.kind.value, "parent": parent_code, "region_code": d.region_code}
+    return {
+        "code": d.code,
+        "name": d.name,
+        "kind": d.kind.value,
+        "parent": parent_code,
+        "region_code": d.region_code,
+    }
 
 
 @bp.put("/departments/<code>")
 @require_scope("departments:write")
-@documented("Create or update a department", tags=["departments"], request=DepartmentIn,
-            parameters={"code": "the department's code in the main system"},
-            responses={201: ("created", DepartmentResultOut), 200: ("updated or unchanged", DepartmentResultOut),
-                       400: ("malformed JSON", ErrorOut), 415: ("not JSON", ErrorOut),
-                       422: ("invalid fields, each named", ErrorOut), **COMMON_ERRORS})
+@documented(
+    "Create or update a department",
+    tags=["departments"],
+    request=DepartmentIn,
+    parameters={"code": "the department's code in the main system"},
+    responses={
+        201: ("created", DepartmentResultOut),
+        200: ("updated or unchanged", DepartmentResultOut),
+        400: ("malformed JSON", ErrorOut),
+        415: ("not JSON", ErrorOut),
+        422: ("invalid fields, each named", ErrorOut),
+        **COMMON_ERRORS,
+    },
+)
 def put_department(code: str) -> Any:
     if not DEPARTMENT_CODE.match(code):
-        raise ApiError(422, "invalid", "the department code must be 1 to 32 letters, digits, '-', '_' or '.'",
-                       errors=[{"field": "code", "code": "pattern", "message": "invalid department code"}])
+        raise ApiError(
+            422,
+            "invalid",
+            "the department code must be 1 to 32 letters, digits, '-', '_' or '.'",
+            errors=[{"field": "code", "code": "pattern", "message": "invalid department code"}],
+        )
     body = _json_body()
     try:
         data = DepartmentIn.model_validate(body)
@@ -80,59 +101,102 @@ def put_department(code: str) -> Any:
     try:
         department, result = upsert_department(code, data)
     except DepartmentError as exc:
-        raise ApiError(422, "invalid", "the department was not saved",
-                       errors=[{"field": exc.field, "code": exc.code, "message": str(exc)}]) from None
+        raise ApiError(
+            422,
+            "invalid",
+            "the department was not saved",
+            errors=[{"field": exc.field, "code": exc.code, "message": str(exc)}],
+        ) from None
     return jsonify(result=result, department=_department_json(department, data.parent)), (
-        201 if result == "created" else 200)
+        201 if result == "created" else 200
+    )
 
 
 @bp.get("/departments")
 @require_scope("departments:write", "cases:write")
-@documented("List the departments", tags=["departments"], responses={200: ("all departments", DepartmentListOut),
-                                                                       **COMMON_ERRORS})
+@documented(
+    "List the departments",
+    tags=["departments"],
+    responses={200: ("all departments", DepartmentListOut), **COMMON_ERRORS},
+)
 def list_departments() -> Any:
     parent = sa.orm.aliased(Department)
-    rows = db.session.execute(sa.select(Department, parent.code).outerjoin(parent, Department.parent_id == parent.id)
-                              .order_by(Department.code)).all()
+    rows = db.session.execute(
+        sa.select(Department, parent.code)
+        .outerjoin(parent, Department.parent_id == parent.id)
+        .order_by(Department.code)
+    ).all()
     return jsonify(departments=[_department_json(d, p) for d, p in rows])
 
 
 @bp.post("/cases")
 @require_scope("cases:write")
 @documented(
-    "Push one case, or up to 1,000", tags=["cases"],
-    request_schema={"oneOf": [{"$ref": "#/components/schemas/CaseIn"},
-                              {"type": "object", "required": ["cases"], "properties": {"cases": {
-                                  "type": "array", "maxItems": MAX_CASES_PER_REQUEST,
-                                  "items": {"$ref": "#/components/schemas/CaseIn"}}}}]},
+    "Push one case, or up to 1,000",
+    tags=["cases"],
+    request_schema={
+        "oneOf": [
+            {"$ref": "#/components/schemas/CaseIn"},
+            {
+                "type": "object",
+                "required": ["cases"],
+                "properties": {
+                    "cases": {
+                        "type": "array",
+                        "maxItems": MAX_CASES_PER_REQUEST,
+                        "items": {"$ref": "#/components/schemas/CaseIn"},
+                    }
+                },
+            },
+        ]
+    },
     models=[CaseIn],
     description="Identity is (source, external_id). The same payload again is `unchanged`; a changed one updates "
-                "the case until it enters a review batch, and is refused with 409 after that. Each item is atomic.",
-    responses={201: ("one case created", CaseResultOut), 200: ("one case updated or unchanged; or a list's results",
-                                                              CaseBatchOut),
-               400: ("malformed JSON", ErrorOut), 409: ("the case is already under review", CaseResultOut),
-               413: ("body too large or more than 1,000 cases", ErrorOut), 415: ("not JSON", ErrorOut),
-               422: ("the case was rejected; every error names its field", CaseResultOut), **COMMON_ERRORS})
+    "the case until it enters a review batch, and is refused with 409 after that. Each item is atomic.",
+    responses={
+        201: ("one case created", CaseResultOut),
+        200: ("one case updated or unchanged; or a list's results", CaseBatchOut),
+        400: ("malformed JSON", ErrorOut),
+        409: ("the case is already under review", CaseResultOut),
+        413: ("body too large or more than 1,000 cases", ErrorOut),
+        415: ("not JSON", ErrorOut),
+        422: ("the case was rejected; every error names its field", CaseResultOut),
+        **COMMON_ERRORS,
+    },
+)
 def post_cases() -> Any:
     body = _json_body()
     if isinstance(body, dict) and "cases" in body:
         items = body["cases"]
         if not isinstance(items, list):
-            raise ApiError(422, "invalid", "cases must be a list",
-                           errors=[{"field": "cases", "code": "list_type", "message": "Input should be a valid list"}])
+            raise ApiError(
+                422,
+                "invalid",
+                "cases must be a list",
+                errors=[{"field": "cases", "code": "list_type", "message": "Input should be a valid list"}],
+            )
         if len(items) > MAX_CASES_PER_REQUEST:
-            raise ApiError(413, "too_many_cases",
-                           f"at most {MAX_CASES_PER_REQUEST} cases in one request, not {len(items)}")
+            raise ApiError(
+                413,
+                "too_many_cases",
+                f"at most {MAX_CASES_PER_REQUEST} cases in one request, not {len(items)}",
+            )
         results = ingest_cases(items, list_mode=True)
         summary = {key: 0 for key in ("created", "updated", "unchanged", "rejected")}
         for r in results:
             summary[r.result] += 1
         return jsonify(results=[r.as_json() for r in results], summary=summary)
     if not isinstance(body, dict):
-        raise ApiError(422, "invalid", "send one case object or {\"cases\": [...]}",
-                       errors=[{"field": "$", "code": "model_type", "message": "Input should be an object"}])
+        raise ApiError(
+            422,
+            "invalid",
+            'send one case object or {"cases": [...]}',
+            errors=[{"field": "$", "code": "model_type", "message": "Input should be an object"}],
+        )
     (result,) = ingest_cases([body], list_mode=False)
-    status = {"created": 201, "updated": 200, "unchanged": 200}.get(result.result, 409 if result.conflict else 422)
+    status = {"created": 201, "updated": 200, "unchanged": 200}.get(
+        result.result, 409 if result.conflict else 422
+    )
     payload = result.as_json(with_index=False)
     headers = {}
     if result.result == "created":
@@ -142,20 +206,31 @@ def post_cases() -> Any:
 
 @bp.get("/cases/<source>/<path:external_id>")
 @require_scope("cases:write")
-@documented("The status of a case here", tags=["cases"],
-            responses={200: ("the case's status", CaseStatusOut), 404: ("no such case", ErrorOut), **COMMON_ERRORS})
+@documented(
+    "The status of a case here",
+    tags=["cases"],
+    responses={200: ("the case's status", CaseStatusOut), 404: ("no such case", ErrorOut), **COMMON_ERRORS},
+)
 def get_case(source: str, external_id: str) -> Any:
     case = db.session.scalar(sa.select(Case).where(Case.source == source, Case.external_id == external_id))
     if case is None:
         raise ApiError(404, "not_found", f"no case {source}/{external_id}")
-    return jsonify(source=case.source, external_id=case.external_id, status=case.status.value,
-                   exclusion_reason=case.exclusion_reason.value if case.exclusion_reason else None,
-                   received_at=case.received_dt.isoformat(), updated_at=case.updated_dt.isoformat())
+    return jsonify(
+        source=case.source,
+        external_id=case.external_id,
+        status=case.status.value,
+        exclusion_reason=case.exclusion_reason.value if case.exclusion_reason else None,
+        received_at=case.received_dt.isoformat(),
+        updated_at=case.updated_dt.isoformat(),
+    )
 
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    document = build_spec(current_app, title="评议 API", version="1",
-                          description="The third-party evaluation platform's API for the main case system.")
+    document = build_spec(
+        current_app,
+        title="评议 API",
+        version="1",
+        description="The third-party evaluation platform's API for the main case system.",
+    )
     return jsonify(document)
-

@@ -41,9 +41,15 @@ def verdict_of(spec: dict[str, Any], sheets: list[Answers]) -> tuple[str | None,
     return tally([(s.get(code) or {}).get("value") for s in sheets])
 
 
-def settle(item: BatchItem, spec: dict[str, Any], sheets: list[Answers], decided_by_id: int | None,
-           tie: tuple[str, str] | None = None, now: datetime | None = None,
-           previous: Assessment | None = None) -> Assessment:
+def settle(
+    item: BatchItem,
+    spec: dict[str, Any],
+    sheets: list[Answers],
+    decided_by_id: int | None,
+    tie: tuple[str, str] | None = None,
+    now: datetime | None = None,
+    previous: Assessment | None = None,
+) -> Assessment:
     """The assessment of one case. A tie needs ``tie`` = (verdict, the organizer's written reason)."""
     codes = _codes_by_role(spec)
     summary = summarise(spec, sheets)
@@ -51,23 +57,41 @@ def settle(item: BatchItem, spec: dict[str, Any], sheets: list[Answers], decided
     tie_reason = None
     if winner is None:
         if tie is None or not tie[1].strip():
-            raise SettleError(N_("The panel of %(case)s is tied; choose the verdict and write the reason."),
-                              case=item.case.external_id)
+            raise SettleError(
+                N_("The panel of %(case)s is tied; choose the verdict and write the reason."),
+                case=item.case.external_id,
+            )
         winner, tie_reason = tie[0], tie[1].strip()
     votes = {"verdict": counts}
     for role in VOTED_ROLES:
         if role in codes:
             votes[role] = tally([(s.get(codes[role]) or {}).get("value") for s in sheets])[1]
-    dissent = [{"verdict": (s.get(codes["verdict"]) or {}).get("value"),
-                "reason": (s.get(codes["verdict"]) or {}).get("comment")}
-               for s in sheets if (s.get(codes["verdict"]) or {}).get("value") != winner]
+    dissent = [
+        {
+            "verdict": (s.get(codes["verdict"]) or {}).get("value"),
+            "reason": (s.get(codes["verdict"]) or {}).get("comment"),
+        }
+        for s in sheets
+        if (s.get(codes["verdict"]) or {}).get("value") != winner
+    ]
     assessment = Assessment(
-        case=item.case, batch_item=item, department_id=item.case.lead_department_id, verdict=Verdict(winner),
-        total=round(summary.total or 0.0, 2), votes=votes, dissent=dissent, tie_break_reason=tie_reason,
-        decided_by_id=decided_by_id, version=(previous.version + 1) if previous else 1, supersedes=previous,
-        criteria={code: {"n": st.n, "mean": st.mean, "median": st.median, "sd": st.sd}
-                  for code, st in summary.criteria.items()},
-        finalized_dt=now or utcnow())
+        case=item.case,
+        batch_item=item,
+        department_id=item.case.lead_department_id,
+        verdict=Verdict(winner),
+        total=round(summary.total or 0.0, 2),
+        votes=votes,
+        dissent=dissent,
+        tie_break_reason=tie_reason,
+        decided_by_id=decided_by_id,
+        version=(previous.version + 1) if previous else 1,
+        supersedes=previous,
+        criteria={
+            code: {"n": st.n, "mean": st.mean, "median": st.median, "sd": st.sd}
+            for code, st in summary.criteria.items()
+        },
+        finalized_dt=now or utcnow(),
+    )
     db.session.add(assessment)
     return assessment
 
@@ -75,20 +99,34 @@ def settle(item: BatchItem, spec: dict[str, Any], sheets: list[Answers], decided
 def panel_sheets(batch: Batch) -> dict[int, list[Answers]]:
     """Every batch item's submitted (or revised) sheets as answers, in three queries whatever the size."""
     rows = db.session.execute(
-        sa.select(BatchItem.id, ScoreSheet.id).join(Panel, Panel.batch_item_id == BatchItem.id)
-        .join(Seat, Seat.panel_id == Panel.id).join(ScoreSheet, ScoreSheet.seat_id == Seat.id)
-        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED,
-               ScoreSheet.state.in_([SheetState.SUBMITTED, SheetState.REVISED]))).all()
-    codes = dict(db.session.execute(sa.select(Criterion.id, Criterion.code)
-                                    .where(Criterion.version_id == batch.rubric_version_id)).all())
+        sa.select(BatchItem.id, ScoreSheet.id)
+        .join(Panel, Panel.batch_item_id == BatchItem.id)
+        .join(Seat, Seat.panel_id == Panel.id)
+        .join(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+        .where(
+            BatchItem.batch_id == batch.id,
+            Seat.state == SeatState.ACCEPTED,
+            ScoreSheet.state.in_([SheetState.SUBMITTED, SheetState.REVISED]),
+        )
+    ).all()
+    codes = dict(
+        db.session.execute(
+            sa.select(Criterion.id, Criterion.code).where(Criterion.version_id == batch.rubric_version_id)
+        ).all()
+    )
     answers: dict[int, Answers] = defaultdict(dict)
     sheet_ids = [sheet_id for _item, sheet_id in rows]
     for start in range(0, len(sheet_ids), 900):
         for sheet_id, criterion_id, num, text, comment in db.session.execute(
-                sa.select(Answer.sheet_id, Answer.criterion_id, Answer.value_num, Answer.value_text, Answer.comment)
-                .where(Answer.sheet_id.in_(sheet_ids[start:start + 900]))):
-            value: Any = text if text is not None else (int(num) if num is not None and float(num).is_integer()
-                                                          else num)
+            sa.select(
+                Answer.sheet_id, Answer.criterion_id, Answer.value_num, Answer.value_text, Answer.comment
+            ).where(Answer.sheet_id.in_(sheet_ids[start : start + 900]))
+        ):
+            value: Any = (
+                text
+                if text is not None
+                else (int(num) if num is not None and float(num).is_integer() else num)
+            )
             answers[sheet_id][codes[criterion_id]] = {"value": value, "comment": comment}
     out: dict[int, list[Answers]] = defaultdict(list)
     for item_id, sheet_id in rows:
@@ -98,14 +136,22 @@ def panel_sheets(batch: Batch) -> dict[int, list[Answers]]:
 
 def _items(batch: Batch) -> list[BatchItem]:
     """The batch's items with their cases, in one query (settling reads every item's case)."""
-    return list(db.session.scalars(sa.select(BatchItem).where(BatchItem.batch_id == batch.id)
-                                   .options(joinedload(BatchItem.case)).order_by(BatchItem.id)))
+    return list(
+        db.session.scalars(
+            sa.select(BatchItem)
+            .where(BatchItem.batch_id == batch.id)
+            .options(joinedload(BatchItem.case))
+            .order_by(BatchItem.id)
+        )
+    )
 
 
 def ties(batch: Batch) -> list[BatchItem]:
     spec = export_version(batch.rubric_version)
     sheets = panel_sheets(batch)
-    return [item for item in _items(batch) if sheets.get(item.id) and verdict_of(spec, sheets[item.id])[0] is None]
+    return [
+        item for item in _items(batch) if sheets.get(item.id) and verdict_of(spec, sheets[item.id])[0] is None
+    ]
 
 
 def _silent_outliers(items: list[BatchItem]) -> list[str]:
@@ -114,8 +160,13 @@ def _silent_outliers(items: list[BatchItem]) -> list[str]:
     seat_ids = [seat_id for item in flagged for seat_id in (item.deliberation or {})["outliers"]]
     if not seat_ids:
         return []
-    revised = set(db.session.scalars(sa.select(ScoreSheet.seat_id).where(
-        ScoreSheet.seat_id.in_(seat_ids), ScoreSheet.state == SheetState.REVISED)))
+    revised = set(
+        db.session.scalars(
+            sa.select(ScoreSheet.seat_id).where(
+                ScoreSheet.seat_id.in_(seat_ids), ScoreSheet.state == SheetState.REVISED
+            )
+        )
+    )
     return [item.case.external_id for item in flagged if set((item.deliberation or {})["outliers"]) - revised]
 
 
@@ -126,31 +177,53 @@ def finalize(batch: Batch, decisions: dict[int, tuple[str, str]], user_id: int |
     items = _items(batch)
     silent = _silent_outliers(items)
     if silent:
-        raise SettleError(N_("Outliers have not yet given their reasons on %(cases)s."), cases="、".join(silent[:5]))
+        raise SettleError(
+            N_("Outliers have not yet given their reasons on %(cases)s."), cases="、".join(silent[:5])
+        )
     spec = export_version(batch.rubric_version)
     sheets = panel_sheets(batch)
     now = utcnow()
     missing = [item.case.external_id for item in items if not sheets.get(item.id)]
     if missing:
         raise SettleError(N_("No submitted sheets for %(cases)s."), cases="、".join(missing[:5]))
-    undecided = [item.case.external_id for item in items
-                 if verdict_of(spec, sheets[item.id])[0] is None
-                 and not (decisions.get(item.id) and decisions[item.id][1].strip())]
+    undecided = [
+        item.case.external_id
+        for item in items
+        if verdict_of(spec, sheets[item.id])[0] is None
+        and not (decisions.get(item.id) and decisions[item.id][1].strip())
+    ]
     if undecided:
-        raise SettleError(N_("Tied panels need your verdict and a written reason: %(cases)s."),
-                          cases="、".join(undecided[:10]))
+        raise SettleError(
+            N_("Tied panels need your verdict and a written reason: %(cases)s."),
+            cases="、".join(undecided[:10]),
+        )
     latest: dict[int, Assessment] = {}
-    for a in db.session.scalars(sa.select(Assessment).where(
-            Assessment.case_id.in_([item.case_id for item in items])).order_by(Assessment.version)):
+    for a in db.session.scalars(
+        sa.select(Assessment)
+        .where(Assessment.case_id.in_([item.case_id for item in items]))
+        .order_by(Assessment.version)
+    ):
         latest[a.case_id] = a
     settled = 0
     for item in items:
-        assessment = settle(item, spec, sheets[item.id], user_id, decisions.get(item.id), now,
-                            previous=latest.get(item.case_id))
+        assessment = settle(
+            item,
+            spec,
+            sheets[item.id],
+            user_id,
+            decisions.get(item.id),
+            now,
+            previous=latest.get(item.case_id),
+        )
         item.case.status = CaseStatus.ASSESSED
         settled += 1
-        record("verdict.settled", "case", item.case_id, {"batch": batch.id, "verdict": assessment.verdict.value,
-                                                         "total": assessment.total}, actor_id=user_id)
+        record(
+            "verdict.settled",
+            "case",
+            item.case_id,
+            {"batch": batch.id, "verdict": assessment.verdict.value, "total": assessment.total},
+            actor_id=user_id,
+        )
     batch.state, batch.finalized_dt = BatchState.FINALIZED, now
     record("batch.finalized", "batch", batch.id, {"assessments": settled}, actor_id=user_id)
     db.session.flush()

@@ -18,17 +18,28 @@ LAST_HASH = "audit_last_hash"  # the hash this session wrote last, until its tra
 CHAIN_LOCK = 0x6175646974
 
 
-def _digest(prev_hash: str, occurred: str, actor_id: int | None, action: str, object_type: str,
-            object_id: str, data: dict[str, Any]) -> str:
+def _digest(
+    prev_hash: str,
+    occurred: str,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: dict[str, Any],
+) -> str:
     body = json.dumps(
         [prev_hash, occurred, actor_id, action, object_type, object_id, data],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def record(action: str, obj_type: str, obj_id: Any, data: dict[str, Any] | None = None,
-           actor_id: int | None = None) -> AuditEvent:
+def record(
+    action: str, obj_type: str, obj_id: Any, data: dict[str, Any] | None = None, actor_id: int | None = None
+) -> AuditEvent:
     """Append one event to the chain. Flushes; the caller's request commits.
 
     The chain's head is read once per transaction and then carried in the session, so a loop that records an
@@ -45,8 +56,13 @@ def record(action: str, obj_type: str, obj_id: Any, data: dict[str, Any] | None 
     occurred = utcnow()
     data = data or {}
     event = AuditEvent(
-        occurred_dt=occurred, actor_id=actor_id, action=action, object_type=obj_type,
-        object_id=str(obj_id), data=data, prev_hash=prev_hash,
+        occurred_dt=occurred,
+        actor_id=actor_id,
+        action=action,
+        object_type=obj_type,
+        object_id=str(obj_id),
+        data=data,
+        prev_hash=prev_hash,
         hash=_digest(prev_hash, occurred.isoformat(), actor_id, action, obj_type, str(obj_id), data),
     )
     db.session.add(event)
@@ -66,8 +82,15 @@ def verify() -> tuple[bool, int, int | None]:
     prev_hash = GENESIS
     count = 0
     for event in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
-        expected = _digest(prev_hash, event.occurred_dt.isoformat(), event.actor_id, event.action,
-                           event.object_type, event.object_id, event.data)
+        expected = _digest(
+            prev_hash,
+            event.occurred_dt.isoformat(),
+            event.actor_id,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.data,
+        )
         if event.prev_hash != prev_hash or event.hash != expected:
             return False, count, event.id
         prev_hash = event.hash

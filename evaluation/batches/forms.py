@@ -14,10 +14,14 @@ class NewBatchForm(FlaskForm):
     closes = DateTimeLocalField(_l("Scoring closes (Beijing time)"), validators=[Optional()])
     category = SelectField(_l("Category"), choices=[], validators=[Optional()])
     department = SelectField(_l("Department"), choices=[], validators=[Optional()])
-    sample_size = IntegerField(_l("Random sample of at most (empty: all that match)"),
-                               validators=[Optional(), NumberRange(min=1, max=100000)])
-    sample_seed = StringField(_l("Sample seed (recorded; the same seed gives the same sample)"),
-                              validators=[Optional(), Length(max=128)])
+    sample_size = IntegerField(
+        _l("Random sample of at most (empty: all that match)"),
+        validators=[Optional(), NumberRange(min=1, max=100000)],
+    )
+    sample_seed = StringField(
+        _l("Sample seed (recorded; the same seed gives the same sample)"),
+        validators=[Optional(), Length(max=128)],
+    )
 
 
 class WindowForm(FlaskForm):

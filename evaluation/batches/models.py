@@ -54,8 +54,9 @@ class Batch(Model):
     rubric_version: Mapped[RubricVersion] = relationship()
     policy: Mapped[CompositionPolicy | None] = relationship()
     contract: Mapped[Contract | None] = relationship()
-    items: Mapped[list[BatchItem]] = relationship(back_populates="batch", cascade="all, delete-orphan",
-                                                  order_by="BatchItem.id")
+    items: Mapped[list[BatchItem]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan", order_by="BatchItem.id"
+    )
 
     @classmethod
     def visible_to(cls, user: User) -> sa.ColumnElement[bool]:
@@ -73,8 +74,12 @@ class Batch(Model):
 
         if user.has_role(Role.ORGANIZER):
             return True
-        return (user.has_role(Role.AGENCY) and user.agency_id is not None and self.contract is not None
-                and self.contract.agency_id == user.agency_id)
+        return (
+            user.has_role(Role.AGENCY)
+            and user.agency_id is not None
+            and self.contract is not None
+            and self.contract.agency_id == user.agency_id
+        )
 
 
 class BatchItem(Model):

@@ -31,12 +31,21 @@ class Monitor:
 
 def monitor(batch: Batch, show: str, needle: str, page: int, per_page: int) -> Monitor:
     """One page of the batch's cases, filtered (``show``: all, incomplete, deliberation; ``needle``: case number)."""
-    waiting = sa.select(Seat.id).join(Panel, Seat.panel_id == Panel.id).where(
-        Panel.batch_item_id == BatchItem.id, Seat.state == SeatState.ACCEPTED, not_submitted())
-    query = (sa.select(BatchItem).join(Case, BatchItem.case_id == Case.id).where(BatchItem.batch_id == batch.id)
-             .options(selectinload(BatchItem.case),
-                      selectinload(BatchItem.panel).selectinload(Panel.seats).selectinload(Seat.member))
-             .order_by(BatchItem.id))
+    waiting = (
+        sa.select(Seat.id)
+        .join(Panel, Seat.panel_id == Panel.id)
+        .where(Panel.batch_item_id == BatchItem.id, Seat.state == SeatState.ACCEPTED, not_submitted())
+    )
+    query = (
+        sa.select(BatchItem)
+        .join(Case, BatchItem.case_id == Case.id)
+        .where(BatchItem.batch_id == batch.id)
+        .options(
+            selectinload(BatchItem.case),
+            selectinload(BatchItem.panel).selectinload(Panel.seats).selectinload(Seat.member),
+        )
+        .order_by(BatchItem.id)
+    )
     if show == "incomplete":
         query = query.where(sa.exists(waiting))
     elif show == "deliberation":
@@ -45,14 +54,31 @@ def monitor(batch: Batch, show: str, needle: str, page: int, per_page: int) -> M
         query = query.where(Case.external_id.contains(needle, autoescape=True))
     items = db.paginate(query, page=page, per_page=per_page, error_out=False)
     seat_ids = [s.id for item in items.items if item.panel for s in item.panel.seats]
-    sheets = dict(db.session.execute(sa.select(ScoreSheet.seat_id, ScoreSheet.state)
-                                     .where(ScoreSheet.seat_id.in_(seat_ids))).all()) if seat_ids else {}
+    sheets = (
+        dict(
+            db.session.execute(
+                sa.select(ScoreSheet.seat_id, ScoreSheet.state).where(ScoreSheet.seat_id.in_(seat_ids))
+            ).all()
+        )
+        if seat_ids
+        else {}
+    )
     per_member = db.session.execute(
-        through_items(sa.select(Member.id, Member.name, Member.email, sa.func.count(Seat.id),
-                                sa.func.count(ScoreSheet.id).filter(ScoreSheet.state != SheetState.DRAFT))
-                      .select_from(Seat).join(Member, Seat.member_id == Member.id))
+        through_items(
+            sa.select(
+                Member.id,
+                Member.name,
+                Member.email,
+                sa.func.count(Seat.id),
+                sa.func.count(ScoreSheet.id).filter(ScoreSheet.state != SheetState.DRAFT),
+            )
+            .select_from(Seat)
+            .join(Member, Seat.member_id == Member.id)
+        )
         .outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id)
         .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED)
-        .group_by(Member.id, Member.name, Member.email).order_by(Member.name)).all()
+        .group_by(Member.id, Member.name, Member.email)
+        .order_by(Member.name)
+    ).all()
     late = batch.closes_dt is not None and utcnow() > batch.closes_dt - timedelta(hours=24)
     return Monitor(items, sheets, list(per_member), late)

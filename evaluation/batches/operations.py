@@ -52,8 +52,16 @@ def sample_cases(case_ids: list[int], size: int | None, seed: str) -> list[int]:
     return sorted(rng.sample(ordered, size))
 
 
-def create_batch(name: str, version: RubricVersion, policy: CompositionPolicy, opens: datetime | None,
-                 closes: datetime | None, case_ids: list[int], sample_seed: str | None, user_id: int | None) -> Batch:
+def create_batch(
+    name: str,
+    version: RubricVersion,
+    policy: CompositionPolicy,
+    opens: datetime | None,
+    closes: datetime | None,
+    case_ids: list[int],
+    sample_seed: str | None,
+    user_id: int | None,
+) -> Batch:
     problems: list[Reason] = []
     if db.session.scalar(sa.select(Batch.id).where(Batch.name == name)) is not None:
         problems.append((N_("A batch with this name already exists."), {}))
@@ -66,31 +74,59 @@ def create_batch(name: str, version: RubricVersion, policy: CompositionPolicy, o
     if not cases:
         problems.append((N_("No eligible case matches."), {}))
     if not_eligible:
-        problems.append((N_("Only eligible cases can be put in a batch; not %(cases)s."),
-                         {"cases": "、".join(not_eligible[:5])}))
+        problems.append(
+            (
+                N_("Only eligible cases can be put in a batch; not %(cases)s."),
+                {"cases": "、".join(not_eligible[:5])},
+            )
+        )
     if problems:
         raise BatchError(*problems)
-    batch = Batch(name=name, rubric_version=version, policy=policy, opens_dt=opens, closes_dt=closes,
-                  sample_seed=sample_seed, created_by_id=user_id)
+    batch = Batch(
+        name=name,
+        rubric_version=version,
+        policy=policy,
+        opens_dt=opens,
+        closes_dt=closes,
+        sample_seed=sample_seed,
+        created_by_id=user_id,
+    )
     for case in cases:
         batch.items.append(BatchItem(case=case))
         case.status = CaseStatus.QUEUED
     db.session.add(batch)
     db.session.flush()
-    record("batch.created", "batch", batch.id, {"cases": len(cases), "sample_seed": sample_seed}, actor_id=user_id)
+    record(
+        "batch.created",
+        "batch",
+        batch.id,
+        {"cases": len(cases), "sample_seed": sample_seed},
+        actor_id=user_id,
+    )
     return batch
 
 
 def _panel_gaps(batch: Batch) -> tuple[int, int]:
     """(cases without a complete panel, seats still waiting for an answer)."""
     size = batch.policy.panel_size if batch.policy else 5
-    counts = dict(db.session.execute(
-        sa.select(BatchItem.id, sa.func.count(Seat.id)).outerjoin(Panel, Panel.batch_item_id == BatchItem.id)
-        .outerjoin(Seat, sa.and_(Seat.panel_id == Panel.id, Seat.state.in_(OPEN_STATES)))
-        .where(BatchItem.batch_id == batch.id).group_by(BatchItem.id)).all())
+    counts = dict(
+        db.session.execute(
+            sa.select(BatchItem.id, sa.func.count(Seat.id))
+            .outerjoin(Panel, Panel.batch_item_id == BatchItem.id)
+            .outerjoin(Seat, sa.and_(Seat.panel_id == Panel.id, Seat.state.in_(OPEN_STATES)))
+            .where(BatchItem.batch_id == batch.id)
+            .group_by(BatchItem.id)
+        ).all()
+    )
     incomplete = sum(1 for n in counts.values() if n < size)
-    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(
-        batch_seats(batch.id).where(Seat.state.in_([SeatState.DRAWN, SeatState.INVITED])).subquery())) or 0
+    waiting = (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                batch_seats(batch.id).where(Seat.state.in_([SeatState.DRAWN, SeatState.INVITED])).subquery()
+            )
+        )
+        or 0
+    )
     return incomplete, waiting
 
 
@@ -106,8 +142,12 @@ def open_scoring(batch: Batch, now: datetime | None = None) -> None:
         reasons.append((N_("The scoring window has already closed; extend it first."), {}))
     incomplete, _waiting = _panel_gaps(batch)
     if incomplete:
-        reasons.append((N_("%(n)d cases have no complete panel (declined seats without a substitute)."),
-                        {"n": incomplete}))
+        reasons.append(
+            (
+                N_("%(n)d cases have no complete panel (declined seats without a substitute)."),
+                {"n": incomplete},
+            )
+        )
     if reasons:
         raise BatchError(*reasons)
     batch.state = BatchState.SCORING
@@ -125,8 +165,12 @@ def extend_window(batch: Batch, closes: datetime) -> None:
         raise BatchError((N_("The scoring window closes before it opens."), {}))
     previous = batch.closes_dt
     batch.closes_dt = closes
-    record("batch.window_changed", "batch", batch.id, {"from": previous.isoformat() if previous else None,
-                                                       "to": closes.isoformat()})
+    record(
+        "batch.window_changed",
+        "batch",
+        batch.id,
+        {"from": previous.isoformat() if previous else None, "to": closes.isoformat()},
+    )
     db.session.flush()
     if batch.state == BatchState.SCORING:
         schedule_reminders(batch)
@@ -144,13 +188,20 @@ def close_scoring(batch: Batch, spread_points: float, now: datetime | None = Non
     if batch.state != BatchState.SCORING:
         raise BatchError((N_("Only a batch in scoring can be closed."), {}))
     sheets = db.session.execute(
-        sa.select(BatchItem.id, Seat.id, ScoreSheet).join(Panel, Panel.batch_item_id == BatchItem.id)
-        .join(Seat, Seat.panel_id == Panel.id).outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id)
-        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED)).all()
+        sa.select(BatchItem.id, Seat.id, ScoreSheet)
+        .join(Panel, Panel.batch_item_id == BatchItem.id)
+        .join(Seat, Seat.panel_id == Panel.id)
+        .outerjoin(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.ACCEPTED)
+    ).all()
     pending = db.session.scalar(sa.select(sa.func.count()).select_from(late_seats(batch.id).subquery()))
     if batch.closes_dt is not None and now < batch.closes_dt and pending:
-        raise BatchError((N_("The window is still open and %(n)d sheets are not submitted; wait or extend it."),
-                          {"n": pending}))
+        raise BatchError(
+            (
+                N_("The window is still open and %(n)d sheets are not submitted; wait or extend it."),
+                {"n": pending},
+            )
+        )
     spec = export_version(batch.rubric_version)
     verdict_code = next(c["code"] for c in spec["criteria"] if c["role"] == "verdict")
     verdict_id = next(c.id for c in batch.rubric_version.criteria if c.code == verdict_code)
@@ -158,20 +209,32 @@ def close_scoring(batch: Batch, spread_points: float, now: datetime | None = Non
     for item_id, seat_id, sheet in sheets:
         if sheet is not None and sheet.state != SheetState.DRAFT:
             by_item.setdefault(item_id, []).append((seat_id, sheet))
-    verdicts = dict(db.session.execute(sa.select(Answer.sheet_id, Answer.value_text).where(
-        Answer.criterion_id == verdict_id,
-        Answer.sheet_id.in_([sheet.id for pairs in by_item.values() for _s, sheet in pairs]))).all())
+    verdicts = dict(
+        db.session.execute(
+            sa.select(Answer.sheet_id, Answer.value_text).where(
+                Answer.criterion_id == verdict_id,
+                Answer.sheet_id.in_([sheet.id for pairs in by_item.values() for _s, sheet in pairs]),
+            )
+        ).all()
+    )
     flagged = 0
     for item in batch.items:
         pairs = by_item.get(item.id, [])
         totals = [sheet.total or 0.0 for _s, sheet in pairs]
-        found = disagreement(totals, [verdicts.get(sheet.id) for _s, sheet in pairs], spread_points=spread_points,
-                             outlier_sd=batch.rubric_version.outlier_threshold)
+        found = disagreement(
+            totals,
+            [verdicts.get(sheet.id) for _s, sheet in pairs],
+            spread_points=spread_points,
+            outlier_sd=batch.rubric_version.outlier_threshold,
+        )
         if found["reasons"]:
             flagged += 1
             item.in_deliberation = True
-            item.deliberation = {**found, "outliers": [pairs[i][0] for i in found["outliers"]],
-                                 "totals": sorted(round(t, 1) for t in totals)}
+            item.deliberation = {
+                **found,
+                "outliers": [pairs[i][0] for i in found["outliers"]],
+                "totals": sorted(round(t, 1) for t in totals),
+            }
     batch.state = BatchState.DELIBERATION
     record("batch.scoring_closed", "batch", batch.id, {"flagged": flagged, "unsubmitted": pending})
     db.session.flush()

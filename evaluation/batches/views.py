@@ -51,7 +51,8 @@ def index() -> str:
         sa.select(BatchItem.batch_id, sa.func.count().label("n")).group_by(BatchItem.batch_id).subquery()
     )
     query = (
-        sa.select(Batch).where(Batch.visible_to(current_user))
+        sa.select(Batch)
+        .where(Batch.visible_to(current_user))
         .add_columns(sa.func.coalesce(item_counts.c.n, 0))
         .outerjoin(item_counts, item_counts.c.batch_id == Batch.id)
         .options(joinedload(Batch.rubric_version))
@@ -67,17 +68,24 @@ def my_seats() -> str:
     member = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id))
     seats: list[Seat] = []
     if member is not None:
-        seats = list(db.session.scalars(
-            sa.select(Seat)
-            .where(Seat.member_id == member.id)
-            .options(
-                selectinload(Seat.panel).selectinload(Panel.batch_item).selectinload(BatchItem.batch),
-                selectinload(Seat.panel).selectinload(Panel.batch_item).selectinload(BatchItem.case),
+        seats = list(
+            db.session.scalars(
+                sa.select(Seat)
+                .where(Seat.member_id == member.id)
+                .options(
+                    selectinload(Seat.panel).selectinload(Panel.batch_item).selectinload(BatchItem.batch),
+                    selectinload(Seat.panel).selectinload(Panel.batch_item).selectinload(BatchItem.case),
+                )
+                .order_by(Seat.created_dt.desc())
             )
-            .order_by(Seat.created_dt.desc())
-        ))
-    return render_template("evaluation/batches/my_seats.html", member=member, seats=seats,
-                           answer=ConfirmForm(), decline=DeclineForm())
+        )
+    return render_template(
+        "evaluation/batches/my_seats.html",
+        member=member,
+        seats=seats,
+        answer=ConfirmForm(),
+        decline=DeclineForm(),
+    )
 
 
 @bp.get("/<int:batch_id>")
@@ -85,19 +93,43 @@ def my_seats() -> str:
 def show(batch_id: int) -> str:
     batch = get_or_403(Batch, batch_id, _visible)
     items = db.session.scalars(
-        sa.select(BatchItem).where(BatchItem.batch_id == batch.id).order_by(BatchItem.id)
-        .options(selectinload(BatchItem.case), selectinload(BatchItem.panel).selectinload(Panel.seats)
-                 .selectinload(Seat.member))).all()
-    draws = db.session.scalars(sa.select(Draw).where(Draw.batch_id == batch.id).order_by(Draw.id.desc())).all()
-    recusals = dict(db.session.execute(
-        sa.select(Recusal.draw_id, sa.func.count()).where(Recusal.draw_id.in_([d.id for d in draws]))
-        .group_by(Recusal.draw_id)).all()) if draws else {}
+        sa.select(BatchItem)
+        .where(BatchItem.batch_id == batch.id)
+        .order_by(BatchItem.id)
+        .options(
+            selectinload(BatchItem.case),
+            selectinload(BatchItem.panel).selectinload(Panel.seats).selectinload(Seat.member),
+        )
+    ).all()
+    draws = db.session.scalars(
+        sa.select(Draw).where(Draw.batch_id == batch.id).order_by(Draw.id.desc())
+    ).all()
+    recusals = (
+        dict(
+            db.session.execute(
+                sa.select(Recusal.draw_id, sa.func.count())
+                .where(Recusal.draw_id.in_([d.id for d in draws]))
+                .group_by(Recusal.draw_id)
+            ).all()
+        )
+        if draws
+        else {}
+    )
     tied = settle_ops.ties(batch) if batch.state == BatchState.DELIBERATION else []
     window = WindowForm()
     window.closes.data = to_local(batch.closes_dt)
-    return render_template("evaluation/batches/show.html", batch=batch, items=items, draws=draws,
-                           recusals=recusals, form=ConfirmForm(), window=window, tied=tied, verdicts=list(Verdict),
-                           organizer=current_user.has_role(Role.ORGANIZER))
+    return render_template(
+        "evaluation/batches/show.html",
+        batch=batch,
+        items=items,
+        draws=draws,
+        recusals=recusals,
+        form=ConfirmForm(),
+        window=window,
+        tied=tied,
+        verdicts=list(Verdict),
+        organizer=current_user.has_role(Role.ORGANIZER),
+    )
 
 
 @bp.post("/<int:batch_id>/invite")
@@ -112,21 +144,37 @@ def invite(batch_id: int) -> Any:
 
 # --- creating batches and moving them on --------------------------------------------------------------------------
 
+
 def _new_batch_form() -> tuple[NewBatchForm, int]:
     """The form with its choices (published rubric versions, policies, the eligible cases' categories, the
     departments), and how many cases are eligible."""
     form = NewBatchForm()
-    versions = db.session.scalars(sa.select(RubricVersion).where(RubricVersion.state == VersionState.PUBLISHED)
-                                  .options(joinedload(RubricVersion.rubric)).order_by(RubricVersion.id)).all()
+    versions = db.session.scalars(
+        sa.select(RubricVersion)
+        .where(RubricVersion.state == VersionState.PUBLISHED)
+        .options(joinedload(RubricVersion.rubric))
+        .order_by(RubricVersion.id)
+    ).all()
     form.rubric_version.choices = [SelectChoice(str(v.id), f"{v.name_zh} v{v.number}") for v in versions]
-    form.policy.choices = [SelectChoice(str(p.id), p.name) for p in db.session.scalars(
-        sa.select(CompositionPolicy).order_by(CompositionPolicy.name))]
-    categories = [c for c in db.session.scalars(sa.select(Case.category).where(Case.status == CaseStatus.ELIGIBLE)
-                                                 .distinct()) if c]
+    form.policy.choices = [
+        SelectChoice(str(p.id), p.name)
+        for p in db.session.scalars(sa.select(CompositionPolicy).order_by(CompositionPolicy.name))
+    ]
+    categories = [
+        c
+        for c in db.session.scalars(
+            sa.select(Case.category).where(Case.status == CaseStatus.ELIGIBLE).distinct()
+        )
+        if c
+    ]
     form.category.choices = [SelectChoice("", _("All"))] + [SelectChoice(c, c) for c in sorted(categories)]
-    departments = db.session.execute(sa.select(Department.id, Department.name).order_by(Department.code)).all()
+    departments = db.session.execute(
+        sa.select(Department.id, Department.name).order_by(Department.code)
+    ).all()
     form.department.choices = [SelectChoice("", _("All"))] + [SelectChoice(str(i), n) for i, n in departments]
-    eligible = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.status == CaseStatus.ELIGIBLE))
+    eligible = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Case).where(Case.status == CaseStatus.ELIGIBLE)
+    )
     return form, eligible or 0
 
 
@@ -136,16 +184,27 @@ def new() -> Any:
     form, eligible = _new_batch_form()
     if not form.validate_on_submit():
         return render_template("evaluation/batches/new.html", form=form, eligible=eligible), (
-            400 if request.method == "POST" else 200)
+            400 if request.method == "POST" else 200
+        )
     seed = (form.sample_seed.data or "").strip() or (secrets.token_hex(8) if form.sample_size.data else None)
-    case_ids = batch_ops.sample_cases(batch_ops.eligible_case_ids(
-        form.category.data or None, int(form.department.data) if form.department.data else None),
-        form.sample_size.data, seed or "")
+    case_ids = batch_ops.sample_cases(
+        batch_ops.eligible_case_ids(
+            form.category.data or None, int(form.department.data) if form.department.data else None
+        ),
+        form.sample_size.data,
+        seed or "",
+    )
     try:
         batch = batch_ops.create_batch(
-            form.name.data.strip(), db.get_or_404(RubricVersion, int(form.rubric_version.data)),
-            db.get_or_404(CompositionPolicy, int(form.policy.data)), from_local(form.opens.data),
-            from_local(form.closes.data), case_ids, seed, current_user.id)
+            form.name.data.strip(),
+            db.get_or_404(RubricVersion, int(form.rubric_version.data)),
+            db.get_or_404(CompositionPolicy, int(form.policy.data)),
+            from_local(form.opens.data),
+            from_local(form.closes.data),
+            case_ids,
+            seed,
+            current_user.id,
+        )
     except batch_ops.BatchError as exc:  # shown above the form, which keeps what was typed
         mark(form, exc)
         return render_template("evaluation/batches/new.html", form=form, eligible=eligible), 400
@@ -196,11 +255,21 @@ def monitor(batch_id: int) -> str:
     batch = get_or_403(Batch, batch_id, _visible)
     show = request.args.get("show", "all")
     needle = (request.args.get("q") or "").strip()
-    data = monitor_data(batch, show, needle, request.args.get("page", 1, type=int),
-                        current_app.config["EVALUATION_PAGE_SIZE"])
-    return render_template("evaluation/batches/monitor.html", batch=batch, page=data.page, sheets=data.sheets,
-                           per_member=data.per_member, late=data.late, show=show, q=needle, form=ConfirmForm(),
-                           organizer=current_user.has_role(Role.ORGANIZER))
+    data = monitor_data(
+        batch, show, needle, request.args.get("page", 1, type=int), current_app.config["EVALUATION_PAGE_SIZE"]
+    )
+    return render_template(
+        "evaluation/batches/monitor.html",
+        batch=batch,
+        page=data.page,
+        sheets=data.sheets,
+        per_member=data.per_member,
+        late=data.late,
+        show=show,
+        q=needle,
+        form=ConfirmForm(),
+        organizer=current_user.has_role(Role.ORGANIZER),
+    )
 
 
 @bp.post("/<int:batch_id>/nudge/<int:member_id>")
@@ -210,8 +279,12 @@ def nudge(batch_id: int, member_id: int) -> Any:
     member = get_or_403(Member, member_id)
     if ConfirmForm().validate_on_submit():
         sent = reminders.remind_member(batch, member, reason="nudge")
-        flash(_("A reminder was sent to %(name)s.", name=member.name) if sent
-              else _("%(name)s has nothing left to score.", name=member.name), "success" if sent else "info")
+        flash(
+            _("A reminder was sent to %(name)s.", name=member.name)
+            if sent
+            else _("%(name)s has nothing left to score.", name=member.name),
+            "success" if sent else "info",
+        )
     return redirect(url_for(".monitor", batch_id=batch.id))
 
 

@@ -47,23 +47,32 @@ class CaseFilterForm(FlaskForm):
 
 
 class BulkScreeningForm(FlaskForm):
-    case_ids = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired(_l("Select at least one case."))])
-    action = SelectField(_l("Action"), validators=[DataRequired()], choices=[
-        SelectChoice("eligible", _l("Mark eligible for review")),
-        SelectChoice("exclude", _l("Exclude")),
-        SelectChoice("back", _l("Back to received")),
-        SelectChoice("add_to_batch", _l("Add to a draft batch")),
-    ])
+    case_ids = SelectMultipleField(
+        coerce=int, validate_choice=False, validators=[DataRequired(_l("Select at least one case."))]
+    )
+    action = SelectField(
+        _l("Action"),
+        validators=[DataRequired()],
+        choices=[
+            SelectChoice("eligible", _l("Mark eligible for review")),
+            SelectChoice("exclude", _l("Exclude")),
+            SelectChoice("back", _l("Back to received")),
+            SelectChoice("add_to_batch", _l("Add to a draft batch")),
+        ],
+    )
     batch = SelectField(_l("Draft batch"), choices=[], validators=[Optional()])
-    reason = SelectField(_l("Reason for exclusion"), choices=_choices(ExclusionReason, blank="—"),
-                         validators=[Optional()])
+    reason = SelectField(
+        _l("Reason for exclusion"), choices=_choices(ExclusionReason, blank="—"), validators=[Optional()]
+    )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     next = HiddenField()
 
 
 class ImportUploadForm(FlaskForm):
-    file = FileField(_l("CSV or Excel file"), validators=[
-        FileRequired(), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))])
+    file = FileField(
+        _l("CSV or Excel file"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))],
+    )
 
 
 class ImportCommitForm(FlaskForm):

@@ -58,12 +58,31 @@ HEADER_TO_FIELD = {header: field for field, header, _ in COLUMNS}
 FIELD_TO_HEADER = {field: header for field, header, _ in COLUMNS}
 TIMESTAMPS = {"received_at", "dispatched_at", "due_at", "replied_at", "callback.at"}
 CHOICES = {
-    "channel": {"12345热线": "hotline", "热线": "hotline", "市长信箱": "mayor_mailbox", "书记信箱": "secretary_mailbox",
-                "网站": "web", "移动应用": "app", "app": "app", "其他": "other"},
-    "type": {"咨询": "consultation", "求助": "help", "投诉": "complaint", "举报": "report", "建议": "suggestion",
-             "其他": "other"},
-    "callback.rating": {"非常满意": "very_satisfied", "满意": "satisfied", "基本满意": "basically_satisfied",
-                        "不满意": "unsatisfied", "非常不满意": "very_unsatisfied"},
+    "channel": {
+        "12345热线": "hotline",
+        "热线": "hotline",
+        "市长信箱": "mayor_mailbox",
+        "书记信箱": "secretary_mailbox",
+        "网站": "web",
+        "移动应用": "app",
+        "app": "app",
+        "其他": "other",
+    },
+    "type": {
+        "咨询": "consultation",
+        "求助": "help",
+        "投诉": "complaint",
+        "举报": "report",
+        "建议": "suggestion",
+        "其他": "other",
+    },
+    "callback.rating": {
+        "非常满意": "very_satisfied",
+        "满意": "satisfied",
+        "基本满意": "basically_satisfied",
+        "不满意": "unsatisfied",
+        "非常不满意": "very_unsatisfied",
+    },
 }
 YES = {"是", "yes", "true", "1", "y"}
 NO = {"否", "no", "false", "0", "n", ""}
@@ -113,9 +132,21 @@ def parse(filename: str, data: bytes, timezone: str) -> ParsedFile:
     unknown = [h for h in headers if h and h not in HEADER_TO_FIELD]
     if unknown:
         raise ImportFileError(N_("Unknown column %(column)s; use the template's headers."), column=unknown[0])
-    missing = [header for field, header, _ in COLUMNS
-               if field in {"source", "external_id", "type", "received_at", "lead_department", "request_text",
-                            "callback.rating"} and header not in headers]
+    missing = [
+        header
+        for field, header, _ in COLUMNS
+        if field
+        in {
+            "source",
+            "external_id",
+            "type",
+            "received_at",
+            "lead_department",
+            "request_text",
+            "callback.rating",
+        }
+        and header not in headers
+    ]
     if missing:
         raise ImportFileError(N_("The column %(column)s is missing."), column=missing[0])
     zone = ZoneInfo(timezone)
@@ -240,12 +271,21 @@ def commit(rows: list[dict[str, Any]]) -> dict[str, int]:
     review meanwhile) refuses the whole file."""
     results = ingest_cases(rows, list_mode=True)
     if any(r.result == "rejected" for r in results):
-        raise ImportFileError(N_("Nothing was imported: some rows are no longer valid. Upload the file again to "
-                                 "see why."))
+        raise ImportFileError(
+            N_("Nothing was imported: some rows are no longer valid. Upload the file again to see why.")
+        )
     return {key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged")}
 
 
 def row_errors(results: list[Any], numbers: list[int]) -> list[dict[str, Any]]:
     """Every refused field, by the file's row number and the column's Chinese header."""
-    return [{"row": numbers[result.index], "column": column_of(error["field"]), "field": error["field"],
-             "message": error["message"]} for result in results for error in result.errors]
+    return [
+        {
+            "row": numbers[result.index],
+            "column": column_of(error["field"]),
+            "field": error["field"],
+            "message": error["message"],
+        }
+        for result in results
+        for error in result.errors
+    ]

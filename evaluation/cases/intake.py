@@ -75,7 +75,10 @@ def payload_digest(case: CaseIn) -> str:
 def _identity(raw: Any) -> tuple[str | None, str | None]:
     if isinstance(raw, dict):
         source, external_id = raw.get("source"), raw.get("external_id")
-        return (source if isinstance(source, str) else None, external_id if isinstance(external_id, str) else None)
+        return (
+            source if isinstance(source, str) else None,
+            external_id if isinstance(external_id, str) else None,
+        )
     return None, None
 
 
@@ -89,18 +92,25 @@ def ingest_cases(raw_items: list[Any], *, list_mode: bool) -> list[ItemResult]:
         try:
             case = CaseIn.model_validate(raw)
         except ValidationError as exc:
-            results[index] = ItemResult(index, source, external_id, "rejected", errors=field_errors(exc, prefix))
+            results[index] = ItemResult(
+                index, source, external_id, "rejected", errors=field_errors(exc, prefix)
+            )
             continue
         valid.append(_Valid(index, case, payload_digest(case), prefix))
 
     codes = {code for v in valid for code in _department_codes(v.case)}
-    departments = {d.code: d for d in db.session.scalars(sa.select(Department).where(Department.code.in_(codes)))} \
-        if codes else {}
+    departments = (
+        {d.code: d for d in db.session.scalars(sa.select(Department).where(Department.code.in_(codes)))}
+        if codes
+        else {}
+    )
     checked: list[_Valid] = []
     for v in valid:
         errors = _semantic_errors(v, departments)
         if errors:
-            results[v.index] = ItemResult(v.index, v.case.source, v.case.external_id, "rejected", errors=errors)
+            results[v.index] = ItemResult(
+                v.index, v.case.source, v.case.external_id, "rejected", errors=errors
+            )
         else:
             checked.append(v)
 
@@ -117,9 +127,19 @@ def ingest_cases(raw_items: list[Any], *, list_mode: bool) -> list[ItemResult]:
                 with db.session.begin_nested():
                     _write([v], existing, departments, results)
             except IntegrityError:
-                results[v.index] = ItemResult(v.index, v.case.source, v.case.external_id, "rejected", errors=[{
-                    "field": v.prefix or "$", "code": "concurrent_write",
-                    "message": "another request wrote this case at the same time; send it again"}])
+                results[v.index] = ItemResult(
+                    v.index,
+                    v.case.source,
+                    v.case.external_id,
+                    "rejected",
+                    errors=[
+                        {
+                            "field": v.prefix or "$",
+                            "code": "concurrent_write",
+                            "message": "another request wrote this case at the same time; send it again",
+                        }
+                    ],
+                )
     return [r for r in results if r is not None]
 
 
@@ -136,21 +156,41 @@ def _join(prefix: str, path: str) -> str:
 def _semantic_errors(v: _Valid, departments: dict[str, Department]) -> list[dict[str, str]]:
     case, errors = v.case, []
     if case.callback.rating not in UNSATISFIED:
-        errors.append({"field": _join(v.prefix, "callback.rating"), "code": "not_unsatisfied",
-                       "message": f"only cases rated unsatisfied or very_unsatisfied are evaluated, "
-                                  f"not {case.callback.rating!r}"})
+        errors.append(
+            {
+                "field": _join(v.prefix, "callback.rating"),
+                "code": "not_unsatisfied",
+                "message": f"only cases rated unsatisfied or very_unsatisfied are evaluated, "
+                f"not {case.callback.rating!r}",
+            }
+        )
     if case.lead_department not in departments:
-        errors.append({"field": _join(v.prefix, "lead_department"), "code": "unknown_department",
-                       "message": f"no department with code {case.lead_department!r}; "
-                                  "send it with PUT /api/v1/departments/<code> first"})
+        errors.append(
+            {
+                "field": _join(v.prefix, "lead_department"),
+                "code": "unknown_department",
+                "message": f"no department with code {case.lead_department!r}; "
+                "send it with PUT /api/v1/departments/<code> first",
+            }
+        )
     for i, code in enumerate(case.assisting_departments):
         if code not in departments:
-            errors.append({"field": _join(v.prefix, f"assisting_departments[{i}]"), "code": "unknown_department",
-                           "message": f"no department with code {code!r}"})
+            errors.append(
+                {
+                    "field": _join(v.prefix, f"assisting_departments[{i}]"),
+                    "code": "unknown_department",
+                    "message": f"no department with code {code!r}",
+                }
+            )
     for i, step in enumerate(case.steps):
         if step.department and step.department not in departments:
-            errors.append({"field": _join(v.prefix, f"steps[{i}].department"), "code": "unknown_department",
-                           "message": f"no department with code {step.department!r}"})
+            errors.append(
+                {
+                    "field": _join(v.prefix, f"steps[{i}].department"),
+                    "code": "unknown_department",
+                    "message": f"no department with code {step.department!r}",
+                }
+            )
     return errors
 
 
@@ -160,16 +200,27 @@ def _existing(identities: set[tuple[str, str]]) -> dict[tuple[str, str], Case]:
     found: dict[tuple[str, str], Case] = {}
     pairs = sorted(identities)
     for start in range(0, len(pairs), 500):
-        chunk = pairs[start:start + 500]
-        query = sa.select(Case).where(sa.tuple_(Case.source, Case.external_id).in_(chunk)).options(
-            selectinload(Case.steps), selectinload(Case.attachments), selectinload(Case.assisting_departments))
+        chunk = pairs[start : start + 500]
+        query = (
+            sa.select(Case)
+            .where(sa.tuple_(Case.source, Case.external_id).in_(chunk))
+            .options(
+                selectinload(Case.steps),
+                selectinload(Case.attachments),
+                selectinload(Case.assisting_departments),
+            )
+        )
         for case in db.session.scalars(query):
             found[(case.source, case.external_id)] = case
     return found
 
 
-def _write(items: list[_Valid], existing: dict[tuple[str, str], Case], departments: dict[str, Department],
-           results: list[ItemResult | None]) -> None:
+def _write(
+    items: list[_Valid],
+    existing: dict[tuple[str, str], Case],
+    departments: dict[str, Department],
+    results: list[ItemResult | None],
+) -> None:
     """Updates go through the ORM; new cases, the bulk of any push, through bulk INSERT … RETURNING."""
     new: dict[tuple[str, str], _Valid] = {}
     for v in items:
@@ -177,7 +228,9 @@ def _write(items: list[_Valid], existing: dict[tuple[str, str], Case], departmen
         case = existing.get(key)
         if case is None:
             earlier = new.get(key)  # the same case twice in one request: the later one wins
-            outcome = "created" if earlier is None else ("unchanged" if earlier.digest == v.digest else "updated")
+            outcome = (
+                "created" if earlier is None else ("unchanged" if earlier.digest == v.digest else "updated")
+            )
             new[key] = v
             results[v.index] = ItemResult(v.index, *key, outcome, status=CaseStatus.RECEIVED.value)
             continue
@@ -185,9 +238,19 @@ def _write(items: list[_Valid], existing: dict[tuple[str, str], Case], departmen
             outcome = "unchanged"
         elif case.status not in CHANGEABLE:
             results[v.index] = ItemResult(
-                v.index, *key, "rejected", status=case.status.value, conflict=True, errors=[{
-                    "field": v.prefix or "$", "code": "in_review",
-                    "message": f"the case is already {case.status.value} in a review batch and can no longer change"}])
+                v.index,
+                *key,
+                "rejected",
+                status=case.status.value,
+                conflict=True,
+                errors=[
+                    {
+                        "field": v.prefix or "$",
+                        "code": "in_review",
+                        "message": f"the case is already {case.status.value} in a review batch and can no longer change",
+                    }
+                ],
+            )
             continue
         else:
             _apply(case, v.case, v.digest, departments)
@@ -201,12 +264,22 @@ def _write(items: list[_Valid], existing: dict[tuple[str, str], Case], departmen
 def _case_row(data: CaseIn, digest: str, departments: dict[str, Department]) -> dict[str, Any]:
     citizen = data.citizen
     return {
-        "source": data.source, "external_id": data.external_id, "channel": Channel(data.channel),
-        "case_type": CaseType(data.type), "category": data.category, "region_code": data.region_code,
-        "received_dt": data.received_at, "dispatched_dt": data.dispatched_at, "due_dt": data.due_at,
-        "replied_dt": data.replied_at, "lead_department_id": departments[data.lead_department].id,
-        "title": data.title, "request_text": data.request_text, "reply_text": data.reply_text,
-        "callback_dt": data.callback.at, "callback_rating": CallbackRating(data.callback.rating),
+        "source": data.source,
+        "external_id": data.external_id,
+        "channel": Channel(data.channel),
+        "case_type": CaseType(data.type),
+        "category": data.category,
+        "region_code": data.region_code,
+        "received_dt": data.received_at,
+        "dispatched_dt": data.dispatched_at,
+        "due_dt": data.due_at,
+        "replied_dt": data.replied_at,
+        "lead_department_id": departments[data.lead_department].id,
+        "title": data.title,
+        "request_text": data.request_text,
+        "reply_text": data.reply_text,
+        "callback_dt": data.callback.at,
+        "callback_rating": CallbackRating(data.callback.rating),
         "callback_reason": data.callback.reason,
         "citizen_name_enc": citizen.name if citizen else None,
         "citizen_phone_enc": citizen.phone if citizen else None,
@@ -214,7 +287,8 @@ def _case_row(data: CaseIn, digest: str, departments: dict[str, Department]) -> 
         "citizen_address_enc": citizen.address if citizen else None,
         # A whistle-blowing report is confidential whatever the sender says.
         "confidential": data.confidential or data.type == "report",
-        "status": CaseStatus.RECEIVED, "payload_hash": digest,
+        "status": CaseStatus.RECEIVED,
+        "payload_hash": digest,
     }
 
 
@@ -225,17 +299,34 @@ def _insert_new(items: list[_Valid], departments: dict[str, Department]) -> None
     now = utcnow()
     rows = [{**_case_row(v.case, v.digest, departments), "created_dt": now, "updated_dt": now} for v in items]
     connection.execute(sa.insert(Case), rows)
-    ids = {(source, external_id): case_id for case_id, source, external_id in connection.execute(
-        sa.select(Case.id, Case.source, Case.external_id).where(
-            sa.tuple_(Case.source, Case.external_id).in_([(v.case.source, v.case.external_id) for v in items])))}
+    ids = {
+        (source, external_id): case_id
+        for case_id, source, external_id in connection.execute(
+            sa.select(Case.id, Case.source, Case.external_id).where(
+                sa.tuple_(Case.source, Case.external_id).in_(
+                    [(v.case.source, v.case.external_id) for v in items]
+                )
+            )
+        )
+    }
     steps, assisting, attachments = [], [], []
     for v in items:
         case_id = ids[(v.case.source, v.case.external_id)]
-        steps += [{"case_id": case_id, "position": i, "action": StepAction(s.action), "at_dt": s.at, "note": s.note,
-                   "department_id": departments[s.department].id if s.department else None}
-                  for i, s in enumerate(v.case.steps)]
-        assisting += [{"case_id": case_id, "department_id": departments[code].id}
-                      for code in dict.fromkeys(v.case.assisting_departments)]
+        steps += [
+            {
+                "case_id": case_id,
+                "position": i,
+                "action": StepAction(s.action),
+                "at_dt": s.at,
+                "note": s.note,
+                "department_id": departments[s.department].id if s.department else None,
+            }
+            for i, s in enumerate(v.case.steps)
+        ]
+        assisting += [
+            {"case_id": case_id, "department_id": departments[code].id}
+            for code in dict.fromkeys(v.case.assisting_departments)
+        ]
         attachments += [{"case_id": case_id, "name": a.name, "url": a.url} for a in v.case.attachments]
     if steps:
         connection.execute(sa.insert(HandlingStep), steps)
@@ -270,8 +361,13 @@ def _apply(case: Case, data: CaseIn, digest: str, departments: dict[str, Departm
     # A whistle-blowing report is confidential whatever the sender says.
     case.confidential = data.confidential or data.type == "report"
     case.steps = [
-        HandlingStep(position=i, action=StepAction(s.action), at_dt=s.at, note=s.note,
-                     department=departments[s.department] if s.department else None)
+        HandlingStep(
+            position=i,
+            action=StepAction(s.action),
+            at_dt=s.at,
+            note=s.note,
+            department=departments[s.department] if s.department else None,
+        )
         for i, s in enumerate(data.steps)
     ]
     case.attachments = [CaseAttachment(name=a.name, url=a.url) for a in data.attachments]

@@ -30,22 +30,35 @@ def case_visibility(user: User, case: Case) -> Visibility | None:
         return Visibility.FULL
     if user.has_role(Role.MEMBER):
         seated = db.session.scalar(
-            through_items(sa.select(Seat.id)).join(Member, Seat.member_id == Member.id)
-            .where(BatchItem.case_id == case.id, Member.user_id == user.id).limit(1))
+            through_items(sa.select(Seat.id))
+            .join(Member, Seat.member_id == Member.id)
+            .where(BatchItem.case_id == case.id, Member.user_id == user.id)
+            .limit(1)
+        )
         if seated is not None:
             return Visibility.MASKED
     if user.has_role(Role.DEPARTMENT) and user.department_id is not None:
         subtree = Department.subtree_ids(user.department_id)
-        involved = db.session.scalar(sa.select(sa.literal(1)).where(sa.or_(
-            sa.literal(case.lead_department_id).in_(subtree),
-            sa.exists().where(case_assisting_departments.c.case_id == case.id,
-                              case_assisting_departments.c.department_id.in_(subtree)))))
+        involved = db.session.scalar(
+            sa.select(sa.literal(1)).where(
+                sa.or_(
+                    sa.literal(case.lead_department_id).in_(subtree),
+                    sa.exists().where(
+                        case_assisting_departments.c.case_id == case.id,
+                        case_assisting_departments.c.department_id.in_(subtree),
+                    ),
+                )
+            )
+        )
         if involved:
             return Visibility.HIDDEN_CITIZEN if case.confidential else Visibility.MASKED
     if user.has_role(Role.AGENCY) and user.agency_id is not None:
         contracted = db.session.scalar(
-            sa.select(BatchItem.id).join(Batch, BatchItem.batch_id == Batch.id)
-            .where(BatchItem.case_id == case.id, Batch.visible_to(user)).limit(1))
+            sa.select(BatchItem.id)
+            .join(Batch, BatchItem.batch_id == Batch.id)
+            .where(BatchItem.case_id == case.id, Batch.visible_to(user))
+            .limit(1)
+        )
         if contracted is not None:
             return Visibility.MASKED
     return None
@@ -69,8 +82,12 @@ TRANSITIONS = {
 }
 
 
-def screen_cases(cases: Iterable[Case], action: ScreeningAction, reason: ExclusionReason | None = None,
-                 note: str | None = None) -> tuple[int, int]:
+def screen_cases(
+    cases: Iterable[Case],
+    action: ScreeningAction,
+    reason: ExclusionReason | None = None,
+    note: str | None = None,
+) -> tuple[int, int]:
     """Apply a screening decision; returns (changed, skipped). Cases already in review are skipped."""
     if action == ScreeningAction.EXCLUDE and reason is None:
         raise ValueError("an exclusion needs a reason")
@@ -90,10 +107,17 @@ def screen_cases(cases: Iterable[Case], action: ScreeningAction, reason: Exclusi
     return changed, skipped
 
 
-def record_call(case: Case, caller_id: int, called_dt: datetime, reached: bool, account: str | None) -> VerificationCall:
+def record_call(
+    case: Case, caller_id: int, called_dt: datetime, reached: bool, account: str | None
+) -> VerificationCall:
     """回访核实: the organizer's call to the citizen, which the panel then reads (masked)."""
-    call = VerificationCall(case_id=case.id, caller_id=caller_id, called_dt=called_dt, reached=reached,
-                            account=(account or "").strip() or None)
+    call = VerificationCall(
+        case_id=case.id,
+        caller_id=caller_id,
+        called_dt=called_dt,
+        reached=reached,
+        account=(account or "").strip() or None,
+    )
     db.session.add(call)
     db.session.flush()
     return call

@@ -14,8 +14,9 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 Channel = Literal["hotline", "mayor_mailbox", "secretary_mailbox", "web", "app", "other"]
 CaseType = Literal["consultation", "help", "complaint", "report", "suggestion", "other"]
-StepAction = Literal["accept", "dispatch", "sign", "return", "reassign", "extend", "reply", "audit", "callback",
-                     "rehandle"]
+StepAction = Literal[
+    "accept", "dispatch", "sign", "return", "reassign", "extend", "reply", "audit", "callback", "rehandle"
+]
 # The national 好差评 scale; only the two unsatisfied ratings are evaluated here.
 Rating = Literal["very_satisfied", "satisfied", "basically_satisfied", "unsatisfied", "very_unsatisfied"]
 REGION_CODE = r"^\d{6}(\d{3}(\d{3})?)?$"
@@ -56,7 +57,9 @@ class AttachmentIn(Payload):
 
 
 class CaseIn(Payload):
-    source: str = Field(min_length=1, max_length=64, description="the sending system; with external_id, the identity")
+    source: str = Field(
+        min_length=1, max_length=64, description="the sending system; with external_id, the identity"
+    )
     external_id: str = Field(min_length=1, max_length=128)
     channel: Channel = "other"
     type: CaseType
@@ -94,6 +97,7 @@ def json_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
 
 
 def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    return [{"field": json_path(tuple(e["loc"]), prefix), "code": e["type"], "message": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)]
-
+    return [
+        {"field": json_path(tuple(e["loc"]), prefix), "code": e["type"], "message": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]

@@ -19,7 +19,9 @@ def run_due_command() -> None:
 
 
 @jobs_cli.command("work")
-@click.option("--interval", default=30.0, show_default=True, help="Seconds between polls when nothing is due.")
+@click.option(
+    "--interval", default=30.0, show_default=True, help="Seconds between polls when nothing is due."
+)
 def work_command(interval: float) -> None:
     """Run due jobs until stopped; any number of workers may run side by side."""
     click.echo("working; Ctrl-C stops")

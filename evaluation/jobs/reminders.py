@@ -35,11 +35,24 @@ def schedule_reminders(batch: Batch) -> int:
     stamp = batch.closes_dt.isoformat()
     made = 0
     for hours in offsets():
-        made += schedule("batch.remind", batch.closes_dt - timedelta(hours=hours),
-                         {"batch": batch.id, "closes": stamp, "hours": hours},
-                         dedupe_key=f"remind:{batch.id}:{stamp}:{hours}") is not None
-    made += schedule("batch.escalate", batch.closes_dt + timedelta(hours=1), {"batch": batch.id, "closes": stamp},
-                     dedupe_key=f"escalate:{batch.id}:{stamp}") is not None
+        made += (
+            schedule(
+                "batch.remind",
+                batch.closes_dt - timedelta(hours=hours),
+                {"batch": batch.id, "closes": stamp, "hours": hours},
+                dedupe_key=f"remind:{batch.id}:{stamp}:{hours}",
+            )
+            is not None
+        )
+    made += (
+        schedule(
+            "batch.escalate",
+            batch.closes_dt + timedelta(hours=1),
+            {"batch": batch.id, "closes": stamp},
+            dedupe_key=f"escalate:{batch.id}:{stamp}",
+        )
+        is not None
+    )
     return made
 
 
@@ -55,9 +68,16 @@ def remind_member(batch: Batch, member: Member, reason: str, late: int | None = 
     count = len(_late_seats(batch, member)) if late is None else late
     if not count or not member.email:
         return False
-    queue_template(member.email, "evaluation/jobs/emails/reminder", (N_("Reminder: %(batch)s"), {"batch": batch.name}),
-                   member_name=member.name, batch_name=batch.name, count=count, seats_url=external_url("batches.my_seats"),
-                   closes=to_local(batch.closes_dt).strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—")
+    queue_template(
+        member.email,
+        "evaluation/jobs/emails/reminder",
+        (N_("Reminder: %(batch)s"), {"batch": batch.name}),
+        member_name=member.name,
+        batch_name=batch.name,
+        count=count,
+        seats_url=external_url("batches.my_seats"),
+        closes=to_local(batch.closes_dt).strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—",
+    )
     record("reminder.sent", "batch", batch.id, {"member": member.id, "reason": reason, "cases": count})
     return True
 
@@ -87,11 +107,19 @@ def escalate_job(payload: dict[str, Any], now: datetime) -> None:
     if not late:
         return
     names = sorted({seat.member.name for seat in late})
-    addresses = db.session.scalars(sa.select(User.email).join(UserRole).where(
-        UserRole.role == Role.ORGANIZER, User.active.is_(True), User.email.is_not(None))).all()
+    addresses = db.session.scalars(
+        sa.select(User.email)
+        .join(UserRole)
+        .where(UserRole.role == Role.ORGANIZER, User.active.is_(True), User.email.is_not(None))
+    ).all()
     for address in filter(None, addresses):
-        queue_template(address, "evaluation/jobs/emails/escalation", (N_("Overdue: %(batch)s"),
-                                                                             {"batch": batch.name}),
-                       batch_name=batch.name, count=len(late), names=names,
-                       monitor_url=external_url("batches.monitor", batch_id=batch.id))
+        queue_template(
+            address,
+            "evaluation/jobs/emails/escalation",
+            (N_("Overdue: %(batch)s"), {"batch": batch.name}),
+            batch_name=batch.name,
+            count=len(late),
+            names=names,
+            monitor_url=external_url("batches.monitor", batch_id=batch.id),
+        )
     record("reminder.escalated", "batch", batch.id, {"late": len(late)})

@@ -30,7 +30,9 @@ def register(kind: str, function: Handler) -> None:
     HANDLERS[kind] = function
 
 
-def schedule(kind: str, run_at: datetime, payload: dict[str, Any], dedupe_key: str | None = None) -> Job | None:
+def schedule(
+    kind: str, run_at: datetime, payload: dict[str, Any], dedupe_key: str | None = None
+) -> Job | None:
     """Add a job; with a dedupe key already scheduled, nothing is added (returns None). Flushes."""
     if dedupe_key is not None and db.session.scalar(sa.select(Job.id).where(Job.dedupe_key == dedupe_key)):
         return None
@@ -45,8 +47,10 @@ def schedule(kind: str, run_at: datetime, payload: dict[str, Any], dedupe_key: s
 
 def _claim(job_id: int) -> bool:
     result = db.session.execute(
-        sa.update(Job).where(Job.id == job_id, Job.state == JobState.PENDING)
-        .values(state=JobState.RUNNING, attempts=Job.attempts + 1))
+        sa.update(Job)
+        .where(Job.id == job_id, Job.state == JobState.PENDING)
+        .values(state=JobState.RUNNING, attempts=Job.attempts + 1)
+    )
     claimed = cast("sa.CursorResult[Any]", result).rowcount  # an UPDATE's result has a row count
     db.session.commit()
     return claimed == 1
@@ -55,8 +59,12 @@ def _claim(job_id: int) -> bool:
 def run_due(now: datetime | None = None, limit: int = 100) -> int:
     """Run the jobs due at ``now`` (default: the clock); returns how many this worker ran."""
     now = now or utcnow()
-    query = (sa.select(Job.id).where(Job.state == JobState.PENDING, Job.run_at_dt <= now)
-             .order_by(Job.run_at_dt, Job.id).limit(limit))
+    query = (
+        sa.select(Job.id)
+        .where(Job.state == JobState.PENDING, Job.run_at_dt <= now)
+        .order_by(Job.run_at_dt, Job.id)
+        .limit(limit)
+    )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     candidates = list(db.session.scalars(query))
@@ -74,7 +82,7 @@ def run_due(now: datetime | None = None, limit: int = 100) -> int:
             job.last_error = f"{type(exc).__name__}: {exc}"
             retry = job.attempts < MAX_ATTEMPTS
             job.state = JobState.PENDING if retry else JobState.FAILED
-            job.run_at_dt = now + timedelta(minutes=5 * 2 ** job.attempts) if retry else job.run_at_dt
+            job.run_at_dt = now + timedelta(minutes=5 * 2**job.attempts) if retry else job.run_at_dt
             log.warning("job %s (%s) failed: %s", job_id, job.kind, job.last_error)
         else:
             job.state, job.finished_dt = JobState.DONE, utcnow()

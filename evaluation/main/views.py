@@ -32,7 +32,9 @@ def dashboard() -> str:
         sections["cases_by_status"] = dict(
             db.session.execute(sa.select(Case.status, sa.func.count()).group_by(Case.status)).all()
         )
-        sections["batches"] = db.session.scalars(sa.select(Batch).order_by(Batch.created_dt.desc()).limit(10)).all()
+        sections["batches"] = db.session.scalars(
+            sa.select(Batch).order_by(Batch.created_dt.desc()).limit(10)
+        ).all()
     if current_user.has_role(Role.MEMBER):
         member = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id))
         sections["member"] = member
@@ -42,7 +44,9 @@ def dashboard() -> str:
             )
     if current_user.has_role(Role.DEPARTMENT) and current_user.department_id:
         sections["published_results"] = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Assessment).where(
+            sa.select(sa.func.count())
+            .select_from(Assessment)
+            .where(
                 Assessment.published_dt.is_not(None),
                 Assessment.department_id.in_(Department.subtree_ids(current_user.department_id)),
             )

@@ -57,7 +57,8 @@ class Department(Model):
     parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Department]] = relationship(back_populates="parent")
     region: Mapped[Region | None] = relationship(
-        primaryjoin="foreign(Department.region_code) == Region.code", viewonly=True)
+        primaryjoin="foreign(Department.region_code) == Region.code", viewonly=True
+    )
 
     @staticmethod
     def subtree_ids(root_id: int) -> sa.Select[int]:

@@ -28,10 +28,16 @@ def upsert_department(code: str, data: DepartmentIn) -> tuple[Department, str]:
         ancestor: Department | None = parent
         while ancestor is not None:
             if department is not None and ancestor.id == department.id:
-                raise DepartmentError("parent", "cycle", f"{data.parent!r} is below {code!r}; that would make a cycle")
+                raise DepartmentError(
+                    "parent", "cycle", f"{data.parent!r} is below {code!r}; that would make a cycle"
+                )
             ancestor = ancestor.parent
-    values = {"name": data.name, "kind": DepartmentKind(data.kind), "parent_id": parent.id if parent else None,
-              "region_code": data.region_code}
+    values = {
+        "name": data.name,
+        "kind": DepartmentKind(data.kind),
+        "parent_id": parent.id if parent else None,
+        "region_code": data.region_code,
+    }
     if department is None:
         department = Department(code=code, **values)
         db.session.add(department)

@@ -81,8 +81,9 @@ def not_submitted() -> sa.ColumnElement[bool]:
     """A seat (in the enclosing query) whose member has not submitted a sheet: none yet, or a draft."""
     from panels.models import Seat
 
-    return ~sa.exists(sa.select(ScoreSheet.id).where(ScoreSheet.seat_id == Seat.id,
-                                                     ScoreSheet.state != SheetState.DRAFT))
+    return ~sa.exists(
+        sa.select(ScoreSheet.id).where(ScoreSheet.seat_id == Seat.id, ScoreSheet.state != SheetState.DRAFT)
+    )
 
 
 def late_seats(batch_id: int) -> sa.Select[Seat]:

@@ -28,7 +28,9 @@ Answers = dict[str, dict[str, Any]]
 class SheetError(UserError):
     """A save or submission refused; ``code`` tells what kind, ``errors`` the fields at fault."""
 
-    def __init__(self, code: str, message: str, errors: dict[str, list[tuple[str, dict[str, Any]]]] | None = None):
+    def __init__(
+        self, code: str, message: str, errors: dict[str, list[tuple[str, dict[str, Any]]]] | None = None
+    ):
         super().__init__(message)
         self.code, self.errors = code, errors or {}
 
@@ -43,9 +45,13 @@ def sheet_for(seat: Seat) -> ScoreSheet:
 
 
 def stored_answers(sheet: ScoreSheet) -> Answers:
-    codes = dict(db.session.execute(sa.select(Criterion.id, Criterion.code)
-                                    .join(Answer, Answer.criterion_id == Criterion.id)
-                                    .where(Answer.sheet_id == sheet.id)).all())
+    codes = dict(
+        db.session.execute(
+            sa.select(Criterion.id, Criterion.code)
+            .join(Answer, Answer.criterion_id == Criterion.id)
+            .where(Answer.sheet_id == sheet.id)
+        ).all()
+    )
     out: Answers = {}
     for answer in sheet.answers:
         value: Any = answer.value_text if answer.value_text is not None else answer.value_num
@@ -88,8 +94,13 @@ def _check_open(sheet: ScoreSheet, seat: Seat, expected_version: int | None) -> 
     if sheet.state != SheetState.DRAFT:
         raise SheetError("locked", N_("This sheet has been submitted and is locked."))
     if expected_version is not None and expected_version != sheet.lock_version:
-        raise SheetError("stale", N_("This sheet was changed in another window or device. Reload the page to "
-                                     "see the latest answers before you go on."))
+        raise SheetError(
+            "stale",
+            N_(
+                "This sheet was changed in another window or device. Reload the page to "
+                "see the latest answers before you go on."
+            ),
+        )
 
 
 def _write(sheet: ScoreSheet, spec: dict[str, Any], answers: Answers) -> None:
@@ -117,16 +128,20 @@ def _message_map(problems: list[Any]) -> dict[str, list[tuple[str, dict[str, Any
     return out
 
 
-def _checked(seat: Seat, answers: Answers, expected_version: int | None, *,
-             complete: bool) -> tuple[ScoreSheet, dict[str, Any]]:
+def _checked(
+    seat: Seat, answers: Answers, expected_version: int | None, *, complete: bool
+) -> tuple[ScoreSheet, dict[str, Any]]:
     """The open sheet and the rubric's JSON form, once the answers pass the rubric's checks."""
     sheet = sheet_for(seat)
     _check_open(sheet, seat, expected_version)
     spec = export_version(seat.panel.batch_item.batch.rubric_version)
     problems = validate_answers(spec, answers, complete=complete)
     if problems:
-        message = N_("Some answers are missing or need a comment.") if complete \
+        message = (
+            N_("Some answers are missing or need a comment.")
+            if complete
             else N_("Some answers are not on the scale.")
+        )
         raise SheetError("invalid", message, _message_map(problems))
     return sheet, spec
 
@@ -147,11 +162,24 @@ def submit(seat: Seat, answers: Answers, expected_version: int | None, user_id: 
     now = utcnow()
     sheet.state, sheet.submitted_dt, sheet.updated_dt = SheetState.SUBMITTED, now, now
     number = 1 + len(sheet.revisions)
-    sheet.revisions.append(SheetRevision(number=number, state=SheetState.SUBMITTED, answers=answers,
-                                         total=sheet.total, author_id=user_id, created_dt=now))
+    sheet.revisions.append(
+        SheetRevision(
+            number=number,
+            state=SheetState.SUBMITTED,
+            answers=answers,
+            total=sheet.total,
+            author_id=user_id,
+            created_dt=now,
+        )
+    )
     db.session.flush()
-    record("score.submitted", "sheet", sheet.id, {"seat": seat.id, "total": sheet.total, "revision": number},
-           actor_id=user_id)
+    record(
+        "score.submitted",
+        "sheet",
+        sheet.id,
+        {"seat": seat.id, "total": sheet.total, "revision": number},
+        actor_id=user_id,
+    )
     return sheet
 
 
@@ -167,7 +195,9 @@ def revise(seat: Seat, answers: Answers, reason: str, user_id: int | None) -> Sc
     if sheet.state != SheetState.SUBMITTED:
         raise SheetError("closed", N_("Only a submitted sheet can be revised."))
     if not reason.strip():
-        raise SheetError("reason", N_("Please give a reason."), {"reason": [(N_("Please give a reason."), {})]})
+        raise SheetError(
+            "reason", N_("Please give a reason."), {"reason": [(N_("Please give a reason."), {})]}
+        )
     spec = export_version(item.batch.rubric_version)
     problems = validate_answers(spec, answers, complete=True)
     if problems:
@@ -175,8 +205,17 @@ def revise(seat: Seat, answers: Answers, reason: str, user_id: int | None) -> Sc
     _write(sheet, spec, answers)
     now = utcnow()
     sheet.state, sheet.revised_dt, sheet.updated_dt = SheetState.REVISED, now, now
-    sheet.revisions.append(SheetRevision(number=1 + len(sheet.revisions), state=SheetState.REVISED, answers=answers,
-                                         total=sheet.total, reason=reason.strip(), author_id=user_id, created_dt=now))
+    sheet.revisions.append(
+        SheetRevision(
+            number=1 + len(sheet.revisions),
+            state=SheetState.REVISED,
+            answers=answers,
+            total=sheet.total,
+            reason=reason.strip(),
+            author_id=user_id,
+            created_dt=now,
+        )
+    )
     db.session.flush()
     record("score.revised", "sheet", sheet.id, {"seat": seat.id, "total": sheet.total}, actor_id=user_id)
     return sheet

@@ -32,10 +32,13 @@ bp = Blueprint("scoring", __name__, url_prefix="/reviews")
 def _seat(seat_id: int) -> Seat:
     """The member's own accepted seat, loaded with all the page needs in a fixed number of queries."""
     seat = db.session.scalar(
-        sa.select(Seat).where(Seat.id == seat_id).options(
+        sa.select(Seat)
+        .where(Seat.id == seat_id)
+        .options(
             joinedload(Seat.member),
             joinedload(Seat.panel).joinedload(Panel.batch_item).joinedload(BatchItem.batch),
-        ))
+        )
+    )
     if seat is None:
         abort(404)
     if not seat.can_score(current_user):
@@ -46,20 +49,43 @@ def _seat(seat_id: int) -> Seat:
 def _page(seat: Seat, answers: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
     item = seat.panel.batch_item
     sheet = ops.sheet_for(seat)
-    case = db.session.execute(sa.select(Case).where(Case.id == item.case_id).options(
-        joinedload(Case.lead_department), selectinload(Case.assisting_departments),
-        selectinload(Case.steps).joinedload(HandlingStep.department), selectinload(Case.attachments),
-        selectinload(Case.verification_calls))).scalar_one()
-    version = db.session.scalar(sa.select(RubricVersion).where(RubricVersion.id == item.batch.rubric_version_id)
-                                .options(selectinload(RubricVersion.criteria)))
-    calls = [{"called_dt": c.called_dt, "reached": c.reached, "account": mask_text(c.account)}
-             for c in case.verification_calls]
+    case = db.session.execute(
+        sa.select(Case)
+        .where(Case.id == item.case_id)
+        .options(
+            joinedload(Case.lead_department),
+            selectinload(Case.assisting_departments),
+            selectinload(Case.steps).joinedload(HandlingStep.department),
+            selectinload(Case.attachments),
+            selectinload(Case.verification_calls),
+        )
+    ).scalar_one()
+    version = db.session.scalar(
+        sa.select(RubricVersion)
+        .where(RubricVersion.id == item.batch.rubric_version_id)
+        .options(selectinload(RubricVersion.criteria))
+    )
+    calls = [
+        {"called_dt": c.called_dt, "reached": c.reached, "account": mask_text(c.account)}
+        for c in case.verification_calls
+    ]
     record_view(case, current_user, Visibility.MASKED)
-    return render_template("evaluation/scoring/sheet.html", seat=seat, case=case, batch=item.batch,
-                           version=version, view=present(case, Visibility.MASKED, current_app.config["SECRET_KEY"]),
-                           sheet=sheet, answers=answers, errors=errors, calls=calls,
-                           locked=sheet.state != SheetState.DRAFT, confirm=ConfirmForm(),
-                           conflict_form=DeclineForm(), deliberation=_deliberation(seat, sheet)), status
+    return render_template(
+        "evaluation/scoring/sheet.html",
+        seat=seat,
+        case=case,
+        batch=item.batch,
+        version=version,
+        view=present(case, Visibility.MASKED, current_app.config["SECRET_KEY"]),
+        sheet=sheet,
+        answers=answers,
+        errors=errors,
+        calls=calls,
+        locked=sheet.state != SheetState.DRAFT,
+        confirm=ConfirmForm(),
+        conflict_form=DeclineForm(),
+        deliberation=_deliberation(seat, sheet),
+    ), status
 
 
 def _deliberation(seat: Seat, sheet: Any) -> dict[str, Any] | None:
@@ -68,9 +94,14 @@ def _deliberation(seat: Seat, sheet: Any) -> dict[str, Any] | None:
     if item.batch.state != BatchState.DELIBERATION or sheet.state == SheetState.DRAFT:
         return None
     info = item.deliberation or {}
-    return {"flagged": item.in_deliberation, "reasons": info.get("reasons", []), "totals": info.get("totals", []),
-            "verdicts": info.get("verdicts", {}), "outlier": seat.id in info.get("outliers", []),
-            "can_revise": item.in_deliberation and sheet.state == SheetState.SUBMITTED}
+    return {
+        "flagged": item.in_deliberation,
+        "reasons": info.get("reasons", []),
+        "totals": info.get("totals", []),
+        "verdicts": info.get("verdicts", {}),
+        "outlier": seat.id in info.get("outliers", []),
+        "can_revise": item.in_deliberation and sheet.state == SheetState.SUBMITTED,
+    }
 
 
 @bp.get("/seats/<int:seat_id>")
@@ -93,7 +124,9 @@ def _refused(seat: Seat, answers: dict[str, Any], exc: ops.SheetError, status: i
     """A save, submission or revision refused: the answers come back with each field's reason."""
     status = 409 if exc.code in ("stale", "locked") else status
     if wants_json():
-        return jsonify(error={"code": exc.code, "message": explain(exc), "fields": _translated(exc.errors)}), status
+        return jsonify(
+            error={"code": exc.code, "message": explain(exc), "fields": _translated(exc.errors)}
+        ), status
     flash(explain(exc), "error")
     return _page(seat, answers, _translated(exc.errors), status)
 
@@ -148,7 +181,10 @@ def declare_conflict(seat_id: int) -> Any:
         flash(_("Please give a reason."), "error")
         return redirect(url_for(".sheet", seat_id=seat.id))
     ops.declare_conflict(seat, form.reason.data)
-    flash(_("Your conflict is recorded and you are recused from this case; a substitute takes the seat."), "success")
+    flash(
+        _("Your conflict is recorded and you are recused from this case; a substitute takes the seat."),
+        "success",
+    )
     return redirect(url_for("batches.my_seats"))
 
 

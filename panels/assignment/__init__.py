@@ -40,5 +40,18 @@ from panels.assignment.problem import (
 )
 from panels.assignment.solver import SUBSTITUTES, solve
 
-__all__ = ["DEFAULT_WEIGHTS", "REASONS", "ROLES", "SUBSTITUTES", "CaseSpec", "MemberSpec", "Problem", "ProblemError",
-           "Solution", "explain_infeasibility", "parse_problem", "problem_hash", "solve"]
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "REASONS",
+    "ROLES",
+    "SUBSTITUTES",
+    "CaseSpec",
+    "MemberSpec",
+    "Problem",
+    "ProblemError",
+    "Solution",
+    "explain_infeasibility",
+    "parse_problem",
+    "problem_hash",
+    "solve",
+]

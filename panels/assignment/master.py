@@ -63,7 +63,9 @@ class Master:
         case_of, role_of = np.nonzero(binds)
         lower = np.concatenate([np.full(n, size), self.fixed, model.lower[case_of, role_of]]).astype(float)
         upper = np.concatenate([np.full(n, size), self.fixed, model.upper[case_of, role_of]]).astype(float)
-        self.highs.addRows(lower.size, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.highs.addRows(
+            lower.size, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+        )
         self.affiliation_row: dict[tuple[int, int], int] = {}
         self.solution = highspy.HighsSolution()  # of the last run
         for j in range(m):
@@ -96,8 +98,11 @@ class Master:
                 continue
             keep = min(members.size, most + self.MARGIN)
             block = shifted[:, members]
-            top = (np.argpartition(block, keep - 1, axis=1)[:, :keep] if keep < members.size
-                   else np.broadcast_to(np.arange(members.size), block.shape))
+            top = (
+                np.argpartition(block, keep - 1, axis=1)[:, :keep]
+                if keep < members.size
+                else np.broadcast_to(np.arange(members.size), block.shape)
+            )
             value = np.take_along_axis(block, top, axis=1)
             rows = np.repeat(np.arange(model.n_cases), keep)
             finite = np.isfinite(value).ravel()
@@ -119,9 +124,16 @@ class Master:
         k = np.arange(first, last + 1)
         w = self.model.problem.weights["load"]
         start = self.highs.getNumCol()
-        self.highs.addCols(k.size, w * (2 * k - 1.0) - self.price[member], np.zeros(k.size), np.ones(k.size),
-                           k.size, np.arange(k.size, dtype=np.int32),
-                           np.full(k.size, self.model.n_cases + member, dtype=np.int32), -np.ones(k.size))
+        self.highs.addCols(
+            k.size,
+            w * (2 * k - 1.0) - self.price[member],
+            np.zeros(k.size),
+            np.ones(k.size),
+            k.size,
+            np.arange(k.size, dtype=np.int32),
+            np.full(k.size, self.model.n_cases + member, dtype=np.int32),
+            -np.ones(k.size),
+        )
         self.segment_k.append(k)
         self.segment_column.append(start + np.arange(k.size))
 
@@ -139,8 +151,13 @@ class Master:
         if self.affiliation_row:
             # Rows of the case's affiliations that the member shares (one lookup per membership).
             which, affiliations = self._affiliations_of(members)
-            rows = np.array([self.affiliation_row.get(key, -1) for key in
-                             zip(cases[which].tolist(), affiliations.tolist(), strict=True)], dtype=np.intp)
+            rows = np.array(
+                [
+                    self.affiliation_row.get(key, -1)
+                    for key in zip(cases[which].tolist(), affiliations.tolist(), strict=True)
+                ],
+                dtype=np.intp,
+            )
             entry_column.append(which[rows >= 0])
             entry_row.append(rows[rows >= 0])
         columns = np.concatenate(entry_column)
@@ -148,8 +165,16 @@ class Master:
         index = np.concatenate(entry_row)[order].astype(np.int32)
         starts = np.searchsorted(columns[order], column).astype(np.int32)
         cost = model.cost[cases, members] + self.price[members] - self.level[cases]
-        self.highs.addCols(cases.size, cost, np.zeros(cases.size), np.ones(cases.size), index.size, starts, index,
-                           np.ones(index.size))
+        self.highs.addCols(
+            cases.size,
+            cost,
+            np.zeros(cases.size),
+            np.ones(cases.size),
+            index.size,
+            starts,
+            index,
+            np.ones(index.size),
+        )
         self.present[cases, members] = True
         self.pair_case = np.concatenate([self.pair_case, cases])
         self.pair_member = np.concatenate([self.pair_member, members])
@@ -175,8 +200,11 @@ class Master:
         """The (case, affiliation) groups among these pairs: each group's case and affiliation, the start of
         its run in ``expanded`` (pair positions, grouped)."""
         cases, affiliations, expanded = self._memberships(positions)
-        starts = np.r_[0, np.flatnonzero((np.diff(cases) != 0) | (np.diff(affiliations) != 0)) + 1] if cases.size \
+        starts = (
+            np.r_[0, np.flatnonzero((np.diff(cases) != 0) | (np.diff(affiliations) != 0)) + 1]
+            if cases.size
             else np.zeros(0, dtype=np.intp)
+        )
         return cases[starts], affiliations[starts], starts, expanded
 
     def add_affiliation_rows(self, keys: list[tuple[int, int]]) -> None:
@@ -190,21 +218,29 @@ class Master:
         ends = np.r_[starts[1:], expanded.size]
         rows: list[tuple[int, int]] = []
         entries: list[np.ndarray] = []
-        for c, a, begin, end in zip(group_case.tolist(), group_affiliation.tolist(), starts.tolist(), ends.tolist(),
-                                    strict=True):
+        for c, a, begin, end in zip(
+            group_case.tolist(), group_affiliation.tolist(), starts.tolist(), ends.tolist(), strict=True
+        ):
             if (c, a) in wanted:
                 self.affiliation_row[(c, a)] = self.highs.getNumRow() + len(rows)
                 rows.append((c, a))
                 entries.append(self.pair_column[expanded[begin:end]])
         counts = np.array([e.size for e in entries], dtype=np.int32)
-        self.highs.addRows(len(rows), np.full(len(rows), -highspy.kHighsInf), np.ones(len(rows)),
-                           int(counts.sum()), np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32),
-                           np.concatenate(entries).astype(np.int32), np.ones(int(counts.sum())))
+        self.highs.addRows(
+            len(rows),
+            np.full(len(rows), -highspy.kHighsInf),
+            np.ones(len(rows)),
+            int(counts.sum()),
+            np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32),
+            np.concatenate(entries).astype(np.int32),
+            np.ones(int(counts.sum())),
+        )
 
     def shared_affiliations(self) -> list[tuple[int, int]]:
         """(case, affiliation) pairs with two or more columns: the rows the first master starts with."""
         group_case, group_affiliation, starts, expanded = self._groups(
-            np.flatnonzero(self.has_affiliation[self.pair_member]))
+            np.flatnonzero(self.has_affiliation[self.pair_member])
+        )
         size = np.diff(np.r_[starts, expanded.size])
         return list(zip(group_case[size > 1].tolist(), group_affiliation[size > 1].tolist(), strict=True))
 
@@ -215,8 +251,11 @@ class Master:
         if starts.size == 0:
             return []
         over = np.add.reduceat(x[expanded], starts) > 1 + TOLERANCE
-        return [key for key in zip(group_case[over].tolist(), group_affiliation[over].tolist(), strict=True)
-                if key not in self.affiliation_row]
+        return [
+            key
+            for key in zip(group_case[over].tolist(), group_affiliation[over].tolist(), strict=True)
+            if key not in self.affiliation_row
+        ]
 
     def run(self) -> str:
         self.highs.run()
@@ -235,7 +274,7 @@ class Master:
         affiliation rows with a nonzero dual (members, dual). An absent row's dual is zero."""
         model, n, m = self.model, self.model.n_cases, self.model.n_members
         y = np.asarray(self.solution.row_dual)
-        member_term = self.price - y[n:n + m]
+        member_term = self.price - y[n : n + m]
         role_dual = np.where(self.role_row >= 0, y[np.maximum(self.role_row, 0)], 0.0)
         case_term = (self.level + y[:n])[:, None] + role_dual
         affiliation: dict[int, list[tuple[np.ndarray, float]]] = defaultdict(list)
@@ -244,7 +283,9 @@ class Master:
                 affiliation[c].append((model.affiliation_members[a], float(y[row])))
         return member_term, case_term, affiliation
 
-    def absent_below(self, threshold: float, duals: Duals | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def absent_below(
+        self, threshold: float, duals: Duals | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Eligible pairs without a column whose reduced cost is below the threshold: (cases, members,
         reduced costs), computed a block of cases at a time so that no case x member temporary is made."""
         model = self.model
@@ -271,7 +312,7 @@ class Master:
         then the full LP's."""
         model, n, m = self.model, self.model.n_cases, self.model.n_members
         w = model.problem.weights["load"]
-        member_dual = np.asarray(self.solution.row_dual)[n:n + m]
+        member_dual = np.asarray(self.solution.row_dual)[n : n + m]
         cases, members, values = self.absent_below(-TOLERANCE)
         violated = self.violated_affiliations()
         self.add_affiliation_rows(violated)
@@ -331,7 +372,9 @@ class Master:
         self.release_segments()
         self.add_affiliation_rows(self.shared_affiliations())
         columns = self.pair_column.astype(np.int32)
-        self.highs.changeColsIntegrality(columns.size, columns, np.full(columns.size, highspy.HighsVarType.kInteger))
+        self.highs.changeColsIntegrality(
+            columns.size, columns, np.full(columns.size, highspy.HighsVarType.kInteger)
+        )
         self.highs.run()
         self.solution = self.highs.getSolution()
         return self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal

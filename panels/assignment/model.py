@@ -16,8 +16,10 @@ TOLERANCE = 1e-7
 
 
 def _keys(seed: str, kind: str, ids: list[str]) -> np.ndarray:
-    return np.array([int.from_bytes(hashlib.sha256(f"{seed}|{kind}|{i}".encode()).digest()[:8], "big") for i in ids],
-                    dtype=np.uint64)
+    return np.array(
+        [int.from_bytes(hashlib.sha256(f"{seed}|{kind}|{i}".encode()).digest()[:8], "big") for i in ids],
+        dtype=np.uint64,
+    )
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
@@ -59,6 +61,69 @@ def _incidence(rows: list[tuple[str | None, ...] | tuple[str, ...]], names: dict
     return out
 
 
+def _recusals(problem: Problem) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """(case, member) recused by a shared affiliation with one of the case's departments, and by a listed
+    conflict where not already by affiliation; and the index of every affiliation or department name."""
+    cases, members = problem.cases, problem.members
+    names: dict[str, int] = {}
+    for x in members:
+        for a in x.affiliations:
+            names.setdefault(a, len(names))
+    for case in cases:
+        for d in case.departments:
+            names.setdefault(d, len(names))
+
+    def incidence(rows: list[tuple[str, ...]]) -> sp.csr_matrix:
+        return sp.csr_matrix(
+            (
+                np.ones(sum(len(row) for row in rows)),
+                ([i for i, row in enumerate(rows) for _ in row], [names[a] for row in rows for a in row]),
+            ),
+            shape=(len(rows), len(names)),
+        )
+
+    recused = (
+        incidence([c.departments for c in cases]) @ incidence([x.affiliations for x in members]).T
+    ).tocoo()
+    by_affiliation = np.zeros((len(cases), len(members)), dtype=bool)
+    by_affiliation[recused.row, recused.col] = True
+    by_conflict = np.zeros_like(by_affiliation)
+    if problem.conflicts:
+        case_pos = {c.id: i for i, c in enumerate(cases)}
+        member_pos = {x.id: i for i, x in enumerate(members)}
+        conflicts = list(problem.conflicts)
+        by_conflict[
+            np.fromiter((case_pos[c] for _, c in conflicts), dtype=np.intp, count=len(conflicts)),
+            np.fromiter((member_pos[j] for j, _ in conflicts), dtype=np.intp, count=len(conflicts)),
+        ] = True
+    return by_affiliation, by_conflict & ~by_affiliation, names
+
+
+def _pair_costs(problem: Problem, township: np.ndarray) -> np.ndarray:
+    """Matches lower a pair's cost (products of incidence matrices: a case has one category and one district),
+    the seeded perturbation breaks ties."""
+    cases, members, w = problem.cases, problem.members, problem.weights
+    categories = {name: i for i, name in enumerate(sorted({c.category for c in cases if c.category}))}
+    districts = {name: i for i, name in enumerate(sorted({c.district for c in cases if c.district}))}
+    cost = 0.0 - w["expertise"] * (
+        _incidence([(c.category,) for c in cases], categories)
+        @ _incidence([x.expertise for x in members], categories).T
+    )
+    cost -= w["district"] * (
+        _incidence([(c.district,) for c in cases], districts)
+        @ _incidence([(x.district,) if township[j] else () for j, x in enumerate(members)], districts).T
+    )
+    if w["perturbation"]:
+        pair = (
+            _keys(problem.seed, "case", [c.id for c in cases])[:, None]
+            ^ _splitmix(_keys(problem.seed, "member", [x.id for x in members]))[None, :]
+        )
+        pair = _splitmix(pair)
+        pair >>= np.uint64(11)
+        cost += w["perturbation"] * pair.astype(np.float64) / float(1 << 53)
+    return np.asarray(cost, dtype=np.float64)
+
+
 def build_model(problem: Problem) -> Model:
     cases, members = problem.cases, problem.members
     n, m = len(cases), len(members)
@@ -72,62 +137,36 @@ def build_model(problem: Problem) -> Model:
     for c, case in enumerate(cases):
         for r, count in case.needs.items():
             lower[c, role_index[r]] = max(lower[c, role_index[r]], count)
-    # Recusal: a shared affiliation with one of the case's departments, or a listed conflict.
-    names: dict[str, int] = {}
-    for x in members:
-        for a in x.affiliations:
-            names.setdefault(a, len(names))
-    for case in cases:
-        for d in case.departments:
-            names.setdefault(d, len(names))
-    member_aff = sp.csr_matrix((np.ones(sum(len(x.affiliations) for x in members)),
-                                ([i for i, x in enumerate(members) for _ in x.affiliations],
-                                 [names[a] for x in members for a in x.affiliations])), shape=(m, len(names)))
-    case_dep = sp.csr_matrix((np.ones(sum(len(c.departments) for c in cases)),
-                              ([i for i, c in enumerate(cases) for _ in c.departments],
-                               [names[d] for c in cases for d in c.departments])), shape=(n, len(names)))
-    recused = (case_dep @ member_aff.T).tocoo()
+    by_affiliation, by_conflict, names = _recusals(problem)
     eligible = np.ones((n, m), dtype=bool)
     eligible[:, cap <= 0] = False
-    eligible[:, np.isin(role_of, [role_index[r] for r, (_, hi) in problem.roles.items() if hi > 0],
-                        invert=True)] = False
-    by_affiliation = np.zeros((n, m), dtype=bool)
-    by_affiliation[recused.row, recused.col] = True
-    case_pos = {c.id: i for i, c in enumerate(cases)}
-    member_pos = {x.id: i for i, x in enumerate(members)}
-    by_conflict = np.zeros((n, m), dtype=bool)
-    if problem.conflicts:
-        conflicts = list(problem.conflicts)
-        by_conflict[np.fromiter((case_pos[c] for _, c in conflicts), dtype=np.intp, count=len(conflicts)),
-                    np.fromiter((member_pos[j] for j, _ in conflicts), dtype=np.intp, count=len(conflicts))] = True
-    by_conflict &= ~by_affiliation
+    drawn_roles = [role_index[r] for r, (_, hi) in problem.roles.items() if hi > 0]
+    eligible[:, np.isin(role_of, drawn_roles, invert=True)] = False
     eligible &= ~(by_affiliation | by_conflict)
-    # Pair costs: matches lower it (products of incidence matrices: a case has one category and one
-    # district), the seeded perturbation breaks ties.
-    w = problem.weights
-    township = role_of == role_index["township_rep"]
-    categories = {name: i for i, name in enumerate(sorted({c.category for c in cases if c.category}))}
-    districts = {name: i for i, name in enumerate(sorted({c.district for c in cases if c.district}))}
-    cost = 0.0 - w["expertise"] * (_incidence([(c.category,) for c in cases], categories)
-                                   @ _incidence([x.expertise for x in members], categories).T)
-    cost -= w["district"] * (_incidence([(c.district,) for c in cases], districts)
-                             @ _incidence([(x.district,) if township[j] else () for j, x in enumerate(members)],
-                                          districts).T)
-    if w["perturbation"]:
-        pair = _keys(problem.seed, "case", [c.id for c in cases])[:, None] ^ _splitmix(
-            _keys(problem.seed, "member", [x.id for x in members]))[None, :]
-        pair = _splitmix(pair)
-        pair >>= np.uint64(11)
-        cost += w["perturbation"] * pair.astype(np.float64) / float(1 << 53)
+    cost = _pair_costs(problem, role_of == role_index["township_rep"])
     member_affiliations = [tuple(names[a] for a in x.affiliations) for x in members]
     affiliation_members: dict[int, list[int]] = defaultdict(list)
     for j, affs in enumerate(member_affiliations):
         for index in affs:
             affiliation_members[index].append(j)
     eligible_by_role = np.stack([eligible[:, role_of == r].sum(axis=1) for r in range(len(ROLES))], axis=1)
-    return Model(problem, n, m, role_of, cap, lower, upper, eligible, eligible_by_role, cost, by_affiliation,
-                  by_conflict, member_affiliations,
-                  {a: np.array(js) for a, js in affiliation_members.items() if len(js) > 1})
+    shared = {a: np.array(js) for a, js in affiliation_members.items() if len(js) > 1}
+    return Model(
+        problem,
+        n,
+        m,
+        role_of,
+        cap,
+        lower,
+        upper,
+        eligible,
+        eligible_by_role,
+        cost,
+        by_affiliation,
+        by_conflict,
+        member_affiliations,
+        shared,
+    )
 
 
 @dataclass
@@ -157,7 +196,9 @@ def formulate(model: Model, candidates: np.ndarray) -> LP:
     cols = np.concatenate([np.arange(n_pairs), np.arange(n_pairs), n_pairs + np.arange(seg_member.size)])
     vals = np.concatenate([np.ones(n_pairs), np.ones(n_pairs), -np.ones(seg_member.size)])
     a_eq = sp.csr_matrix((vals, (rows, cols)), shape=(model.n_cases + model.n_members, n_vars))
-    b_eq = np.concatenate([np.full(model.n_cases, model.problem.panel_size, dtype=float), np.zeros(model.n_members)])
+    b_eq = np.concatenate(
+        [np.full(model.n_cases, model.problem.panel_size, dtype=float), np.zeros(model.n_members)]
+    )
     ub_rows: list[np.ndarray] = []
     ub_cols: list[np.ndarray] = []
     ub_vals: list[np.ndarray] = []
@@ -189,8 +230,14 @@ def formulate(model: Model, candidates: np.ndarray) -> LP:
         for group in np.split(idx[order], np.flatnonzero(np.diff(pc[idx][order])) + 1):
             if group.size > 1:
                 row(group, 1.0, 1.0)
-    a_ub = (sp.csr_matrix((np.concatenate(ub_vals), (np.concatenate(ub_rows), np.concatenate(ub_cols))),
-                          shape=(len(b_ub), n_vars)) if b_ub else sp.csr_matrix((0, n_vars)))
+    a_ub = (
+        sp.csr_matrix(
+            (np.concatenate(ub_vals), (np.concatenate(ub_rows), np.concatenate(ub_cols))),
+            shape=(len(b_ub), n_vars),
+        )
+        if b_ub
+        else sp.csr_matrix((0, n_vars))
+    )
     return LP(pc, pm, c, a_eq, b_eq, a_ub, np.array(b_ub, dtype=float), seg_member.size)
 
 
@@ -209,8 +256,11 @@ def balanced_loads(model: Model) -> np.ndarray:
         for _ in range(60):
             middle = (a + b) / 2
             load = np.minimum(middle, capacity[members])
-            total = (np.clip([load[model.role_of[members] == r].sum() for r in range(len(ROLES))], low, high).sum()
-                     if clip else load.sum())
+            total = (
+                np.clip([load[model.role_of[members] == r].sum() for r in range(len(ROLES))], low, high).sum()
+                if clip
+                else load.sum()
+            )
             a, b = (middle, b) if total < target else (a, middle)
         return b
 
@@ -219,5 +269,7 @@ def balanced_loads(model: Model) -> np.ndarray:
     for r, members in enumerate(roles):
         if members.any():
             total = float(np.clip(np.minimum(common, capacity[members]).sum(), low[r], high[r]))
-            expected[members] = np.minimum(level(total, np.flatnonzero(members), clip=False), capacity[members])
+            expected[members] = np.minimum(
+                level(total, np.flatnonzero(members), clip=False), capacity[members]
+            )
     return expected

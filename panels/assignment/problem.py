@@ -64,13 +64,18 @@ class Solution:
     def as_json(self) -> dict[str, Any]:
         if self.status == "infeasible":
             return {"status": "infeasible", "problems": self.problems}
-        return {"status": self.status, "objective": round(self.objective or 0.0, 9), "seats": self.seats,
-                "substitutes": self.substitutes}
+        return {
+            "status": self.status,
+            "objective": round(self.objective or 0.0, 9),
+            "seats": self.seats,
+            "substitutes": self.substitutes,
+        }
 
 
 # ------------------------------------------------------------------------------------------------ parsing
 
 # ------------------------------------------------------------------------------------------------ parsing
+
 
 class _Reader:
     """Reads a problem file's values, noting every fault by its JSON path instead of stopping at the first."""
@@ -133,9 +138,12 @@ class _Reader:
             path = f"roles.{role}"
             if role not in ROLES:
                 self.fault(path, f"unknown role; one of {', '.join(ROLES)}")
-            elif (not isinstance(bounds, list) or len(bounds) != 2
-                  or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in bounds)
-                  or bounds[0] > bounds[1]):
+            elif (
+                not isinstance(bounds, list)
+                or len(bounds) != 2
+                or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in bounds)
+                or bounds[0] > bounds[1]
+            ):
                 self.fault(path, "must be [min, max] with 0 <= min <= max")
             else:
                 roles[role] = (bounds[0], bounds[1])
@@ -153,20 +161,27 @@ class _Reader:
                     self.fault(f"{path}.needs.{role}", "unknown role")
                 else:
                     needs[role] = self.whole(count, f"{path}.needs.{role}", 0)
-        return CaseSpec(case_id, self.strings(raw.get("departments"), f"{path}.departments"),
-                        self.text(raw.get("district"), f"{path}.district", required=False),
-                        self.text(raw.get("category"), f"{path}.category", required=False), needs)
+        return CaseSpec(
+            case_id,
+            self.strings(raw.get("departments"), f"{path}.departments"),
+            self.text(raw.get("district"), f"{path}.district", required=False),
+            self.text(raw.get("category"), f"{path}.category", required=False),
+            needs,
+        )
 
     def member(self, path: str, raw: dict[str, Any], seen: set[str]) -> MemberSpec:
         member_id = self.identifier(raw, path, seen, "member")
         role = raw.get("role")
         if role not in ROLES:
             self.fault(f"{path}.role", f"unknown role; one of {', '.join(ROLES)}")
-        return MemberSpec(member_id, role if role in ROLES else "official",
-                          self.strings(raw.get("affiliations"), f"{path}.affiliations"),
-                          self.text(raw.get("district"), f"{path}.district", required=False),
-                          self.strings(raw.get("expertise"), f"{path}.expertise"),
-                          self.whole(raw.get("max_cases", 20), f"{path}.max_cases", 0))
+        return MemberSpec(
+            member_id,
+            role if role in ROLES else "official",
+            self.strings(raw.get("affiliations"), f"{path}.affiliations"),
+            self.text(raw.get("district"), f"{path}.district", required=False),
+            self.strings(raw.get("expertise"), f"{path}.expertise"),
+            self.whole(raw.get("max_cases", 20), f"{path}.max_cases", 0),
+        )
 
     def conflicts(self, raw: Any, members: set[str], cases: set[str]) -> set[tuple[str, str]]:
         if not isinstance(raw, list):
@@ -183,9 +198,15 @@ class _Reader:
     def weights(self, raw: Any) -> dict[str, float]:
         weights = dict(DEFAULT_WEIGHTS)
         for key, value in (raw or {}).items():
-            if key not in DEFAULT_WEIGHTS or isinstance(value, bool) or not isinstance(value, int | float) \
-                    or value < 0:
-                self.fault(f"weights.{key}", f"must be one of {', '.join(DEFAULT_WEIGHTS)} with a number >= 0")
+            if (
+                key not in DEFAULT_WEIGHTS
+                or isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value < 0
+            ):
+                self.fault(
+                    f"weights.{key}", f"must be one of {', '.join(DEFAULT_WEIGHTS)} with a number >= 0"
+                )
             else:
                 weights[key] = float(value)
         return weights
@@ -213,12 +234,31 @@ def parse_problem(data: Any) -> Problem:
 def problem_hash(problem: Problem) -> str:
     """SHA-256 of the problem's canonical form: what a draw records so anyone can check its input."""
     body = {
-        "seed": problem.seed, "panel_size": problem.panel_size,
+        "seed": problem.seed,
+        "panel_size": problem.panel_size,
         "roles": {r: list(b) for r, b in sorted(problem.roles.items())},
-        "cases": [{"id": c.id, "departments": list(c.departments), "district": c.district, "category": c.category,
-                   "needs": dict(sorted(c.needs.items()))} for c in problem.cases],
-        "members": [{"id": m.id, "role": m.role, "affiliations": list(m.affiliations), "district": m.district,
-                     "expertise": list(m.expertise), "max_cases": m.max_cases} for m in problem.members],
-        "conflicts": sorted(list(p) for p in problem.conflicts), "weights": dict(sorted(problem.weights.items())),
+        "cases": [
+            {
+                "id": c.id,
+                "departments": list(c.departments),
+                "district": c.district,
+                "category": c.category,
+                "needs": dict(sorted(c.needs.items())),
+            }
+            for c in problem.cases
+        ],
+        "members": [
+            {
+                "id": m.id,
+                "role": m.role,
+                "affiliations": list(m.affiliations),
+                "district": m.district,
+                "expertise": list(m.expertise),
+                "max_cases": m.max_cases,
+            }
+            for m in problem.members
+        ],
+        "conflicts": sorted(list(p) for p in problem.conflicts),
+        "weights": dict(sorted(problem.weights.items())),
     }
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()

@@ -64,8 +64,9 @@ def solve(problem: Problem, *, max_rounds: int = 200) -> Solution:
     return _solution(model, cases[chosen], members[chosen], master.objective(), bound, "optimal")
 
 
-def _solution(model: Model, cases: np.ndarray, members: np.ndarray, objective: float, bound: float,
-              status: str) -> Solution:
+def _solution(
+    model: Model, cases: np.ndarray, members: np.ndarray, objective: float, bound: float, status: str
+) -> Solution:
     """Seats in a stable order, and for each seat up to three ranked substitutes: same role, eligible for the
     case, not on the panel, no affiliation shared with the rest of the panel, capacity left; cheapest first
     (pair cost plus the marginal load cost of one more case), ties by member order."""
@@ -80,14 +81,19 @@ def _solution(model: Model, cases: np.ndarray, members: np.ndarray, objective: f
     panel_cases = cases[order][::size]
     panels = members[order].reshape(-1, size)
     # shares[j, k]: members j and k share an affiliation.
-    incidence = np.zeros((model.n_members, max(1, max((a for affs in model.member_affiliations for a in affs),
-                                                       default=0) + 1)), dtype=np.float32)
+    incidence = np.zeros(
+        (
+            model.n_members,
+            max(1, max((a for affs in model.member_affiliations for a in affs), default=0) + 1),
+        ),
+        dtype=np.float32,
+    )
     for j, affiliations in enumerate(model.member_affiliations):
         incidence[j, list(affiliations)] = 1
     shares = (incidence @ incidence.T) > 0
     seats, substitutes = [], {}
     for block in range(0, panel_cases.size, 512):
-        c, panel = panel_cases[block:block + 512], panels[block:block + 512]
+        c, panel = panel_cases[block : block + 512], panels[block : block + 512]
         rows = np.arange(c.size)[:, None]
         available = model.eligible[c] & open_capacity[None, :]
         available[rows, panel] = False
@@ -104,8 +110,11 @@ def _solution(model: Model, cases: np.ndarray, members: np.ndarray, objective: f
             free = (blocked[rows_r][:, pool] - shares[panel[rows_r, seats_r]][:, pool]) == 0
             seat_score = np.where(free, score[rows_r][:, pool], np.inf)
             keep = min(SUBSTITUTES, pool.size)
-            top = (np.argpartition(seat_score, keep - 1, axis=1)[:, :keep] if keep < pool.size
-                   else np.broadcast_to(np.arange(pool.size), seat_score.shape))
+            top = (
+                np.argpartition(seat_score, keep - 1, axis=1)[:, :keep]
+                if keep < pool.size
+                else np.broadcast_to(np.arange(pool.size), seat_score.shape)
+            )
             top_score = np.take_along_axis(seat_score, top, axis=1)
             by = np.lexsort((top, top_score), axis=1)
             ranked[rows_r, seats_r, :keep] = pool[np.take_along_axis(top, by, axis=1)]
@@ -116,8 +125,10 @@ def _solution(model: Model, cases: np.ndarray, members: np.ndarray, objective: f
             for seat, j in enumerate(panel[i].tolist()):
                 member_id = problem.members[j].id
                 seats.append({"case": case_id, "member": member_id, "role": ROLES[model.role_of[j]]})
-                case_subs[member_id] = [problem.members[p].id for p, v in
-                                        zip(ranked[i, seat].tolist(), ranked_score[i, seat].tolist(), strict=True)
-                                        if v != np.inf]
+                case_subs[member_id] = [
+                    problem.members[p].id
+                    for p, v in zip(ranked[i, seat].tolist(), ranked_score[i, seat].tolist(), strict=True)
+                    if v != np.inf
+                ]
             substitutes[case_id] = case_subs
     return Solution(status, objective, seats, substitutes, lower_bound=bound)

@@ -33,11 +33,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = tmp_path_factory.mktemp("e2e") / "e2e.db"
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "e2e-secret", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "MAIL_SUPPRESS_SEND": True,
-        "EVALUATION_LOGIN_LIMIT": "1000 per minute",  # the journeys log in many times from one address
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "e2e-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+            "MAIL_SUPPRESS_SEND": True,
+            "EVALUATION_LOGIN_LIMIT": "1000 per minute",  # the journeys log in many times from one address
+        }
+    )
     with app.app_context():
         upgrade()
         seed()
@@ -60,8 +66,15 @@ def browser() -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()
@@ -70,7 +83,9 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def phone(browser: object) -> Iterator[object]:
     """A page on a 375 px wide screen, as officials use on their phones."""
-    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN", device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, locale="zh-CN", device_scale_factor=2
+    )
     page = context.new_page()
     yield page
     context.close()

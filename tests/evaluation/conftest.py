@@ -39,6 +39,10 @@ def scoring(world, client, auth) -> Seat:
     factories.submit(next(s for s in items[-1].panel.seats if s.member_id == world.member.id))
     db.session.commit()
     assert auth.login("member").status_code == 302
-    return db.session.scalar(sa.select(Seat).where(Seat.panel_id == items[0].panel.id,
-                                                   Seat.member_id == world.member.id,
-                                                   ~sa.exists().where(ScoreSheet.seat_id == Seat.id)))
+    return db.session.scalar(
+        sa.select(Seat).where(
+            Seat.panel_id == items[0].panel.id,
+            Seat.member_id == world.member.id,
+            ~sa.exists().where(ScoreSheet.seat_id == Seat.id),
+        )
+    )

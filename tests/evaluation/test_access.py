@@ -72,10 +72,16 @@ def test_an_agency_sees_only_the_batches_of_its_own_contracts(client, auth) -> N
     ours = Agency(name="明理中心", credit_code="52510107MJ6CX3Q2K0"[:18])
     theirs = Agency(name="公信公司", credit_code="52510100MJ01234560"[:18])
     db.session.add_all([ours, theirs])
-    contract_ours = Contract(number="C-1", agency=ours, amount=Decimal(1), start_date=date(2026, 1, 1),
-                             end_date=date(2026, 12, 31))
-    contract_theirs = Contract(number="C-2", agency=theirs, amount=Decimal(1), start_date=date(2026, 1, 1),
-                               end_date=date(2026, 12, 31))
+    contract_ours = Contract(
+        number="C-1", agency=ours, amount=Decimal(1), start_date=date(2026, 1, 1), end_date=date(2026, 12, 31)
+    )
+    contract_theirs = Contract(
+        number="C-2",
+        agency=theirs,
+        amount=Decimal(1),
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+    )
     _batch("我们的批次", contract_ours, version)
     _batch("别人的批次", contract_theirs, version)
     _batch("自行组织的批次", None, version)
@@ -90,12 +96,26 @@ def test_an_agency_sees_only_the_batches_of_its_own_contracts(client, auth) -> N
 
 
 def _published(case_no: str, department, version, batch) -> None:
-    case = Case(source="t", external_id=case_no, case_type=CaseType.COMPLAINT, lead_department=department,
-                received_dt=datetime(2026, 11, 1, tzinfo=UTC), request_text="…",
-                callback_rating=CallbackRating.UNSATISFIED)
+    case = Case(
+        source="t",
+        external_id=case_no,
+        case_type=CaseType.COMPLAINT,
+        lead_department=department,
+        received_dt=datetime(2026, 11, 1, tzinfo=UTC),
+        request_text="…",
+        callback_rating=CallbackRating.UNSATISFIED,
+    )
     item = BatchItem(batch=batch, case=case)
-    db.session.add(Assessment(case=case, batch_item=item, department=department, verdict=Verdict.UPHELD,
-                              total=42.0, published_dt=datetime(2026, 11, 20, tzinfo=UTC)))
+    db.session.add(
+        Assessment(
+            case=case,
+            batch_item=item,
+            department=department,
+            verdict=Verdict.UPHELD,
+            total=42.0,
+            published_dt=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+    )
 
 
 def test_a_department_sees_its_own_and_its_subordinates_results_never_a_siblings(client, auth) -> None:

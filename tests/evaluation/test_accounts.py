@@ -70,8 +70,9 @@ def test_logout_needs_post(client, auth) -> None:
 
 def test_next_parameter_cannot_redirect_off_site(client, auth) -> None:
     make_user("li.wen", Role.ORGANIZER)
-    response = client.post("/login?next=https://evil.example/", data={"username": "li.wen",
-                                                                        "password": TEST_PASSWORD})
+    response = client.post(
+        "/login?next=https://evil.example/", data={"username": "li.wen", "password": TEST_PASSWORD}
+    )
     assert response.headers["Location"].endswith("/dashboard")
     client.post("/logout")
     response = client.post("/login?next=/cases/", data={"username": "li.wen", "password": TEST_PASSWORD})
@@ -92,7 +93,9 @@ def test_a_post_with_the_csrf_token_is_accepted(app_ctx, client, monkeypatch) ->
     monkeypatch.setitem(app_ctx.config, "WTF_CSRF_ENABLED", True)
     page = client.get("/login").get_data(as_text=True)
     token = page.split('id="csrf_token" name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = client.post("/login", data={"username": "li.wen", "password": TEST_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": "li.wen", "password": TEST_PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
 
 
@@ -112,11 +115,23 @@ def test_passwords_are_hashed(app_ctx) -> None:
 
 # --- users create -------------------------------------------------------------------------------------------
 
+
 def test_users_create_with_password_from_stdin(runner) -> None:
     make_department("CD-ZJ")
     db.session.commit()
-    result = runner.invoke(args=["users", "create", "zhang", "--role", "department", "--department", "CD-ZJ",
-                                 "--password-stdin"], input="s3cret-password\n")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "zhang",
+            "--role",
+            "department",
+            "--department",
+            "CD-ZJ",
+            "--password-stdin",
+        ],
+        input="s3cret-password\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.username == "zhang"))
     assert user.roles == {Role.DEPARTMENT} and user.department.code == "CD-ZJ"
@@ -124,20 +139,27 @@ def test_users_create_with_password_from_stdin(runner) -> None:
 
 
 def test_users_create_accepts_several_roles(runner) -> None:
-    result = runner.invoke(args=["users", "create", "wang", "--role", "organizer,admin", "--role", "member",
-                                 "--password-stdin"], input="s3cret-password\n")
+    result = runner.invoke(
+        args=["users", "create", "wang", "--role", "organizer,admin", "--role", "member", "--password-stdin"],
+        input="s3cret-password\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.username == "wang"))
     assert user.roles == {Role.ORGANIZER, Role.ADMIN, Role.MEMBER}
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["--role", "mayor"], "unknown role 'mayor'"),
-    (["--role", "department", "--department", "NOPE"], "unknown department 'NOPE'"),
-    (["--role", "department"], "needs --department"),
-])
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["--role", "mayor"], "unknown role 'mayor'"),
+        (["--role", "department", "--department", "NOPE"], "unknown department 'NOPE'"),
+        (["--role", "department"], "needs --department"),
+    ],
+)
 def test_users_create_refuses_bad_input_with_a_one_line_reason(runner, args, reason) -> None:
-    result = runner.invoke(args=["users", "create", "zhao", *args, "--password-stdin"], input="s3cret-password\n")
+    result = runner.invoke(
+        args=["users", "create", "zhao", *args, "--password-stdin"], input="s3cret-password\n"
+    )
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and reason in lines[0]
@@ -146,10 +168,13 @@ def test_users_create_refuses_bad_input_with_a_one_line_reason(runner, args, rea
 
 def test_users_create_refuses_a_duplicate_and_a_short_password(runner) -> None:
     make_user("zhao", Role.ORGANIZER)
-    result = runner.invoke(args=["users", "create", "zhao", "--role", "admin", "--password-stdin"],
-                           input="s3cret-password\n")
+    result = runner.invoke(
+        args=["users", "create", "zhao", "--role", "admin", "--password-stdin"], input="s3cret-password\n"
+    )
     assert result.exit_code != 0 and "already exists" in result.output
-    result = runner.invoke(args=["users", "create", "qian", "--role", "admin", "--password-stdin"], input="short\n")
+    result = runner.invoke(
+        args=["users", "create", "qian", "--role", "admin", "--password-stdin"], input="short\n"
+    )
     assert result.exit_code != 0 and "at least 8" in result.output
 
 

@@ -27,7 +27,6 @@ from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 from evaluation.agreement import (
-    DisconnectedRatersWarning,
     UndefinedStatistic,
     bootstrap_alpha,
     cohen_kappa,
@@ -36,27 +35,31 @@ from evaluation.agreement import (
     icc,
     kendall_w,
     krippendorff_alpha,
-    rater_severity,
 )
+from evaluation.severity import DisconnectedRatersWarning, rater_severity
 
 NAN = np.nan
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers x 12 units.
-KRIPPENDORFF_2011 = np.array([
-    [1, 2, 3, 3, 2, 1, 4, 1, 2, NAN, NAN, NAN],
-    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NAN, 3],
-    [NAN, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NAN],
-    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NAN],
-]).T  # our shape: (units, raters)
+KRIPPENDORFF_2011 = np.array(
+    [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, NAN, NAN, NAN],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NAN, 3],
+        [NAN, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NAN],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NAN],
+    ]
+).T  # our shape: (units, raters)
 
 # Shrout & Fleiss (1979), table 2: 6 targets x 4 judges.
-SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
-                         dtype=float)
+SHROUT_FLEISS = np.array(
+    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], dtype=float
+)
 
 
 # ------------------------------------------------------------------------------------- exact references
+
 
 def _exact_alpha(data: np.ndarray, level: str, domain: list[float]) -> Fraction:
     """Krippendorff's alpha from the definition: every ordered pair of values within each unit."""
@@ -81,7 +84,7 @@ def _exact_alpha(data: np.ndarray, level: str, domain: list[float]) -> Fraction:
         if level == "ratio":
             return Fraction(0) if vc + vd == 0 else ((vc - vd) / (vc + vd)) ** 2
         lo, hi = min(c, d), max(c, d)
-        return (sum(n_c[lo:hi + 1]) - (n_c[c] + n_c[d]) / 2) ** 2
+        return (sum(n_c[lo : hi + 1]) - (n_c[c] + n_c[d]) / 2) ** 2
 
     observed = sum(o[c][d] * delta(c, d) for c in range(k) for d in range(k))
     expected = sum(n_c[c] * n_c[d] * delta(c, d) for c in range(k) for d in range(k))
@@ -99,15 +102,26 @@ def _exact_mean_squares(data: np.ndarray) -> tuple[Fraction, Fraction, Fraction,
     ss_rows = k * sum((m - grand) ** 2 for m in row_means)
     ss_cols = n * sum((m - grand) ** 2 for m in col_means)
     ss_error = ss_total - ss_rows - ss_cols
-    return (ss_rows / (n - 1), ss_cols / (k - 1), ss_error / ((n - 1) * (k - 1)),
-            (ss_cols + ss_error) / (n * (k - 1)))
+    return (
+        ss_rows / (n - 1),
+        ss_cols / (k - 1),
+        ss_error / ((n - 1) * (k - 1)),
+        (ss_cols + ss_error) / (n * (k - 1)),
+    )
 
 
 # ------------------------------------------------------------------------------------------- Krippendorff
 
-@pytest.mark.parametrize("level, published", [
-    ("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797),
-])
+
+@pytest.mark.parametrize(
+    "level, published",
+    [
+        ("nominal", 0.743),
+        ("ordinal", 0.815),
+        ("interval", 0.849),
+        ("ratio", 0.797),
+    ],
+)
 def test_alpha_reproduces_krippendorff_2011(level, published) -> None:
     value = krippendorff_alpha(KRIPPENDORFF_2011, level)
     assert round(value, 3) == published
@@ -119,10 +133,15 @@ def test_alpha_declared_domain_changes_ordinal_but_not_interval() -> None:
     interval = krippendorff_alpha(KRIPPENDORFF_2011, "interval", values=domain)
     assert interval == pytest.approx(krippendorff_alpha(KRIPPENDORFF_2011, "interval"), abs=1e-12)
     ordinal = krippendorff_alpha(KRIPPENDORFF_2011, "ordinal", values=[0, 1, 2, 3, 4, 5])
-    assert ordinal == pytest.approx(float(_exact_alpha(KRIPPENDORFF_2011, "ordinal", [0, 1, 2, 3, 4, 5])),
-                                    abs=1e-9)
-    assert ordinal == pytest.approx(krippendorff.alpha(KRIPPENDORFF_2011.T, level_of_measurement="ordinal",
-                                                       value_domain=[0, 1, 2, 3, 4, 5]), abs=1e-9)
+    assert ordinal == pytest.approx(
+        float(_exact_alpha(KRIPPENDORFF_2011, "ordinal", [0, 1, 2, 3, 4, 5])), abs=1e-9
+    )
+    assert ordinal == pytest.approx(
+        krippendorff.alpha(
+            KRIPPENDORFF_2011.T, level_of_measurement="ordinal", value_domain=[0, 1, 2, 3, 4, 5]
+        ),
+        abs=1e-9,
+    )
 
 
 def test_alpha_refuses_values_outside_the_declared_domain() -> None:
@@ -135,9 +154,13 @@ def _ratings_with_missing(min_units: int = 2, max_units: int = 25, max_raters: i
     def build(draw):
         n = draw(st.integers(min_units, max_units))
         m = draw(st.integers(2, max_raters))
-        cells = draw(st.lists(st.one_of(st.integers(1, scale).map(float), st.just(NAN)),
-                              min_size=n * m, max_size=n * m))
+        cells = draw(
+            st.lists(
+                st.one_of(st.integers(1, scale).map(float), st.just(NAN)), min_size=n * m, max_size=n * m
+            )
+        )
         return np.array(cells, dtype=float).reshape(n, m)
+
     return build()
 
 
@@ -156,6 +179,7 @@ def test_alpha_matches_the_krippendorff_package(data, level) -> None:
 
 
 # -------------------------------------------------------------------------------------------------- ICC
+
 
 def test_icc_reproduces_shrout_and_fleiss_1979() -> None:
     result = icc(SHROUT_FLEISS)
@@ -182,8 +206,14 @@ def test_icc_reproduces_shrout_and_fleiss_1979() -> None:
 
 def test_icc_intervals_match_r_psych_on_shrout_and_fleiss() -> None:
     # psych::ICC(sf) prints these bounds (two decimals) for the Shrout & Fleiss data.
-    published = {"ICC1": (-0.13, 0.72), "ICC2": (0.019, 0.76), "ICC3": (0.34, 0.95),
-                 "ICC1k": (-0.88, 0.91), "ICC2k": (0.071, 0.93), "ICC3k": (0.68, 0.99)}
+    published = {
+        "ICC1": (-0.13, 0.72),
+        "ICC2": (0.019, 0.76),
+        "ICC3": (0.34, 0.95),
+        "ICC1k": (-0.88, 0.91),
+        "ICC2k": (0.071, 0.93),
+        "ICC3k": (0.68, 0.99),
+    }
     result = icc(SHROUT_FLEISS)
     for name, (low, high) in published.items():
         digits = 3 if abs(low) < 0.1 else 2
@@ -229,7 +259,9 @@ def test_icc_matches_pingouin(n, k, seed) -> None:
             theirs = pingouin.intraclass_corr(frame, targets="unit", raters="rater", ratings="score")
         finally:
             pingouin.options.update(rounding)
-    for row, name in zip(theirs.itertuples(), ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"], strict=True):
+    for row, name in zip(
+        theirs.itertuples(), ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"], strict=True
+    ):
         result = ours[name]
         assert result.value == pytest.approx(row.ICC, abs=1e-9)
         assert result.f == pytest.approx(row.F, rel=1e-9)
@@ -246,8 +278,18 @@ def test_icc_matches_pingouin(n, k, seed) -> None:
 # ----------------------------------------------------------------------------------------- Fleiss' kappa
 
 # The worked example of Fleiss' kappa (14 raters, 10 subjects, 5 categories), as counts per category.
-FLEISS_COUNTS = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-                 [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+FLEISS_COUNTS = [
+    [0, 0, 0, 0, 14],
+    [0, 2, 6, 4, 2],
+    [0, 0, 3, 5, 6],
+    [0, 3, 9, 2, 0],
+    [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0],
+    [3, 2, 6, 3, 0],
+    [2, 5, 3, 2, 2],
+    [6, 5, 2, 1, 0],
+    [0, 2, 2, 3, 7],
+]
 
 
 def _ratings_from_counts(counts: list[list[int]]) -> np.ndarray:
@@ -286,6 +328,7 @@ def test_fleiss_kappa_lets_raters_differ_but_not_rating_counts() -> None:
 
 # ------------------------------------------------------------------------------------------ Cohen's kappa
 
+
 def test_cohen_kappa_textbook_example() -> None:
     # 50 grant proposals: both yes 20, A yes / B no 5, A no / B yes 10, both no 15 -> p_o 0.7, p_e 0.5, kappa 0.4.
     a = [1] * 20 + [1] * 5 + [0] * 10 + [0] * 15
@@ -304,7 +347,8 @@ def test_weighted_cohen_kappa_by_hand() -> None:
     for weights, w in (("linear", lambda d: d / 2), ("quadratic", lambda d: (d / 2) ** 2)):
         wm = np.array([[w(abs(i - j)) for j in range(3)] for i in range(3)])
         assert cohen_kappa(a, b, weights=weights) == pytest.approx(
-            1 - (wm * observed).sum() / (wm * expected).sum(), abs=1e-12)
+            1 - (wm * observed).sum() / (wm * expected).sum(), abs=1e-12
+        )
 
 
 def test_cohen_kappa_declared_domain_matters_when_weighted() -> None:
@@ -313,12 +357,17 @@ def test_cohen_kappa_declared_domain_matters_when_weighted() -> None:
     observed = cohen_kappa(a, b, weights="quadratic")
     declared = cohen_kappa(a, b, weights="quadratic", values=[1, 2, 3, 4, 5])
     assert observed != pytest.approx(declared)
-    assert declared == pytest.approx(cohen_kappa_score(a, b, weights="quadratic", labels=[1, 2, 3, 4, 5]),
-                                     abs=1e-12)
+    assert declared == pytest.approx(
+        cohen_kappa_score(a, b, weights="quadratic", labels=[1, 2, 3, 4, 5]), abs=1e-12
+    )
 
 
 @PROPERTY
-@given(n=st.integers(2, 40), seed=st.integers(0, 2**32 - 1), weights=st.sampled_from([None, "linear", "quadratic"]))
+@given(
+    n=st.integers(2, 40),
+    seed=st.integers(0, 2**32 - 1),
+    weights=st.sampled_from([None, "linear", "quadratic"]),
+)
 def test_cohen_kappa_matches_scikit_learn(n, seed, weights) -> None:
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 6, size=n).astype(float)
@@ -334,6 +383,7 @@ def test_cohen_kappa_matches_scikit_learn(n, seed, weights) -> None:
 
 
 # ------------------------------------------------------------------------------------------- Kendall's W
+
 
 def test_kendall_w_worked_example() -> None:
     # Three judges rank four objects: rank sums 4, 6, 8, 12; S = 35; W = 12 S / (m^2 (n^3 - n)) = 420 / 540.
@@ -372,6 +422,7 @@ def test_kendall_w_matches_pingouin_friedman(n, m, seed) -> None:
 
 # ------------------------------------------------------------------------------------------- Gwet's AC
 
+
 def test_gwet_ac_reproduces_irrcac_worked_example() -> None:
     # irrCAC's cac.raw4raters is the Krippendorff (2011) data; gwet.ac1.raw gives 0.7754 (AC1).
     assert round(gwet_ac(KRIPPENDORFF_2011), 4) == 0.7754
@@ -391,21 +442,25 @@ def test_gwet_ac_matches_irrcac_on_stored_matrices() -> None:
 
 # ------------------------------------------------------------------------------------------- undefined
 
-@pytest.mark.parametrize("call, reason", [
-    (lambda: krippendorff_alpha([[3, 3], [3, 3], [3, NAN]], "interval"), "no variation"),
-    (lambda: krippendorff_alpha([[1, NAN], [NAN, 2]], "nominal"), "at least two pairable values"),
-    (lambda: krippendorff_alpha(np.full((3, 2), NAN)), "no ratings"),
-    (lambda: icc([[1, 2], [1, 2], [1, 2]]), "do not vary"),
-    (lambda: icc([[1, 1], [2, 2], [3, 3]]), "agree perfectly"),
-    (lambda: icc([[1, 2], [NAN, 3]]), "at least two units"),
-    (lambda: fleiss_kappa([[1, 1], [1, 1]]), "same category"),
-    (lambda: fleiss_kappa([[1, 2, 1], [1, 2, NAN]]), "same number of ratings"),
-    (lambda: cohen_kappa([1, 1, 1], [1, 1, 1]), "single category"),
-    (lambda: cohen_kappa([1, NAN], [NAN, 2]), "at least one unit"),
-    (lambda: kendall_w([[1, 1], [1, 1], [1, 1]]), "same rating"),
-    (lambda: gwet_ac([[1, 1], [1, 1]]), "at least two categories"),
-    (lambda: bootstrap_alpha([[3, 3], [3, 3]]), "no variation"),
-])
+
+@pytest.mark.parametrize(
+    "call, reason",
+    [
+        (lambda: krippendorff_alpha([[3, 3], [3, 3], [3, NAN]], "interval"), "no variation"),
+        (lambda: krippendorff_alpha([[1, NAN], [NAN, 2]], "nominal"), "at least two pairable values"),
+        (lambda: krippendorff_alpha(np.full((3, 2), NAN)), "no ratings"),
+        (lambda: icc([[1, 2], [1, 2], [1, 2]]), "do not vary"),
+        (lambda: icc([[1, 1], [2, 2], [3, 3]]), "agree perfectly"),
+        (lambda: icc([[1, 2], [NAN, 3]]), "at least two units"),
+        (lambda: fleiss_kappa([[1, 1], [1, 1]]), "same category"),
+        (lambda: fleiss_kappa([[1, 2, 1], [1, 2, NAN]]), "same number of ratings"),
+        (lambda: cohen_kappa([1, 1, 1], [1, 1, 1]), "single category"),
+        (lambda: cohen_kappa([1, NAN], [NAN, 2]), "at least one unit"),
+        (lambda: kendall_w([[1, 1], [1, 1], [1, 1]]), "same rating"),
+        (lambda: gwet_ac([[1, 1], [1, 1]]), "at least two categories"),
+        (lambda: bootstrap_alpha([[3, 3], [3, 3]]), "no variation"),
+    ],
+)
 def test_undefined_statistics_raise_with_a_reason(call, reason) -> None:
     with pytest.raises(UndefinedStatistic, match=reason):
         call()
@@ -424,6 +479,7 @@ def test_bad_arguments_are_refused() -> None:
 
 
 # ------------------------------------------------------------------------------------------- bootstrap
+
 
 def _panel_data(rng: np.random.Generator, n: int, raters: int, scale: int, missing: float) -> np.ndarray:
     truth = rng.integers(1, scale + 1, size=(n, 1))
@@ -454,6 +510,7 @@ def test_grouped_bootstrap_has_the_distribution_of_resampling_units() -> None:
 
 
 # --------------------------------------------------------------------------------------- rater severity
+
 
 def _simulated_panels(seed: int, n_cases: int = 600, n_raters: int = 60, panel: int = 5):
     rng = np.random.default_rng(seed)

@@ -47,6 +47,7 @@ def count(model) -> int:
 
 # --- tokens and scopes ---------------------------------------------------------------------------------------
 
+
 def test_a_missing_or_wrong_token_is_401_json(client) -> None:
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
         response = client.post("/api/v1/cases", json=CASE, headers=headers)
@@ -60,9 +61,12 @@ def test_a_missing_scope_is_403_json(client) -> None:
     db.session.commit()
     response = client.post("/api/v1/cases", json=CASE, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
-    assert response.get_json()["error"] == {"status": 403, "code": "insufficient_scope",
-                                            "message": "this client lacks the scope cases:write",
-                                            "scope": "cases:write"}
+    assert response.get_json()["error"] == {
+        "status": 403,
+        "code": "insufficient_scope",
+        "message": "this client lacks the scope cases:write",
+        "scope": "cases:write",
+    }
 
 
 def test_a_revoked_token_is_refused(client, runner) -> None:
@@ -75,28 +79,45 @@ def test_a_revoked_token_is_refused(client, runner) -> None:
 
 # --- departments ---------------------------------------------------------------------------------------------
 
+
 def test_put_and_get_departments(api) -> None:
-    response = api.put("/api/v1/departments/T-510107-01", {"name": "玉林街道办事处", "kind": "township",
-                                                           "parent": "D-510107", "region_code": "510107005"})
+    response = api.put(
+        "/api/v1/departments/T-510107-01",
+        {"name": "玉林街道办事处", "kind": "township", "parent": "D-510107", "region_code": "510107005"},
+    )
     assert response.status_code == 201
-    assert response.get_json() == {"result": "created", "department": {
-        "code": "T-510107-01", "name": "玉林街道办事处", "kind": "township", "parent": "D-510107",
-        "region_code": "510107005"}}
-    again = api.put("/api/v1/departments/T-510107-01", {"name": "玉林街道办事处", "kind": "township",
-                                                         "parent": "D-510107", "region_code": "510107005"})
+    assert response.get_json() == {
+        "result": "created",
+        "department": {
+            "code": "T-510107-01",
+            "name": "玉林街道办事处",
+            "kind": "township",
+            "parent": "D-510107",
+            "region_code": "510107005",
+        },
+    }
+    again = api.put(
+        "/api/v1/departments/T-510107-01",
+        {"name": "玉林街道办事处", "kind": "township", "parent": "D-510107", "region_code": "510107005"},
+    )
     assert (again.status_code, again.get_json()["result"]) == (200, "unchanged")
-    renamed = api.put("/api/v1/departments/T-510107-01", {"name": "玉林街道", "kind": "township", "parent": "D-510107"})
+    renamed = api.put(
+        "/api/v1/departments/T-510107-01", {"name": "玉林街道", "kind": "township", "parent": "D-510107"}
+    )
     assert renamed.get_json()["result"] == "updated"
     listing = api.get("/api/v1/departments").get_json()["departments"]
     assert {d["code"] for d in listing} == {"CD-ZJ", "D-510107", "T-510107-01"}
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"name": "x", "kind": "ministry"}, "kind"),
-    ({"kind": "district"}, "name"),
-    ({"name": "x", "kind": "district", "parent": "NOPE"}, "parent"),
-    ({"name": "x", "kind": "district", "region_code": "5101"}, "region_code"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": "x", "kind": "ministry"}, "kind"),
+        ({"kind": "district"}, "name"),
+        ({"name": "x", "kind": "district", "parent": "NOPE"}, "parent"),
+        ({"name": "x", "kind": "district", "region_code": "5101"}, "region_code"),
+    ],
+)
 def test_department_errors_name_the_field(api, body, field) -> None:
     response = api.put("/api/v1/departments/NEW", body)
     assert response.status_code == 422
@@ -113,11 +134,16 @@ def test_a_department_cannot_become_its_own_ancestor(api) -> None:
 
 # --- cases ---------------------------------------------------------------------------------------------------
 
+
 def test_one_case_created_then_unchanged_then_updated(api) -> None:
     created = api.post("/api/v1/cases", case())
     assert created.status_code == 201
-    assert created.get_json() == {"source": "cd12345", "external_id": "CD-2026-000001", "result": "created",
-                                  "status": "received"}
+    assert created.get_json() == {
+        "source": "cd12345",
+        "external_id": "CD-2026-000001",
+        "result": "created",
+        "status": "received",
+    }
     assert created.headers["Location"].endswith("/api/v1/cases/cd12345/CD-2026-000001")
     same = api.post("/api/v1/cases", case())
     assert (same.status_code, same.get_json()["result"]) == (200, "unchanged")
@@ -137,8 +163,13 @@ def test_a_batch_of_1000_twice_then_one_change(api) -> None:
     batch = {"cases": [case(n) for n in range(1, 1001)]}
     first = api.post("/api/v1/cases", batch).get_json()
     assert first["summary"] == {"created": 1000, "updated": 0, "unchanged": 0, "rejected": 0}
-    assert first["results"][999] == {"index": 999, "source": "cd12345", "external_id": "CD-2026-001000",
-                                     "result": "created", "status": "received"}
+    assert first["results"][999] == {
+        "index": 999,
+        "source": "cd12345",
+        "external_id": "CD-2026-001000",
+        "result": "created",
+        "status": "received",
+    }
     second = api.post("/api/v1/cases", batch).get_json()
     assert second["summary"] == {"created": 0, "updated": 0, "unchanged": 1000, "rejected": 0}
     batch["cases"][500]["title"] = "电梯故障（补充材料）"
@@ -164,23 +195,37 @@ def test_a_case_in_a_batch_is_refused_with_409(api) -> None:
     listed = api.post("/api/v1/cases", {"cases": [case(reply_text="改了"), case(2)]}).get_json()
     assert [r["result"] for r in listed["results"]] == ["rejected", "created"]
     db.session.expire_all()
-    assert db.session.scalar(sa.select(Case).where(Case.external_id == "CD-2026-000001")).reply_text == "已督促物业维修。"
+    assert (
+        db.session.scalar(sa.select(Case).where(Case.external_id == "CD-2026-000001")).reply_text
+        == "已督促物业维修。"
+    )
 
 
-@pytest.mark.parametrize("mutate, field, code", [
-    (lambda c: c.pop("source"), "source", "missing"),
-    (lambda c: c.update(type="praise"), "type", "literal_error"),
-    (lambda c: c.update(received_at="2026-11-01T09:30:00"), "received_at", "timezone_aware"),
-    (lambda c: c.update(callback={"rating": "satisfied"}), "callback.rating", "not_unsatisfied"),
-    (lambda c: c.update(callback={"rating": "meh"}), "callback.rating", "literal_error"),
-    (lambda c: c.update(lead_department="NOPE"), "lead_department", "unknown_department"),
-    (lambda c: c.update(assisting_departments=["CD-ZJ", "NOPE"]), "assisting_departments[1]", "unknown_department"),
-    (lambda c: c["steps"][1].update(at="yesterday"), "steps[1].at", "datetime_from_date_parsing"),
-    (lambda c: c["steps"][2].update(department="NOPE"), "steps[2].department", "unknown_department"),
-    (lambda c: c.update(region_code="51-01"), "region_code", "string_pattern_mismatch"),
-    (lambda c: c["attachments"][0].update(url="ftp://x"), "attachments[0].url", "string_pattern_mismatch"),
-    (lambda c: c.update(request_text=""), "request_text", "string_too_short"),
-])
+@pytest.mark.parametrize(
+    "mutate, field, code",
+    [
+        (lambda c: c.pop("source"), "source", "missing"),
+        (lambda c: c.update(type="praise"), "type", "literal_error"),
+        (lambda c: c.update(received_at="2026-11-01T09:30:00"), "received_at", "timezone_aware"),
+        (lambda c: c.update(callback={"rating": "satisfied"}), "callback.rating", "not_unsatisfied"),
+        (lambda c: c.update(callback={"rating": "meh"}), "callback.rating", "literal_error"),
+        (lambda c: c.update(lead_department="NOPE"), "lead_department", "unknown_department"),
+        (
+            lambda c: c.update(assisting_departments=["CD-ZJ", "NOPE"]),
+            "assisting_departments[1]",
+            "unknown_department",
+        ),
+        (lambda c: c["steps"][1].update(at="yesterday"), "steps[1].at", "datetime_from_date_parsing"),
+        (lambda c: c["steps"][2].update(department="NOPE"), "steps[2].department", "unknown_department"),
+        (lambda c: c.update(region_code="51-01"), "region_code", "string_pattern_mismatch"),
+        (
+            lambda c: c["attachments"][0].update(url="ftp://x"),
+            "attachments[0].url",
+            "string_pattern_mismatch",
+        ),
+        (lambda c: c.update(request_text=""), "request_text", "string_too_short"),
+    ],
+)
 def test_every_malformed_case_names_its_field(api, mutate, field, code) -> None:
     bad = case()
     mutate(bad)
@@ -196,11 +241,13 @@ def test_every_malformed_case_names_its_field(api, mutate, field, code) -> None:
 
 
 def test_body_level_errors_are_json_and_store_nothing(api, client) -> None:
-    malformed = client.post("/api/v1/cases", data='{"source": ', headers={**api.headers,
-                                                                        "Content-Type": "application/json"})
+    malformed = client.post(
+        "/api/v1/cases", data='{"source": ', headers={**api.headers, "Content-Type": "application/json"}
+    )
     assert malformed.status_code == 400 and malformed.get_json()["error"]["code"] == "malformed_json"
-    wrong_type = client.post("/api/v1/cases", data=json.dumps(CASE), headers={**api.headers,
-                                                                            "Content-Type": "text/plain"})
+    wrong_type = client.post(
+        "/api/v1/cases", data=json.dumps(CASE), headers={**api.headers, "Content-Type": "text/plain"}
+    )
     assert wrong_type.status_code == 415 and "application/json" in wrong_type.get_json()["error"]["message"]
     too_many = api.post("/api/v1/cases", {"cases": [case(n) for n in range(1001)]})
     assert too_many.status_code == 413 and too_many.get_json()["error"]["code"] == "too_many_cases"
@@ -232,7 +279,9 @@ def test_a_report_is_confidential_whatever_the_sender_says(api) -> None:
 def test_no_plaintext_pii_in_the_database_row(api) -> None:
     api.post("/api/v1/cases", case())
     row = db.session.execute(sa.text("SELECT * FROM cases")).mappings().one()
-    stored = b"".join(bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row.values())
+    stored = b"".join(
+        bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row.values()
+    )
     for secret in ("张三丰", "13812345678", "51010719800101123X", "玉林北路12号"):
         encoded = secret.encode()
         without_request = stored.replace("电梯坏了三个月，请回电13812345678。".encode(), b"")
@@ -243,20 +292,42 @@ def test_no_plaintext_pii_in_the_database_row(api) -> None:
 
 # --- OpenAPI and CLI ------------------------------------------------------------------------------------------
 
+
 def test_the_openapi_document_is_valid_and_describes_the_api(client) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     validate(document)
-    assert set(document["paths"]) == {"/api/v1/cases", "/api/v1/cases/{source}/{external_id}",
-                                      "/api/v1/departments", "/api/v1/departments/{code}"}
+    assert set(document["paths"]) == {
+        "/api/v1/cases",
+        "/api/v1/cases/{source}/{external_id}",
+        "/api/v1/departments",
+        "/api/v1/departments/{code}",
+    }
     case_schema = document["components"]["schemas"]["CaseIn"]
-    assert {"source", "external_id", "type", "received_at", "lead_department", "request_text",
-            "callback"} <= set(case_schema["required"])
+    assert {
+        "source",
+        "external_id",
+        "type",
+        "received_at",
+        "lead_department",
+        "request_text",
+        "callback",
+    } <= set(case_schema["required"])
     assert document["paths"]["/api/v1/cases"]["post"]["security"] == [{"bearer": []}]
 
 
 def test_clients_cli(runner) -> None:
-    result = runner.invoke(args=["clients", "create", "main", "--scopes", "cases:write,assessments:read",
-                                 "--webhook", "https://main.example.gov/hooks/evaluation", "--json"])
+    result = runner.invoke(
+        args=[
+            "clients",
+            "create",
+            "main",
+            "--scopes",
+            "cases:write,assessments:read",
+            "--webhook",
+            "https://main.example.gov/hooks/evaluation",
+            "--json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
     assert printed["token"].startswith("evk_") and printed["webhook_secret"].startswith("whsec_")
@@ -266,10 +337,12 @@ def test_clients_cli(runner) -> None:
     assert listed[0]["name"] == "main" and listed[0]["scopes"] == ["cases:write", "assessments:read"]
     plain = runner.invoke(args=["clients", "create", "bare", "--scopes", "cases:write", "--json"])
     assert json.loads(plain.output)["webhook_secret"] is None
-    for args, reason in ((["clients", "create", "x", "--scopes", "cases:delete"], "unknown scope 'cases:delete'"),
-                         (["clients", "create", "main", "--scopes", "cases:write"], "already exists"),
-                         (["clients", "create", "y", "--scopes", "cases:write", "--webhook", "ftp://x"], "http"),
-                         (["clients", "revoke", "nobody"], "no client named 'nobody'")):
+    for args, reason in (
+        (["clients", "create", "x", "--scopes", "cases:delete"], "unknown scope 'cases:delete'"),
+        (["clients", "create", "main", "--scopes", "cases:write"], "already exists"),
+        (["clients", "create", "y", "--scopes", "cases:write", "--webhook", "ftp://x"], "http"),
+        (["clients", "revoke", "nobody"], "no client named 'nobody'"),
+    ):
         failed = runner.invoke(args=args)
         assert failed.exit_code != 0 and reason in failed.output, args
     assert runner.invoke(args=["clients", "revoke", "main"]).exit_code == 0
@@ -280,8 +353,14 @@ def test_raw_pii_reaches_neither_logs_nor_error_messages(api, caplog) -> None:
     import logging
 
     caplog.set_level(logging.DEBUG)
-    bad = case(citizen={"name": "张三丰", "phone": "13812345678" * 5, "id_number": "51010719800101123X",
-                        "address": "成都市武侯区玉林街道玉林北路12号"})
+    bad = case(
+        citizen={
+            "name": "张三丰",
+            "phone": "13812345678" * 5,
+            "id_number": "51010719800101123X",
+            "address": "成都市武侯区玉林街道玉林北路12号",
+        }
+    )
     response = api.post("/api/v1/cases", bad)
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "citizen.phone"

@@ -20,8 +20,7 @@ def test_tampering_is_detected(app_ctx, runner) -> None:
     tampered = record("score.submitted", "sheet", 2, {"total": 55})
     record("verdict.settled", "assessment", 3, {"verdict": "upheld"})
     db.session.commit()
-    db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == tampered.id)
-                       .values(data={"total": 95}))
+    db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == tampered.id).values(data={"total": 95}))
     db.session.commit()
     assert verify() == (False, 1, tampered.id)
     result = runner.invoke(args=["audit", "verify"])
@@ -109,9 +108,12 @@ def test_a_second_writer_waits_for_the_first_to_commit(app_ctx) -> None:
     deadline = time.monotonic() + 30
     with db.engine.connect() as watcher:
         while time.monotonic() < deadline:  # poll the server until the thread waits on the advisory lock
-            waiting = watcher.execute(sa.text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
-                "(SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one()
+            waiting = watcher.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            ).scalar_one()
             watcher.rollback()
             if waiting:
                 break

@@ -31,9 +31,16 @@ def test_create_a_batch_through_the_page(draft_world, client, auth) -> None:
     auth.login("organizer")
     version = db.session.scalar(sa.select(RubricVersion))
     policy = db.session.scalar(sa.select(CompositionPolicy))
-    form = {"name": "12月第1批", "rubric_version": str(version.id), "policy": str(policy.id),
-            "opens": "2026-12-01T09:00", "closes": "2026-12-10T18:00", "category": "物业纠纷",
-            "sample_size": "8", "sample_seed": "2026-12"}
+    form = {
+        "name": "12月第1批",
+        "rubric_version": str(version.id),
+        "policy": str(policy.id),
+        "opens": "2026-12-01T09:00",
+        "closes": "2026-12-10T18:00",
+        "category": "物业纠纷",
+        "sample_size": "8",
+        "sample_seed": "2026-12",
+    }
     response = client.post("/batches/new", data=form)
     assert response.status_code == 302
     batch = db.session.scalar(sa.select(Batch).where(Batch.name == "12月第1批"))
@@ -104,12 +111,19 @@ def test_hand_picked_cases_join_a_draft_batch(draft_world, client, auth) -> None
     eligible = db.session.scalars(sa.select(Case).where(Case.status == CaseStatus.ELIGIBLE).limit(3)).all()
     received = db.session.scalar(sa.select(Case).where(Case.status == CaseStatus.RECEIVED))
     ids = [c.id for c in eligible] + [received.id]
-    page = client.post("/cases/screen", data={"case_ids": ids, "action": "add_to_batch", "batch": str(batch.id)},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        "/cases/screen",
+        data={"case_ids": ids, "action": "add_to_batch", "batch": str(batch.id)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert f"3 件已加入{batch.name}" in page and "1 件保持不变" in page
     db.session.expire_all()
     batch = db.session.get(Batch, batch.id)
     assert len(batch.items) == before + 3
-    assert {c.status for c in db.session.scalars(sa.select(Case).where(Case.id.in_(ids[:3])))} == {CaseStatus.QUEUED}
-    missing = client.post("/cases/screen", data={"case_ids": ids[:1], "action": "add_to_batch"}, follow_redirects=True)
+    assert {c.status for c in db.session.scalars(sa.select(Case).where(Case.id.in_(ids[:3])))} == {
+        CaseStatus.QUEUED
+    }
+    missing = client.post(
+        "/cases/screen", data={"case_ids": ids[:1], "action": "add_to_batch"}, follow_redirects=True
+    )
     assert "请选择要加入的草稿批次" in missing.get_data(as_text=True)

@@ -43,10 +43,19 @@ def push(*items) -> list[Case]:
 
 # --- screening -----------------------------------------------------------------------------------------------
 
+
 def test_filters_and_pagination(app_ctx, client, auth, departments, monkeypatch) -> None:
     monkeypatch.setitem(app_ctx.config, "EVALUATION_PAGE_SIZE", 20)
-    push(*[api_case(n, category="物业纠纷" if n % 2 else "噪音扰民",
-                    lead_department="T-510107-01" if n % 3 == 0 else "CD-ZJ") for n in range(1, 61)])
+    push(
+        *[
+            api_case(
+                n,
+                category="物业纠纷" if n % 2 else "噪音扰民",
+                lead_department="T-510107-01" if n % 3 == 0 else "CD-ZJ",
+            )
+            for n in range(1, 61)
+        ]
+    )
     make_user("org", Role.ORGANIZER)
     auth.login("org")
     page = client.get("/cases/?category=噪音扰民").get_data(as_text=True)
@@ -54,7 +63,9 @@ def test_filters_and_pagination(app_ctx, client, auth, departments, monkeypatch)
     # The district filter by department includes its streets (属地管理).
     assert "共 20 件" in client.get("/cases/?department=D-510107").get_data(as_text=True)
     assert "共 1 件" in client.get("/cases/?q=CD-2026-000042").get_data(as_text=True)
-    assert "共 60 件" in client.get("/cases/?received_from=2026-11-01&received_to=2026-11-01").get_data(as_text=True)
+    assert "共 60 件" in client.get("/cases/?received_from=2026-11-01&received_to=2026-11-01").get_data(
+        as_text=True
+    )
     assert "共 0 件" in client.get("/cases/?received_from=2026-11-02").get_data(as_text=True)
     second = client.get("/cases/?category=物业纠纷&page=2").get_data(as_text=True)
     assert "第 2 页，共 2 页" in second
@@ -67,14 +78,27 @@ def test_bulk_screening(client, auth, departments) -> None:
     auth.login("org")
     ids = [c.id for c in cases]
     client.post("/cases/screen", data={"case_ids": ids[:3], "action": "eligible"})
-    response = client.post("/cases/screen", data={"case_ids": ids[2:], "action": "exclude"}, follow_redirects=True)
+    response = client.post(
+        "/cases/screen", data={"case_ids": ids[2:], "action": "exclude"}, follow_redirects=True
+    )
     assert "请选择排除原因" in response.get_data(as_text=True)
-    client.post("/cases/screen", data={"case_ids": ids[2:], "action": "exclude", "reason": "duplicate",
-                                       "note": "与 CD-2026-000001 重复"})
+    client.post(
+        "/cases/screen",
+        data={
+            "case_ids": ids[2:],
+            "action": "exclude",
+            "reason": "duplicate",
+            "note": "与 CD-2026-000001 重复",
+        },
+    )
     db.session.expire_all()
     states = [db.session.get(Case, i) for i in ids]
-    assert [c.status for c in states] == [CaseStatus.ELIGIBLE, CaseStatus.ELIGIBLE, CaseStatus.EXCLUDED,
-                                          CaseStatus.EXCLUDED]
+    assert [c.status for c in states] == [
+        CaseStatus.ELIGIBLE,
+        CaseStatus.ELIGIBLE,
+        CaseStatus.EXCLUDED,
+        CaseStatus.EXCLUDED,
+    ]
     assert states[3].exclusion_reason == ExclusionReason.DUPLICATE
     client.post("/cases/screen", data={"case_ids": [ids[3]], "action": "back"})
     db.session.expire_all()
@@ -88,8 +112,9 @@ def test_screening_skips_cases_under_review(client, auth, departments) -> None:
     db.session.commit()
     make_user("org", Role.ORGANIZER)
     auth.login("org")
-    page = client.post("/cases/screen", data={"case_ids": [case.id], "action": "eligible"},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        "/cases/screen", data={"case_ids": [case.id], "action": "eligible"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "1 件保持不变" in page
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == CaseStatus.IN_REVIEW
@@ -133,8 +158,10 @@ def test_a_member_sees_only_masked_data_and_only_their_cases(client, auth, depar
 
 
 def test_a_department_sees_its_subtree_masked_and_never_a_siblings(client, auth, departments) -> None:
-    own, sibling = push(api_case(1, lead_department="T-510107-01", assisting_departments=[]),
-                        api_case(2, lead_department="D-510104", assisting_departments=[]))
+    own, sibling = push(
+        api_case(1, lead_department="T-510107-01", assisting_departments=[]),
+        api_case(2, lead_department="D-510104", assisting_departments=[]),
+    )
     make_user("wuhou", Role.DEPARTMENT, department=departments["wuhou"])
     auth.login("wuhou")
     page = client.get(f"/cases/{own.id}").get_data(as_text=True)
@@ -154,6 +181,7 @@ def test_a_confidential_case_hides_the_citizen_from_the_department(client, auth,
 
 
 # --- import ------------------------------------------------------------------------------------------------------
+
 
 def _row(n: int, **overrides) -> list[str]:
     values = dict(zip(HEADERS, [example for _, _, example in COLUMNS], strict=True))
@@ -175,7 +203,9 @@ def organizer(client, auth, departments):
 
 
 def _upload(client, data: bytes, filename: str):
-    return client.post("/cases/import", data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+    return client.post(
+        "/cases/import", data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data"
+    )
 
 
 def _commit(client, preview_html: str):
@@ -192,8 +222,14 @@ def test_a_csv_in_each_encoding_imports_intact(organizer, encoding) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0  # a preview stores nothing
     assert _commit(organizer, html).status_code == 302
     stored = db.session.scalar(sa.select(Case).where(Case.external_id == "IMP-0002"))
-    assert stored.title == "噪音扰民，夜间施工" and stored.request_text == "小区电梯坏了三个月，物业一直不修。"
-    assert stored.category == "物业纠纷" and stored.channel.value == "hotline" and stored.case_type.value == "complaint"
+    assert (
+        stored.title == "噪音扰民，夜间施工" and stored.request_text == "小区电梯坏了三个月，物业一直不修。"
+    )
+    assert (
+        stored.category == "物业纠纷"
+        and stored.channel.value == "hotline"
+        and stored.case_type.value == "complaint"
+    )
     assert stored.received_dt.isoformat() == "2026-11-01T01:30:00+00:00"  # Beijing time in the file
     assert stored.citizen_name == "张三"
 
@@ -205,6 +241,7 @@ def test_an_xlsx_imports_with_excel_types(organizer) -> None:
     row = _row(1)
     row[HEADERS.index("区划代码")] = 510107  # Excel stores it as a number
     from datetime import datetime
+
     row[HEADERS.index("受理时间")] = datetime(2026, 11, 1, 9, 30)  # noqa: DTZ001 - as Excel gives it
     sheet.append(row)
     buffer = io.BytesIO()
@@ -228,8 +265,12 @@ def test_row_level_errors_and_all_or_nothing(organizer) -> None:
 
 
 def test_a_file_that_cannot_be_read_is_refused_with_a_reason(organizer) -> None:
-    for data, name, message in ((b"x,y\n1,2\n", "cases.csv", "未知列"), (b"PK\x03\x04garbage", "cases.xlsx", "无法读取"),
-                                (b"", "cases.csv", "文件为空"), (b"a", "cases.txt", ".csv 或 .xlsx")):
+    for data, name, message in (
+        (b"x,y\n1,2\n", "cases.csv", "未知列"),
+        (b"PK\x03\x04garbage", "cases.xlsx", "无法读取"),
+        (b"", "cases.csv", "文件为空"),
+        (b"a", "cases.txt", ".csv 或 .xlsx"),
+    ):
         response = _upload(organizer, data, name)
         assert response.status_code == 400 and message in response.get_data(as_text=True), name
 

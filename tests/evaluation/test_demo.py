@@ -23,8 +23,25 @@ from evaluation.org.models import DepartmentKind
 from panels.models import MemberRole
 from procurement.models import Agency, Bid, Contract
 
-COUNTED = [Region, Department, User, Member, Case, HandlingStep, Rubric, Batch, Seat, ScoreSheet, Answer,
-           SheetRevision, Assessment, AuditEvent, Agency, Bid, Contract]
+COUNTED = [
+    Region,
+    Department,
+    User,
+    Member,
+    Case,
+    HandlingStep,
+    Rubric,
+    Batch,
+    Seat,
+    ScoreSheet,
+    Answer,
+    SheetRevision,
+    Assessment,
+    AuditEvent,
+    Agency,
+    Bid,
+    Contract,
+]
 
 
 def _counts() -> dict[str, int]:
@@ -49,13 +66,16 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
     assert {MemberRole.OFFICIAL, MemberRole.LAWYER, MemberRole.TOWNSHIP_REP, MemberRole.CITIZEN_REP} <= roles
     states = set(db.session.scalars(sa.select(Batch.state)))
     assert {BatchState.PUBLISHED, BatchState.FINALIZED, BatchState.SCORING, BatchState.DRAFT} <= states
-    published = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)
-                                  .where(Assessment.published_dt.is_not(None)))
-    unpublished = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)
-                                    .where(Assessment.published_dt.is_(None)))
+    published = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Assessment).where(Assessment.published_dt.is_not(None))
+    )
+    unpublished = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Assessment).where(Assessment.published_dt.is_(None))
+    )
     assert published > 0 and unpublished > 0
-    submitted = db.session.scalar(sa.select(sa.func.count()).select_from(ScoreSheet)
-                                  .where(ScoreSheet.state == "submitted"))
+    submitted = db.session.scalar(
+        sa.select(sa.func.count()).select_from(ScoreSheet).where(ScoreSheet.state == "submitted")
+    )
     assert submitted >= 5 * 80  # every seat of the published and finalized batches, and some in scoring
     assert counts["Answer"] >= 15 * submitted
     case_types = set(db.session.scalars(sa.select(Case.case_type).distinct()))
@@ -64,11 +84,18 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
     assert any("\u4e00" <= ch <= "\u9fff" for ch in case.request_text)
 
     # The citizens' identities are encrypted at rest.
-    raw = db.session.execute(sa.text(
-        "SELECT citizen_name_enc, citizen_phone_enc, citizen_id_number_enc, citizen_address_enc "
-        "FROM cases WHERE id = :id"), {"id": case.id}).one()
-    for plain, stored in zip((case.citizen_name, case.citizen_phone, case.citizen_id_number,
-                              case.citizen_address), raw, strict=True):
+    raw = db.session.execute(
+        sa.text(
+            "SELECT citizen_name_enc, citizen_phone_enc, citizen_id_number_enc, citizen_address_enc "
+            "FROM cases WHERE id = :id"
+        ),
+        {"id": case.id},
+    ).one()
+    for plain, stored in zip(
+        (case.citizen_name, case.citizen_phone, case.citizen_id_number, case.citizen_address),
+        raw,
+        strict=True,
+    ):
         assert plain and plain.encode() not in bytes(stored)
 
     second = runner.invoke(args=["demo", "seed"])
@@ -83,10 +110,12 @@ def test_demo_logins_work_and_the_draft_batch_can_be_drawn(runner, client, auth)
     from panels.draw import open_draw, run_draw, verify_draw
 
     runner.invoke(args=["demo", "seed"])
-    for username, page, marker in (("organizer", "/cases/", "CD12345-2026-"),
-                                   ("member", "/batches/mine", "不满意件评议 第3批"),
-                                   ("department", "/results/", "CD12345-2026-"),
-                                   ("agency", "/batches/", "不满意件评议 第1批")):
+    for username, page, marker in (
+        ("organizer", "/cases/", "CD12345-2026-"),
+        ("member", "/batches/mine", "不满意件评议 第3批"),
+        ("department", "/results/", "CD12345-2026-"),
+        ("agency", "/batches/", "不满意件评议 第1批"),
+    ):
         assert auth.login(username, "demo-2026").status_code == 302, username
         assert marker in client.get(page).get_data(as_text=True), username
         auth.logout()

@@ -81,19 +81,31 @@ def test_default_database_is_sqlite_under_instance(clean_env: pytest.MonkeyPatch
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgres://h/d", "postgresql+psycopg://h/d"),
-    ("postgresql://h/d", "postgresql+psycopg://h/d"),
-    ("postgresql+psycopg://h/d", "postgresql+psycopg://h/d"),
-    ("sqlite:///x.db", "sqlite:///x.db"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgres://h/d", "postgresql+psycopg://h/d"),
+        ("postgresql://h/d", "postgresql+psycopg://h/d"),
+        ("postgresql+psycopg://h/d", "postgresql+psycopg://h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
 def test_database_url_normalisation(url: str, expected: str) -> None:
     assert normalise_database_url(url) == expected
 
 
 def test_every_blueprint_is_registered(app) -> None:
-    assert {"main", "accounts", "admin", "cases", "batches", "results", "panels", "rubrics",
-            "procurement"} <= set(app.blueprints)
+    assert {
+        "main",
+        "accounts",
+        "admin",
+        "cases",
+        "batches",
+        "results",
+        "panels",
+        "rubrics",
+        "procurement",
+    } <= set(app.blueprints)
 
 
 def test_timestamps_are_stored_in_utc_and_come_back_aware(app_ctx) -> None:

@@ -21,10 +21,16 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 
 def _extracted_ids() -> set[str]:
     ids: set[str] = set()
-    method_map = [("evaluation/**.py", "python"), ("panels/**.py", "python"), ("rubrics/**.py", "python"),
-                  ("procurement/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [
+        ("evaluation/**.py", "python"),
+        ("panels/**.py", "python"),
+        ("rubrics/**.py", "python"),
+        ("procurement/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+    ]
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map=method_map, keywords=KEYWORDS):
+        str(ROOT), method_map=method_map, keywords=KEYWORDS
+    ):
         ids.add(message if isinstance(message, str) else message[0])
     return ids
 
@@ -48,13 +54,26 @@ def _visible_text(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
-@pytest.mark.parametrize("role, url", [
-    ("organizer", "/dashboard"), ("organizer", "/cases/"), ("organizer", "/batches/"),
-    ("organizer", "/panels/members"), ("organizer", "/rubrics/"), ("organizer", "/procurement/"),
-    ("admin", "/admin/users"), ("member", "/batches/mine"), ("organizer", "/account"),
-    ("organizer", "/rubrics/new"), ("organizer", "/cases/import"), ("organizer", "/panels/policies/new"),
-    ("organizer", "/panels/members/new"), ("organizer", "/panels/members/import"), ("member", "/panels/profile"),
-])
+@pytest.mark.parametrize(
+    "role, url",
+    [
+        ("organizer", "/dashboard"),
+        ("organizer", "/cases/"),
+        ("organizer", "/batches/"),
+        ("organizer", "/panels/members"),
+        ("organizer", "/rubrics/"),
+        ("organizer", "/procurement/"),
+        ("admin", "/admin/users"),
+        ("member", "/batches/mine"),
+        ("organizer", "/account"),
+        ("organizer", "/rubrics/new"),
+        ("organizer", "/cases/import"),
+        ("organizer", "/panels/policies/new"),
+        ("organizer", "/panels/members/new"),
+        ("organizer", "/panels/members/import"),
+        ("member", "/panels/profile"),
+    ],
+)
 def test_pages_in_chinese_show_no_untranslated_english(client, auth, role, url) -> None:
     make_user("u", role)
     auth.login("u")
@@ -99,10 +118,13 @@ def test_the_switch_does_not_redirect_off_site(client) -> None:
     assert response.headers["Location"].endswith("/dashboard")
 
 
-@pytest.mark.parametrize("code, zh, en", [
-    (404, "页面不存在", "Page not found"),
-    (403, "无权访问", "Access denied"),
-])
+@pytest.mark.parametrize(
+    "code, zh, en",
+    [
+        (404, "页面不存在", "Page not found"),
+        (403, "无权访问", "Access denied"),
+    ],
+)
 def test_error_pages_in_both_languages(client, auth, code, zh, en) -> None:
     make_user("u", Role.MEMBER)
     auth.login("u")
@@ -158,16 +180,33 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
     criterion = db.session.scalar(sa.select(Criterion).where(Criterion.version_id == version.id))
     case = db.session.scalar(sa.select(Case).order_by(Case.id))
     member = db.session.scalar(sa.select(Member).where(Member.user_id.is_not(None)))
-    seat = db.session.scalar(sa.select(Seat).where(Seat.member_id == member.id, Seat.state == SeatState.ACCEPTED))
+    seat = db.session.scalar(
+        sa.select(Seat).where(Seat.member_id == member.id, Seat.state == SeatState.ACCEPTED)
+    )
     token = make_token(seat)
     pages = {
         "organizer": [f"/batches/{b.id}" for b in batches.values()]
-        + [f"/batches/{batches[BatchState.SCORING].id}/monitor", "/batches/new", "/panels/policies",
-           f"/panels/policies/{batches[BatchState.SCORING].policy_id}", f"/panels/members/{member.id}",
-           f"/cases/{case.id}", f"/rubrics/versions/{version.id}", f"/rubrics/versions/{version.id}/preview",
-           f"/rubrics/versions/{version.id}/copy", "/cases/import",
-           "/procurement/", "/panels/members/import", f"/batches/draws/{draw.id}/exclusions"],
-        "member": ["/batches/mine", "/panels/profile", f"/reviews/seats/{seat.id}", f"/panels/invitations/{token}"],
+        + [
+            f"/batches/{batches[BatchState.SCORING].id}/monitor",
+            "/batches/new",
+            "/panels/policies",
+            f"/panels/policies/{batches[BatchState.SCORING].policy_id}",
+            f"/panels/members/{member.id}",
+            f"/cases/{case.id}",
+            f"/rubrics/versions/{version.id}",
+            f"/rubrics/versions/{version.id}/preview",
+            f"/rubrics/versions/{version.id}/copy",
+            "/cases/import",
+            "/procurement/",
+            "/panels/members/import",
+            f"/batches/draws/{draw.id}/exclusions",
+        ],
+        "member": [
+            "/batches/mine",
+            "/panels/profile",
+            f"/reviews/seats/{seat.id}",
+            f"/panels/invitations/{token}",
+        ],
         "department": ["/results/", "/dashboard"],
         "agency": ["/batches/", f"/batches/{batches[BatchState.PUBLISHED].id}", "/procurement/"],
     }
@@ -177,7 +216,9 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
         for url in urls:
             response = client.get(url)
             assert response.status_code == 200, (username, url)
-            english = re.findall(r"[A-Za-z]{3,}(?:\s+[A-Za-z]{3,})+", _visible_text(response.get_data(as_text=True)))
+            english = re.findall(
+                r"[A-Za-z]{3,}(?:\s+[A-Za-z]{3,})+", _visible_text(response.get_data(as_text=True))
+            )
             assert not english, (username, url, english)
         auth.logout()
 

@@ -27,13 +27,16 @@ def _grow(batch: Batch, extra: int) -> None:
         item = BatchItem(batch=batch, case=case)
         panel = Panel(batch_item=item)
         for position, member in enumerate(members):
-            panel.seats.append(Seat(member=member, role=member.role, position=position, state=SeatState.ACCEPTED))
+            panel.seats.append(
+                Seat(member=member, role=member.role, position=position, state=SeatState.ACCEPTED)
+            )
         db.session.add(panel)
     db.session.commit()
 
 
-def test_the_monitor_pages_and_runs_a_fixed_number_of_queries(app_ctx, client, auth, scoring_batch, monkeypatch,
-                                                              count_queries) -> None:
+def test_the_monitor_pages_and_runs_a_fixed_number_of_queries(
+    app_ctx, client, auth, scoring_batch, monkeypatch, count_queries
+) -> None:
     monkeypatch.setitem(app_ctx.config, "EVALUATION_PAGE_SIZE", 2)
     auth.login("organizer")
     url = f"/batches/{scoring_batch.id}/monitor"
@@ -70,7 +73,9 @@ def test_reminders_go_once_per_member_and_offset_then_escalate(scoring_batch, in
     organizer = db.session.scalar(sa.select(User).where(User.username == "organizer"))
     organizer.email = "office@example.gov"
     # Opening scoring scheduled 72 h, 24 h and 2 h before the close, and the escalation; again adds nothing.
-    scheduled = db.session.scalars(sa.select(Job.kind).where(Job.kind.in_(["batch.remind", "batch.escalate"])))
+    scheduled = db.session.scalars(
+        sa.select(Job.kind).where(Job.kind.in_(["batch.remind", "batch.escalate"]))
+    )
     assert sorted(scheduled) == ["batch.escalate"] + ["batch.remind"] * 3
     assert schedule_reminders(scoring_batch) == 0
     db.session.commit()
@@ -90,7 +95,8 @@ def test_reminders_go_once_per_member_and_offset_then_escalate(scoring_batch, in
 
 
 def test_a_reminder_job_costs_one_audit_insert_per_member_and_no_other_query_per_member(
-        scoring_batch, inbox, count_queries) -> None:
+    scoring_batch, inbox, count_queries
+) -> None:
     schedule_reminders(scoring_batch)
     closes = scoring_batch.closes_dt
     db.session.commit()  # both runs below start outside a transaction
@@ -98,11 +104,17 @@ def test_a_reminder_job_costs_one_audit_insert_per_member_and_no_other_query_per
         assert run_due(now=closes - timedelta(hours=72)) == 1
     reminded = len(inbox.messages)
     late = _late_members(scoring_batch)
-    others = db.session.scalars(sa.select(Member).where(Member.email.is_not(None), Member.email.not_in(late))
-                                .order_by(Member.id).limit(4)).all()
+    others = db.session.scalars(
+        sa.select(Member)
+        .where(Member.email.is_not(None), Member.email.not_in(late))
+        .order_by(Member.id)
+        .limit(4)
+    ).all()
     (case,) = factories.cases(1, scoring_batch.items[0].case.lead_department, prefix="X")
     panel = Panel(batch_item=BatchItem(batch=scoring_batch, case=case))
-    panel.seats.extend(Seat(member=m, role=m.role, position=n, state=SeatState.ACCEPTED) for n, m in enumerate(others))
+    panel.seats.extend(
+        Seat(member=m, role=m.role, position=n, state=SeatState.ACCEPTED) for n, m in enumerate(others)
+    )
     db.session.add(panel)
     db.session.commit()
     inbox.messages.clear()
@@ -132,7 +144,9 @@ def test_two_workers_never_send_a_reminder_twice(app_ctx, scoring_batch, inbox) 
         thread.join()
     assert sum(results) == 3  # three reminders due, each run by exactly one worker
     assert len(inbox.messages) == 3 * len(late)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.state == JobState.DONE)) == 3
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.state == JobState.DONE)) == 3
+    )
 
 
 def test_moving_the_window_reschedules_and_the_old_jobs_stay_silent(scoring_batch, inbox) -> None:

@@ -40,17 +40,27 @@ def test_drafts_then_submission_then_lock(client, scoring) -> None:
     sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == scoring.id))
     assert sheet.state == SheetState.DRAFT and len(sheet.answers) == 1
     # Submitting incomplete: messages beside the fields, the draft kept.
-    response = client.post(f"{url}/submit", data={"c-P1": "3", "confirm": "yes", "version": str(sheet.lock_version)})
+    response = client.post(
+        f"{url}/submit", data={"c-P1": "3", "confirm": "yes", "version": str(sheet.lock_version)}
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert re.search(r'id="c-P2-error">此项必须作答', html)
     low = full_answers(**{"c-G1": "1"})
-    response = client.post(f"{url}/submit", data={**low, "confirm": "yes", "version": str(sheet.lock_version)})
-    assert response.status_code == 400 and re.search(r'id="c-G1-error">得分不高于 1 时须填写说明', response.get_data(as_text=True))
-    response = client.post(f"{url}/submit", data={**low, "c-G1-comment": "电梯仍未修好", "version": str(sheet.lock_version)})
+    response = client.post(
+        f"{url}/submit", data={**low, "confirm": "yes", "version": str(sheet.lock_version)}
+    )
+    assert response.status_code == 400 and re.search(
+        r'id="c-G1-error">得分不高于 1 时须填写说明', response.get_data(as_text=True)
+    )
+    response = client.post(
+        f"{url}/submit", data={**low, "c-G1-comment": "电梯仍未修好", "version": str(sheet.lock_version)}
+    )
     assert response.status_code == 400 and "勾选确认" in response.get_data(as_text=True)
-    response = client.post(f"{url}/submit", data={**low, "c-G1-comment": "电梯仍未修好", "confirm": "yes",
-                                                  "version": str(sheet.lock_version)})
+    response = client.post(
+        f"{url}/submit",
+        data={**low, "c-G1-comment": "电梯仍未修好", "confirm": "yes", "version": str(sheet.lock_version)},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     sheet = db.session.get(ScoreSheet, sheet.id)
@@ -67,15 +77,20 @@ def test_a_value_off_the_scale_is_refused_beside_its_field(client, scoring) -> N
 
 
 def test_autosave_answers_json(client, scoring) -> None:
-    response = client.post(f"/reviews/seats/{scoring.id}/save", data={"c-P1": "2", "version": "1"},
-                           headers={"Accept": "application/json"})
+    response = client.post(
+        f"/reviews/seats/{scoring.id}/save",
+        data={"c-P1": "2", "version": "1"},
+        headers={"Accept": "application/json"},
+    )
     assert response.status_code == 200 and response.get_json()["version"] == 2
 
 
 def test_a_stale_tab_cannot_overwrite_and_two_submissions_give_one(client, scoring) -> None:
     url = f"/reviews/seats/{scoring.id}"
     client.post(f"{url}/save", data={"c-P1": "2", "version": "1"})  # tab A: version 1 -> 2
-    stale = client.post(f"{url}/save", data={"c-P1": "0", "version": "1"}, headers={"Accept": "application/json"})
+    stale = client.post(
+        f"{url}/save", data={"c-P1": "0", "version": "1"}, headers={"Accept": "application/json"}
+    )
     assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale"
     first = client.post(f"{url}/submit", data={**full_answers(), "confirm": "yes", "version": "2"})
     second = client.post(f"{url}/submit", data={**full_answers(), "confirm": "yes", "version": "2"})
@@ -87,16 +102,19 @@ def test_a_stale_tab_cannot_overwrite_and_two_submissions_give_one(client, scori
 
 def test_blind_until_submitted(client, auth, scoring) -> None:
     """Nothing of another member's answers is reachable from a member's pages."""
-    others = db.session.scalars(sa.select(ScoreSheet).join(Seat).where(
-        Seat.panel_id == scoring.panel_id, Seat.id != scoring.id)).all()
+    others = db.session.scalars(
+        sa.select(ScoreSheet).join(Seat).where(Seat.panel_id == scoring.panel_id, Seat.id != scoring.id)
+    ).all()
     secret_comment = "其他评议员的保密评语"
     for sheet in others:
         for answer in sheet.answers:
             answer.comment = secret_comment
     db.session.commit()
-    pages = [client.get(f"/reviews/seats/{scoring.id}").get_data(as_text=True),
-             client.get("/batches/mine").get_data(as_text=True),
-             client.get(f"/cases/{scoring.panel.batch_item.case_id}").get_data(as_text=True)]
+    pages = [
+        client.get(f"/reviews/seats/{scoring.id}").get_data(as_text=True),
+        client.get("/batches/mine").get_data(as_text=True),
+        client.get(f"/cases/{scoring.panel.batch_item.case_id}").get_data(as_text=True),
+    ]
     member_names = [s.member.name for s in scoring.panel.seats if s.id != scoring.id]
     for page in pages:
         assert secret_comment not in page
@@ -120,7 +138,9 @@ def test_the_case_page_runs_a_bounded_number_of_queries(client, scoring, count_q
         client.get(f"/reviews/seats/{scoring.id}")
     case = scoring.panel.batch_item.case
     for i in range(30):  # a much longer handling history
-        case.steps.append(type(case.steps[0])(position=100 + i, action=case.steps[0].action, at_dt=case.received_dt))
+        case.steps.append(
+            type(case.steps[0])(position=100 + i, action=case.steps[0].action, at_dt=case.received_dt)
+        )
     db.session.commit()
     with count_queries() as large:
         client.get(f"/reviews/seats/{scoring.id}")
@@ -138,8 +158,11 @@ def test_declaring_a_conflict_recuses_and_refills(client, scoring) -> None:
     assert seat.state == SeatState.RECUSED
     conflict = db.session.scalar(sa.select(Conflict).where(Conflict.member_id == seat.member_id))
     assert conflict.case_id == seat.panel.batch_item.case_id and conflict.reason == "诉求人是我的同学"
-    refill = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action.in_(["seat.refilled", "seat.unfilled"]))
-                               .order_by(AuditEvent.id.desc()))
+    refill = db.session.scalar(
+        sa.select(AuditEvent)
+        .where(AuditEvent.action.in_(["seat.refilled", "seat.unfilled"]))
+        .order_by(AuditEvent.id.desc())
+    )
     assert refill.data["why"] == "recused"
     assert client.get(f"/reviews/seats/{scoring.id}").status_code == 403
 
@@ -148,8 +171,10 @@ def test_organizers_record_calls_that_the_panel_reads_masked(client, auth, scori
     case_id = scoring.panel.batch_item.case_id
     auth.logout()
     auth.login("organizer")
-    response = client.post(f"/cases/{case_id}/calls", data={"called": "2026-11-25T10:30", "reached": "y",
-                                                            "account": "电梯上周修好了，请打13812345678找我"})
+    response = client.post(
+        f"/cases/{case_id}/calls",
+        data={"called": "2026-11-25T10:30", "reached": "y", "account": "电梯上周修好了，请打13812345678找我"},
+    )
     assert response.status_code == 302
     assert "电梯上周修好了" in client.get(f"/cases/{case_id}").get_data(as_text=True)
     auth.logout()
@@ -163,9 +188,17 @@ def _panel_with_member_submitted(scoring_batch, member_id):
     from evaluation.scoring.models import Answer
 
     seat = db.session.scalar(
-        sa.select(Seat).join(Panel).join(BatchItem).join(ScoreSheet, ScoreSheet.seat_id == Seat.id)
-        .where(BatchItem.batch_id == scoring_batch.id, Seat.member_id == member_id,
-               ScoreSheet.state == SheetState.SUBMITTED).order_by(Seat.id))
+        sa.select(Seat)
+        .join(Panel)
+        .join(BatchItem)
+        .join(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+        .where(
+            BatchItem.batch_id == scoring_batch.id,
+            Seat.member_id == member_id,
+            ScoreSheet.state == SheetState.SUBMITTED,
+        )
+        .order_by(Seat.id)
+    )
     verdict = next(c for c in scoring_batch.rubric_version.criteria if c.code == "Q3")
     for other in seat.panel.seats:
         sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == other.id))
@@ -242,8 +275,12 @@ def test_finalize_settles_every_case_and_asks_for_ties(app_ctx, client, auth, sc
             sheet.state, sheet.total = SheetState.SUBMITTED, 60.0
             sheet.answers.clear()
             db.session.flush()
-            sheet.answers.extend([Answer(criterion_id=code_ids["P1"], value_num=2.0),
-                                  Answer(criterion_id=code_ids["Q3"], value_text=verdict, comment="理由")])
+            sheet.answers.extend(
+                [
+                    Answer(criterion_id=code_ids["P1"], value_num=2.0),
+                    Answer(criterion_id=code_ids["Q3"], value_text=verdict, comment="理由"),
+                ]
+            )
     batch.closes_dt = utcnow() - timedelta(minutes=1)
     db.session.commit()
     close_scoring(batch, 30)
@@ -259,15 +296,22 @@ def test_finalize_settles_every_case_and_asks_for_ties(app_ctx, client, auth, sc
     assert f'name="tie-{tied[0].id}-reason"' in page
     items = len(batch.items)
     with count_queries() as queries:
-        response = client.post(f"/batches/{batch.id}/finalize", data={
-            f"tie-{tied[0].id}-verdict": "partly_upheld", f"tie-{tied[0].id}-reason": "回访核实显示部分诉求已解决"})
+        response = client.post(
+            f"/batches/{batch.id}/finalize",
+            data={
+                f"tie-{tied[0].id}-verdict": "partly_upheld",
+                f"tie-{tied[0].id}-reason": "回访核实显示部分诉求已解决",
+            },
+        )
     assert response.status_code == 302
     # per case: its assessment, its status and its audit event; everything else is read once for the batch
     assert queries["n"] <= 3 * items + 25  # 179 before the items were loaded with their cases
     db.session.expire_all()
     batch = db.session.get(Batch, batch.id)
     assert batch.state == BatchState.FINALIZED
-    assessments = db.session.scalars(sa.select(Assessment).join(BatchItem).where(BatchItem.batch_id == batch.id)).all()
+    assessments = db.session.scalars(
+        sa.select(Assessment).join(BatchItem).where(BatchItem.batch_id == batch.id)
+    ).all()
     assert len(assessments) == len(batch.items)
     split = next(a for a in assessments if a.batch_item_id == tied[0].id)
     assert split.verdict.value == "partly_upheld" and split.tie_break_reason == "回访核实显示部分诉求已解决"

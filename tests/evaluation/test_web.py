@@ -18,7 +18,9 @@ def _events() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) or 0
 
 
-def test_a_refusal_rolls_back_what_was_flushed_and_shows_every_reason(draft_world, client, auth, monkeypatch) -> None:
+def test_a_refusal_rolls_back_what_was_flushed_and_shows_every_reason(
+    draft_world, client, auth, monkeypatch
+) -> None:
     batch = draft_world.batch
     auth.login("organizer")
     before = _events()
@@ -26,8 +28,9 @@ def test_a_refusal_rolls_back_what_was_flushed_and_shows_every_reason(draft_worl
     def half_done(target: Batch) -> None:
         target.name = "改了一半"
         db.session.flush()
-        raise batch_ops.BatchError((N_("Set the scoring window first."), {}),
-                                   (N_("Scoring opens after the panels are drawn."), {}))
+        raise batch_ops.BatchError(
+            (N_("Set the scoring window first."), {}), (N_("Scoring opens after the panels are drawn."), {})
+        )
 
     monkeypatch.setattr(batch_ops, "open_scoring", half_done)
     response = client.post(f"/batches/{batch.id}/open-scoring", follow_redirects=True)
@@ -51,11 +54,14 @@ def test_the_api_reads_a_refusal_as_json_naming_each_reason(draft_world, client,
     auth.login("organizer")
 
     def refuse(target: Batch) -> None:
-        raise batch_ops.BatchError((N_("Set the scoring window first."), {}),
-                                   (N_("Scoring opens after the panels are drawn."), {}))
+        raise batch_ops.BatchError(
+            (N_("Set the scoring window first."), {}), (N_("Scoring opens after the panels are drawn."), {})
+        )
 
     monkeypatch.setattr(batch_ops, "open_scoring", refuse)
-    response = client.post(f"/batches/{draft_world.batch.id}/open-scoring", headers={"Accept": "application/json"})
+    response = client.post(
+        f"/batches/{draft_world.batch.id}/open-scoring", headers={"Accept": "application/json"}
+    )
     assert response.status_code == 422
     assert response.get_json()["error"]["reasons"] == ["请先设置评分时段。", "抽取评议团后才能开始评分。"]
 
@@ -64,6 +70,7 @@ def test_a_lost_race_answers_409_in_both_forms(draft_world, client, auth, monkey
     auth.login("organizer")
     url = f"/batches/{draft_world.batch.id}/open-scoring"
     for error in (IntegrityError("INSERT", {}, Exception("unique")), StaleDataError("version")):
+
         def lose(target: Batch, error: Exception = error) -> None:
             target.name = "不该留下"
             db.session.flush()

@@ -58,8 +58,13 @@ def test_tight_and_conflicted_problems_match_the_full_milp(seed) -> None:
     """Caps with little or no spare capacity and many conflicts: some problems are infeasible, and for some
     (seeds 3 and 9) the restricted master is infeasible at first and has to widen; whatever happens, the
     answer is the full MILP's (or both say infeasible)."""
-    data = random_problem(20 + 9 * seed, 14 + 3 * seed, seed=100 + seed, conflict_rate=(0.05, 0.2, 0.35)[seed % 3],
-                          slack=(1.0, 1.05, 1.2)[seed % 3])
+    data = random_problem(
+        20 + 9 * seed,
+        14 + 3 * seed,
+        seed=100 + seed,
+        conflict_rate=(0.05, 0.2, 0.35)[seed % 3],
+        slack=(1.0, 1.05, 1.2)[seed % 3],
+    )
     solution = solve(parse_problem(data))
     reference = full_milp(data)
     if reference.status == 2:
@@ -76,12 +81,26 @@ def test_branch_and_bound_takes_in_pairs_within_its_gap(monkeypatch) -> None:
     (every pair within the gap to the LP bound) finds them; branch and bound over the master alone ends
     higher."""
     monkeypatch.setattr(Master, "MARGIN", 0)
-    data = {"seed": "s46", "panel_size": 3, "roles": {"official": [0, 3], "citizen_rep": [0, 3]},
-            "cases": [{"id": f"C{i}", "category": "物业纠纷"} for i in range(4)],
-            "members": [*({"id": name, "role": "official", "affiliations": pair, "expertise": ["物业纠纷"],
-                           "max_cases": 2} for name, pair in (("A", ["X", "Y"]), ("B", ["Y", "Z"]), ("C", ["Z", "X"]))),
-                        *({"id": f"R{i}", "role": "citizen_rep", "max_cases": 1 + i % 2} for i in range(8))],
-            "weights": {"perturbation": 2}}
+    data = {
+        "seed": "s46",
+        "panel_size": 3,
+        "roles": {"official": [0, 3], "citizen_rep": [0, 3]},
+        "cases": [{"id": f"C{i}", "category": "物业纠纷"} for i in range(4)],
+        "members": [
+            *(
+                {
+                    "id": name,
+                    "role": "official",
+                    "affiliations": pair,
+                    "expertise": ["物业纠纷"],
+                    "max_cases": 2,
+                }
+                for name, pair in (("A", ["X", "Y"]), ("B", ["Y", "Z"]), ("C", ["Z", "X"]))
+            ),
+            *({"id": f"R{i}", "role": "citizen_rep", "max_cases": 1 + i % 2} for i in range(8)),
+        ],
+        "weights": {"perturbation": 2},
+    }
     solution = solve(parse_problem(data))
     assert solution.status == "optimal" and solution.lower_bound < solution.objective
     check_invariants(data, solution.as_json())
@@ -106,12 +125,18 @@ def test_loads_far_from_the_balanced_estimate_are_still_optimal(seed) -> None:
 
 def test_a_fractional_lp_is_finished_by_branch_and_bound() -> None:
     """Three officials, any two of whom share an affiliation: the LP seats half of each, the draw one."""
-    data = {"seed": "odd cycle", "panel_size": 3, "roles": {"official": [0, 3], "citizen_rep": [0, 3]},
-            "cases": [{"id": "C1", "category": "物业纠纷"}, {"id": "C2", "category": "物业纠纷"}],
-            "members": [{"id": "A", "role": "official", "affiliations": ["X", "Y"], "expertise": ["物业纠纷"]},
-                        {"id": "B", "role": "official", "affiliations": ["Y", "Z"], "expertise": ["物业纠纷"]},
-                        {"id": "C", "role": "official", "affiliations": ["Z", "X"], "expertise": ["物业纠纷"]},
-                        *({"id": f"R{i}", "role": "citizen_rep"} for i in range(5))]}
+    data = {
+        "seed": "odd cycle",
+        "panel_size": 3,
+        "roles": {"official": [0, 3], "citizen_rep": [0, 3]},
+        "cases": [{"id": "C1", "category": "物业纠纷"}, {"id": "C2", "category": "物业纠纷"}],
+        "members": [
+            {"id": "A", "role": "official", "affiliations": ["X", "Y"], "expertise": ["物业纠纷"]},
+            {"id": "B", "role": "official", "affiliations": ["Y", "Z"], "expertise": ["物业纠纷"]},
+            {"id": "C", "role": "official", "affiliations": ["Z", "X"], "expertise": ["物业纠纷"]},
+            *({"id": f"R{i}", "role": "citizen_rep"} for i in range(5)),
+        ],
+    }
     solution = solve(parse_problem(data))
     assert solution.status == "optimal"
     assert solution.lower_bound < solution.objective  # the LP bound was fractional
@@ -132,9 +157,16 @@ def test_the_same_seed_gives_the_same_answer_byte_for_byte() -> None:
 
 
 def test_ties_break_evenly_across_seeds() -> None:
-    twins = {"seed": "", "panel_size": 1, "roles": {"lawyer": [1, 1]},
-             "cases": [{"id": "C1"}],
-             "members": [{"id": "A", "role": "lawyer", "max_cases": 1}, {"id": "B", "role": "lawyer", "max_cases": 1}]}
+    twins = {
+        "seed": "",
+        "panel_size": 1,
+        "roles": {"lawyer": [1, 1]},
+        "cases": [{"id": "C1"}],
+        "members": [
+            {"id": "A", "role": "lawyer", "max_cases": 1},
+            {"id": "B", "role": "lawyer", "max_cases": 1},
+        ],
+    }
     picks = Counter()
     for i in range(200):
         twins["seed"] = f"seed-{i}"
@@ -143,9 +175,13 @@ def test_ties_break_evenly_across_seeds() -> None:
 
 
 def test_load_is_balanced() -> None:
-    data = {"seed": "s", "panel_size": 1, "roles": {"citizen_rep": [1, 1]},
-            "cases": [{"id": f"C{i}"} for i in range(30)],
-            "members": [{"id": f"M{i}", "role": "citizen_rep", "max_cases": 30} for i in range(3)]}
+    data = {
+        "seed": "s",
+        "panel_size": 1,
+        "roles": {"citizen_rep": [1, 1]},
+        "cases": [{"id": f"C{i}"} for i in range(30)],
+        "members": [{"id": f"M{i}", "role": "citizen_rep", "max_cases": 30} for i in range(3)],
+    }
     loads = Counter(s["member"] for s in solve(parse_problem(data)).seats)
     assert sorted(loads.values()) == [10, 10, 10]
 
@@ -158,24 +194,50 @@ def test_an_infeasible_problem_names_the_case_and_the_role() -> None:
     assert solution.status == "infeasible"
     (problem,) = [p for p in solution.problems if p["role"] == "lawyer"]
     assert problem["case"] == "C1"
-    assert "1 recused by affiliation" in problem["reason"] and "1 recused by declared conflicts" in problem["reason"]
-    assert problem["kind"] == "role_short" and (problem["need"], problem["available"], problem["pool"]) == (1, 0, 2)
+    assert (
+        "1 recused by affiliation" in problem["reason"]
+        and "1 recused by declared conflicts" in problem["reason"]
+    )
+    assert problem["kind"] == "role_short" and (problem["need"], problem["available"], problem["pool"]) == (
+        1,
+        0,
+        2,
+    )
     assert problem["details"] == {"recused_by_affiliation": 1, "recused_by_conflict": 1}
     assert solution.as_json() == {"status": "infeasible", "problems": solution.problems}
 
 
 def test_a_shortage_across_cases_is_explained_by_role() -> None:
-    data = {"seed": "s", "panel_size": 1, "roles": {"lawyer": [1, 1]},
-            "cases": [{"id": f"C{i}"} for i in range(5)],
-            "members": [{"id": "L1", "role": "lawyer", "max_cases": 2}, {"id": "L2", "role": "lawyer", "max_cases": 2}]}
+    data = {
+        "seed": "s",
+        "panel_size": 1,
+        "roles": {"lawyer": [1, 1]},
+        "cases": [{"id": f"C{i}"} for i in range(5)],
+        "members": [
+            {"id": "L1", "role": "lawyer", "max_cases": 2},
+            {"id": "L2", "role": "lawyer", "max_cases": 2},
+        ],
+    }
     solution = solve(parse_problem(data))
     assert solution.status == "infeasible"
-    assert solution.problems == [{"case": None, "role": "lawyer",
-                                  "reason": "the cases need at least 5 lawyer seats; their caps allow 4",
-                                  "kind": "role_capacity", "demand": 5, "supply": 4},
-                                 {"case": None, "role": None,
-                                  "reason": "the cases need 5 seats; the members' caps allow 4",
-                                  "kind": "capacity", "total": 5, "supply": 4}]
+    assert solution.problems == [
+        {
+            "case": None,
+            "role": "lawyer",
+            "reason": "the cases need at least 5 lawyer seats; their caps allow 4",
+            "kind": "role_capacity",
+            "demand": 5,
+            "supply": 4,
+        },
+        {
+            "case": None,
+            "role": None,
+            "reason": "the cases need 5 seats; the members' caps allow 4",
+            "kind": "capacity",
+            "total": 5,
+            "supply": 4,
+        },
+    ]
 
 
 def test_a_malformed_problem_names_every_path() -> None:
@@ -188,8 +250,13 @@ def test_a_malformed_problem_names_every_path() -> None:
     with pytest.raises(ProblemError) as caught:
         parse_problem(data)
     paths = [path for path, _ in caught.value.problems]
-    assert paths == ["roles.official", "cases[0].needs.judge", "members[1].role", "members[2].max_cases",
-                     "conflicts[1]"]
+    assert paths == [
+        "roles.official",
+        "cases[0].needs.judge",
+        "members[1].role",
+        "members[2].max_cases",
+        "conflicts[1]",
+    ]
     with pytest.raises(ProblemError, match=r"\$: must be a JSON object"):
         parse_problem([])
 
@@ -200,4 +267,7 @@ def test_duplicate_ids_are_named() -> None:
     data["members"][1]["id"] = "M1"
     with pytest.raises(ProblemError) as caught:
         parse_problem(data)
-    assert caught.value.problems == [("cases[1].id", "duplicates case 'C1'"), ("members[1].id", "duplicates member 'M1'")]
+    assert caught.value.problems == [
+        ("cases[1].id", "duplicates case 'C1'"),
+        ("members[1].id", "duplicates member 'M1'"),
+    ]

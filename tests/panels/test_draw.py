@@ -122,12 +122,16 @@ def test_a_draw_runs_once_and_only_for_a_draft_batch(batch) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draw)) == 1
 
 
-def test_the_organizer_sees_who_was_excluded_from_which_case_and_why(batch, client, auth, count_queries) -> None:
+def test_the_organizer_sees_who_was_excluded_from_which_case_and_why(
+    batch, client, auth, count_queries
+) -> None:
 
     draw = open_draw(batch, None)
     run_draw(draw)
     db.session.commit()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Recusal).where(Recusal.draw_id == draw.id))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Recusal).where(Recusal.draw_id == draw.id)
+    )
     make_user("o", Role.ORGANIZER)
     auth.login("o")
     show = client.get(f"/batches/{batch.id}").get_data(as_text=True)
@@ -138,7 +142,11 @@ def test_the_organizer_sees_who_was_excluded_from_which_case_and_why(batch, clie
         page = client.get(url).get_data(as_text=True)
     assert queries["n"] <= 8  # the user, the draw, its batch, one page of exclusions and their count
     assert f"共 {total} 条" in page
-    assert "在本件的承办单位任职" in page and "近三年曾在本件的承办单位任职" in page and "诉求人是我的邻居" in page
+    assert (
+        "在本件的承办单位任职" in page
+        and "近三年曾在本件的承办单位任职" in page
+        and "诉求人是我的邻居" in page
+    )
     assert "官员甲" in page and "CD-ZJ" in page
     assert "works for" not in page and "Works for" not in page
     filtered = client.get(url + "?case=C0").get_data(as_text=True)
@@ -156,11 +164,14 @@ def test_availability_is_counted_in_beijing_calendar_days(batch) -> None:
 
     batch.opens_dt = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 2026-12-01 00:30 in Beijing
     away_the_day_before, away_the_first_day = db.session.scalars(
-        sa.select(Member).where(Member.role == MemberRole.CITIZEN_REP).order_by(Member.id).limit(2)).all()
-    away_the_day_before.unavailabilities.append(MemberUnavailability(start_date=date(2026, 11, 30),
-                                                                     end_date=date(2026, 11, 30)))
-    away_the_first_day.unavailabilities.append(MemberUnavailability(start_date=date(2026, 12, 1),
-                                                                    end_date=date(2026, 12, 1)))
+        sa.select(Member).where(Member.role == MemberRole.CITIZEN_REP).order_by(Member.id).limit(2)
+    ).all()
+    away_the_day_before.unavailabilities.append(
+        MemberUnavailability(start_date=date(2026, 11, 30), end_date=date(2026, 11, 30))
+    )
+    away_the_first_day.unavailabilities.append(
+        MemberUnavailability(start_date=date(2026, 12, 1), end_date=date(2026, 12, 1))
+    )
     db.session.commit()
     problem, _exclusions = build_problem(batch, "seed")
     drawn_from = {m["id"] for m in problem["members"]}

@@ -31,7 +31,9 @@ def _body(message) -> str:
 
 
 def _seat_of(member_email: str) -> Seat:
-    return db.session.scalar(sa.select(Seat).join(Member).where(Member.email == member_email).order_by(Seat.id))
+    return db.session.scalar(
+        sa.select(Seat).join(Member).where(Member.email == member_email).order_by(Seat.id)
+    )
 
 
 def test_invitations_leave_after_the_commit_in_both_languages(drawn, inbox) -> None:
@@ -42,17 +44,19 @@ def test_invitations_leave_after_the_commit_in_both_languages(drawn, inbox) -> N
     body = _body(inbox.messages[0])
     assert "您被随机抽取为" in body and "You have been drawn at random" in body
     assert re.search(r"http://127\.0\.0\.1:5000/panels/invitations/[\w.-]+", body)
-    assert "评议邀请" in inbox.messages[0]["Subject"] and "Invitation to review" in inbox.messages[0]["Subject"]
+    assert (
+        "评议邀请" in inbox.messages[0]["Subject"] and "Invitation to review" in inbox.messages[0]["Subject"]
+    )
     assert body.index("您被随机抽取为") < body.index("You have been drawn at random")  # Chinese first
     html = inbox.messages[0].get_body(("html",)).get_content()
     link = re.search(r'href="(http://127\.0\.0\.1:5000/panels/invitations/[\w.-]+)"', html).group(1)
     assert link in body and "接受邀请" in html and "Accept the invitation" in html
 
 
-def test_inviting_a_batch_loads_its_seats_at_once_and_mails_the_deadline_in_beijing_time(drawn, inbox,
-                                                                                       count_queries) -> None:
+def test_inviting_a_batch_loads_its_seats_at_once_and_mails_the_deadline_in_beijing_time(
+    drawn, inbox, count_queries
+) -> None:
     from datetime import UTC, datetime
-
 
     drawn.closes_dt = datetime(2030, 3, 1, 17, 0, tzinfo=UTC)  # 2030-03-02 01:00 in Asia/Shanghai
     db.session.commit()
@@ -81,7 +85,10 @@ def test_a_rollback_sends_nothing(drawn, inbox) -> None:
     invite_batch(drawn)
     db.session.rollback()
     assert inbox.messages == []
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Seat).where(Seat.state == SeatState.INVITED)) == 0
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Seat).where(Seat.state == SeatState.INVITED))
+        == 0
+    )
 
 
 def test_accept_through_the_link(drawn, inbox, client) -> None:
@@ -108,7 +115,12 @@ def test_decline_asks_for_a_reason_then_refills_from_the_substitutes(drawn, inbo
     token = make_token(seat)
     empty = client.post(f"/panels/invitations/{token}", data={"answer": "decline", "reason": ""})
     assert empty.status_code == 400 and 'aria-invalid="true"' in empty.get_data(as_text=True)
-    assert client.post(f"/panels/invitations/{token}", data={"answer": "decline", "reason": "出差在外"}).status_code == 302
+    assert (
+        client.post(
+            f"/panels/invitations/{token}", data={"answer": "decline", "reason": "出差在外"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     seat = db.session.get(Seat, seat.id)
     assert seat.state == SeatState.DECLINED and seat.decline_reason == "出差在外"
@@ -146,7 +158,9 @@ def test_unanswered_invitations_expire_and_are_refilled(drawn, inbox) -> None:
     assert len(inbox.messages) == states[SeatState.INVITED]
 
 
-def test_the_job_inviting_schedules_expires_unanswered_seats_and_their_refills_get_their_own(drawn, inbox) -> None:
+def test_the_job_inviting_schedules_expires_unanswered_seats_and_their_refills_get_their_own(
+    drawn, inbox
+) -> None:
     from evaluation.jobs.models import Job
     from evaluation.jobs.runner import run_due
 
@@ -161,7 +175,9 @@ def test_the_job_inviting_schedules_expires_unanswered_seats_and_their_refills_g
     states = dict(db.session.execute(sa.select(Seat.state, sa.func.count()).group_by(Seat.state)).all())
     assert states[SeatState.EXPIRED] == 29 and states[SeatState.ACCEPTED] == 1
     assert states.get(SeatState.INVITED, 0) == len(inbox.messages) > 0  # substitutes, invited in turn
-    expiries = db.session.scalars(sa.select(Job).where(Job.kind == "seats.expire").order_by(Job.run_at_dt)).all()
+    expiries = db.session.scalars(
+        sa.select(Job).where(Job.kind == "seats.expire").order_by(Job.run_at_dt)
+    ).all()
     assert len(expiries) == 2 and expiries[1].run_at_dt > expiries[0].run_at_dt  # the refills' own deadline
 
 
@@ -172,7 +188,10 @@ def test_a_recused_seat_is_refilled_and_logged(drawn, inbox) -> None:
     replacement = recuse(seat, "与诉求人是亲属")
     db.session.commit()
     assert seat.state == SeatState.RECUSED and replacement is not None
-    assert db.session.scalar(sa.select(AuditEvent.data).where(AuditEvent.action == "seat.refilled"))["why"] == "recused"
+    assert (
+        db.session.scalar(sa.select(AuditEvent.data).where(AuditEvent.action == "seat.refilled"))["why"]
+        == "recused"
+    )
 
 
 @pytest.mark.parametrize("change", ["absent in the window", "left the case's department"])
@@ -186,10 +205,16 @@ def test_a_substitute_who_no_longer_fits_since_the_draw_is_passed_over(drawn, in
     first = seat.substitutes[0].member
     first_day, last_day = scoring_days(drawn)
     if change == "absent in the window":
-        first.unavailabilities.append(MemberUnavailability(start_date=last_day, end_date=last_day + timedelta(days=3)))
+        first.unavailabilities.append(
+            MemberUnavailability(start_date=last_day, end_date=last_day + timedelta(days=3))
+        )
     else:  # within three years of the window
-        first.past_affiliations.append(MemberAffiliation(department_id=seat.panel.batch_item.case.lead_department_id,
-                                                         end_date=first_day - timedelta(days=400)))
+        first.past_affiliations.append(
+            MemberAffiliation(
+                department_id=seat.panel.batch_item.case.lead_department_id,
+                end_date=first_day - timedelta(days=400),
+            )
+        )
     db.session.commit()
     replacement = recuse(seat, "与诉求人是亲属")
     db.session.commit()
@@ -225,14 +250,20 @@ def test_a_conflict_accepted_after_the_draw_recuses_the_seats_it_names(drawn, in
     seat = db.session.scalar(sa.select(Seat).where(Seat.substitutes.any()).order_by(Seat.id))
     member, case_id = seat.member, seat.panel.batch_item.case_id
     others = db.session.scalars(sa.select(Seat).where(Seat.member_id == member.id, Seat.id != seat.id)).all()
-    declare_conflict(member, "诉求人书面申请：该评议员与承办人是同事", case_id=case_id,
-                     source=ConflictSource.CITIZEN_REQUEST)
+    declare_conflict(
+        member,
+        "诉求人书面申请：该评议员与承办人是同事",
+        case_id=case_id,
+        source=ConflictSource.CITIZEN_REQUEST,
+    )
     db.session.commit()
     assert seat.state == SeatState.INVITED  # a request waits for the organizer
     conflict = db.session.scalar(sa.select(Conflict).where(Conflict.member_id == member.id))
     make_user("o", Role.ORGANIZER)
     auth.login("o")
-    page = client.post(f"/panels/conflicts/{conflict.id}/accept", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/panels/conflicts/{conflict.id}/accept", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "已从 1 个已抽取的席位回避" in page
     db.session.expire_all()
     assert db.session.get(Conflict, conflict.id).state == ConflictState.ACCEPTED
@@ -242,7 +273,9 @@ def test_a_conflict_accepted_after_the_draw_recuses_the_seats_it_names(drawn, in
     assert all(db.session.get(Seat, s.id).state == SeatState.INVITED for s in others)  # other cases untouched
 
 
-def test_a_members_own_declaration_against_a_department_recuses_their_seats_on_its_cases(drawn, inbox) -> None:
+def test_a_members_own_declaration_against_a_department_recuses_their_seats_on_its_cases(
+    drawn, inbox
+) -> None:
     from evaluation.org.models import Department
     from panels.pool import declare_conflict
 
@@ -252,10 +285,14 @@ def test_a_members_own_declaration_against_a_department_recuses_their_seats_on_i
     # Make sure the lawyer sits on a case of the housing bureau and on one of another department.
     for item in drawn.items:
         on_zj = item.case.lead_department_id == zj.id
-        held = {s.panel.batch_item.case.lead_department_id == zj.id
-                for s in db.session.scalars(sa.select(Seat).where(Seat.member_id == lawyer.id))}
+        held = {
+            s.panel.batch_item.case.lead_department_id == zj.id
+            for s in db.session.scalars(sa.select(Seat).where(Seat.member_id == lawyer.id))
+        }
         if on_zj not in held and all(s.member_id != lawyer.id for s in item.panel.seats):
-            item.panel.seats.append(Seat(member=lawyer, role=lawyer.role, position=9, state=SeatState.INVITED))
+            item.panel.seats.append(
+                Seat(member=lawyer, role=lawyer.role, position=9, state=SeatState.INVITED)
+            )
             db.session.flush()
     db.session.commit()
     seats = db.session.scalars(sa.select(Seat).where(Seat.member_id == lawyer.id)).all()

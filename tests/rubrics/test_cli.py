@@ -57,9 +57,11 @@ def test_an_invalid_file_lists_every_problem_and_stores_nothing(runner, tmp_path
 def test_bad_files_and_codes_get_one_line_reasons(runner, tmp_path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
-    for args, reason in ((["rubrics", "import", str(broken)], "is not valid JSON"),
-                         (["rubrics", "import", str(tmp_path / "missing.json")], "no such file"),
-                         (["rubrics", "export", "nope"], "no rubric 'nope'"),
-                         (["rubrics", "export", "nope", "--version", "3"], "no version 3 of rubric 'nope'")):
+    for args, reason in (
+        (["rubrics", "import", str(broken)], "is not valid JSON"),
+        (["rubrics", "import", str(tmp_path / "missing.json")], "no such file"),
+        (["rubrics", "export", "nope"], "no rubric 'nope'"),
+        (["rubrics", "export", "nope", "--version", "3"], "no version 3 of rubric 'nope'"),
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code != 0 and reason in result.output, args

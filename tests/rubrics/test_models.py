@@ -16,17 +16,21 @@ def published(app_ctx) -> RubricVersion:
     return version
 
 
-@pytest.mark.parametrize("change", [
-    lambda v: setattr(v, "name_zh", "改名"),
-    lambda v: setattr(v, "outlier_threshold", 3.0),
-    lambda v: setattr(v.criteria[0], "weight", 7),
-    lambda v: setattr(v.criteria[0], "scale", {"type": "boolean"}),
-    lambda v: db.session.delete(v.criteria[0]),
-    lambda v: v.criteria.append(Criterion(position=99, code="Z", title_zh="z", title_en="z",
-                                          scale={"type": "boolean"})),
-    lambda v: setattr(v, "state", VersionState.DRAFT),
-    lambda v: db.session.delete(v),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda v: setattr(v, "name_zh", "改名"),
+        lambda v: setattr(v, "outlier_threshold", 3.0),
+        lambda v: setattr(v.criteria[0], "weight", 7),
+        lambda v: setattr(v.criteria[0], "scale", {"type": "boolean"}),
+        lambda v: db.session.delete(v.criteria[0]),
+        lambda v: v.criteria.append(
+            Criterion(position=99, code="Z", title_zh="z", title_en="z", scale={"type": "boolean"})
+        ),
+        lambda v: setattr(v, "state", VersionState.DRAFT),
+        lambda v: db.session.delete(v),
+    ],
+)
 def test_published_versions_refuse_every_change(published, change) -> None:
     before = export_version(published)
     change(published)

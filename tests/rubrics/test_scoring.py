@@ -6,16 +6,46 @@ import pytest
 
 from rubrics.scoring import TRIM_MIN_MEMBERS, sheet_total, summarise, tally, validate_answers
 
-ORDINAL = {"code": "O", "role": "score", "weight": 40, "required": True, "comment_required_at_or_below": 1,
-           "scale": {"type": "ordinal", "levels": [{"value": v, "label": {"zh": str(v), "en": str(v)}}
-                                                   for v in (0, 1, 2, 3)]}}
-RANGE = {"code": "R", "role": "score", "weight": 30, "required": True, "comment_required_at_or_below": None,
-         "scale": {"type": "range", "min": 0, "max": 10, "step": 0.5}}
-BOOLEAN = {"code": "B", "role": "score", "weight": 30, "required": False, "comment_required_at_or_below": 0,
-           "scale": {"type": "boolean"}}
-VERDICT = {"code": "V", "role": "verdict", "weight": 0, "required": True, "comment_required_at_or_below": None,
-           "scale": {"type": "nominal", "options": [{"value": v, "label": {"zh": v, "en": v}}
-                                                    for v in ("upheld", "partly_upheld", "not_upheld")]}}
+ORDINAL = {
+    "code": "O",
+    "role": "score",
+    "weight": 40,
+    "required": True,
+    "comment_required_at_or_below": 1,
+    "scale": {
+        "type": "ordinal",
+        "levels": [{"value": v, "label": {"zh": str(v), "en": str(v)}} for v in (0, 1, 2, 3)],
+    },
+}
+RANGE = {
+    "code": "R",
+    "role": "score",
+    "weight": 30,
+    "required": True,
+    "comment_required_at_or_below": None,
+    "scale": {"type": "range", "min": 0, "max": 10, "step": 0.5},
+}
+BOOLEAN = {
+    "code": "B",
+    "role": "score",
+    "weight": 30,
+    "required": False,
+    "comment_required_at_or_below": 0,
+    "scale": {"type": "boolean"},
+}
+VERDICT = {
+    "code": "V",
+    "role": "verdict",
+    "weight": 0,
+    "required": True,
+    "comment_required_at_or_below": None,
+    "scale": {
+        "type": "nominal",
+        "options": [
+            {"value": v, "label": {"zh": v, "en": v}} for v in ("upheld", "partly_upheld", "not_upheld")
+        ],
+    },
+}
 
 
 def spec(aggregation: str = "weighted_mean") -> dict:
@@ -40,14 +70,17 @@ def test_each_scale_type_normalises_to_its_share_of_the_weight() -> None:
     assert sheet_total(spec(), answers(o=2, r=5.0, b=True, O="ok")) == pytest.approx(40 * 2 / 3 + 15 + 30)
 
 
-@pytest.mark.parametrize("code, value, message", [
-    ("O", 4, "choose one of the levels"),
-    ("O", "2", "enter a number"),
-    ("R", 10.5, "must lie between the scale's minimum and maximum"),
-    ("R", 2.25, "must be on the scale's steps"),
-    ("B", 1, "answer yes or no"),
-    ("V", "maybe", "choose one of the options"),
-])
+@pytest.mark.parametrize(
+    "code, value, message",
+    [
+        ("O", 4, "choose one of the levels"),
+        ("O", "2", "enter a number"),
+        ("R", 10.5, "must lie between the scale's minimum and maximum"),
+        ("R", 2.25, "must be on the scale's steps"),
+        ("B", 1, "answer yes or no"),
+        ("V", "maybe", "choose one of the options"),
+    ],
+)
 def test_values_off_the_scale_are_named(code, value, message) -> None:
     sheet = answers()
     sheet[code] = {"value": value}
@@ -98,8 +131,10 @@ def test_weighted_mean_of_criterion_means() -> None:
 
 
 def test_trimmed_mean_drops_the_highest_and_the_lowest_member() -> None:
-    totals_of = [answers(o=o, r=r, b=b, O="c", B="c") for o, r, b in
-                 ((3, 10.0, True), (0, 0.0, False), (2, 5.0, True), (2, 6.0, True), (1, 4.0, False))]
+    totals_of = [
+        answers(o=o, r=r, b=b, O="c", B="c")
+        for o, r, b in ((3, 10.0, True), (0, 0.0, False), (2, 5.0, True), (2, 6.0, True), (1, 4.0, False))
+    ]
     summary = summarise(spec("trimmed_mean"), totals_of)
     member_totals = [sheet_total(spec(), s) for s in totals_of]
     assert summary.rule == "trimmed_mean"
@@ -126,12 +161,22 @@ def test_disagreement_flags() -> None:
 
     calm = disagreement([70, 72, 68, 71, 69], ["upheld"] * 5, spread_points=30, outlier_sd=2)
     assert calm["reasons"] == [] and calm["outliers"] == []
-    wide = disagreement([20, 55, 60, 62, 95], ["upheld", "upheld", "upheld", "not_upheld", "not_upheld"],
-                        spread_points=30, outlier_sd=2)
+    wide = disagreement(
+        [20, 55, 60, 62, 95],
+        ["upheld", "upheld", "upheld", "not_upheld", "not_upheld"],
+        spread_points=30,
+        outlier_sd=2,
+    )
     assert "spread" in wide["reasons"] and wide["spread"] == 75
-    split = disagreement([60, 61, 62, 63, 64], ["upheld", "upheld", "not_upheld", "not_upheld", "partly_upheld"],
-                         spread_points=30, outlier_sd=2)
+    split = disagreement(
+        [60, 61, 62, 63, 64],
+        ["upheld", "upheld", "not_upheld", "not_upheld", "partly_upheld"],
+        spread_points=30,
+        outlier_sd=2,
+    )
     assert split["reasons"] == ["split_verdict"]
     lone = disagreement([70, 71, 69, 70, 40], ["upheld"] * 5, spread_points=40, outlier_sd=2)
     assert lone["reasons"] == ["outlier"] and lone["outliers"] == [4]
-    assert disagreement([70, 10], ["upheld"] * 2, spread_points=100, outlier_sd=2)["outliers"] == []  # too few
+    assert (
+        disagreement([70, 10], ["upheld"] * 2, spread_points=100, outlier_sd=2)["outliers"] == []
+    )  # too few

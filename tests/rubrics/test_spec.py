@@ -39,8 +39,17 @@ def test_every_problem_is_reported_with_its_path() -> None:
 
 def test_structural_problems() -> None:
     assert [p.path for p in validate_spec([])] == ["$"]
-    problems = _paths(validate_spec({"code": "bad code!", "name": {"zh": ""}, "aggregation": "median",
-                                     "outlier_threshold": -1, "criteria": []}))
+    problems = _paths(
+        validate_spec(
+            {
+                "code": "bad code!",
+                "name": {"zh": ""},
+                "aggregation": "median",
+                "outlier_threshold": -1,
+                "criteria": [],
+            }
+        )
+    )
     assert {"code", "name.zh", "name.en", "aggregation", "outlier_threshold", "criteria"} <= set(problems)
 
 
@@ -48,8 +57,13 @@ def test_scale_rules() -> None:
     spec = copy.deepcopy(load_template())
     spec["criteria"][0]["scale"] = {"type": "range", "min": 10, "max": 0, "step": 1}
     spec["criteria"][1]["scale"] = {"type": "range", "min": 0, "max": 10, "step": 3}
-    spec["criteria"][2]["scale"] = {"type": "nominal", "options": [{"value": "a", "label": {"zh": "甲", "en": "A"}},
-                                                                   {"value": "b", "label": {"zh": "乙", "en": "B"}}]}
+    spec["criteria"][2]["scale"] = {
+        "type": "nominal",
+        "options": [
+            {"value": "a", "label": {"zh": "甲", "en": "A"}},
+            {"value": "b", "label": {"zh": "乙", "en": "B"}},
+        ],
+    }
     spec["criteria"][10]["weight"] = 5  # a verdict question cannot weigh
     spec["criteria"][12]["scale"]["options"].pop()  # verdict without not_upheld
     spec["criteria"][5]["comment_required_at_or_below"] = "low"
