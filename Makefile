@@ -1,22 +1,30 @@
-# The two commands a newcomer needs: `make demo` and `make test`.
+# The two commands a newcomer needs: `make demo` and `make test`. `make help` lists the rest.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app evaluation
 HOST ?= 127.0.0.1
 PORT ?= 5000
+LOCK := requirements.lock
 
-.PHONY: install catalogs demo serve test lint e2e translations clean bench-agreement bench-assignment bench-ingest
+.PHONY: help install catalogs demo serve test lint format lock e2e translations clean \
+        bench-agreement bench-assignment bench-ingest
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## //' | awk -F': ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/activate pyproject.toml setup.py
-	$(BIN)/pip install --quiet -e '.[test]'
+# Exact versions and hashes from the lock; the project itself on top, without resolving again.
+$(VENV)/.installed: $(BIN)/activate $(LOCK) pyproject.toml setup.py
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-## install: create .venv, install the project with its test extra, compile the message catalogs
+## install: create .venv from the lock file, install the project, compile the message catalogs
 install: $(VENV)/.installed catalogs
 
 catalogs: $(VENV)/.installed
@@ -29,12 +37,26 @@ demo: install
 	@echo "Serving the demo on http://$(HOST):$(PORT) (Ctrl-C stops it)"
 	FLASK_DEBUG=1 EVALUATION_SECURE_COOKIES=0 $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
-## test: install, lint with ruff, run the whole suite (browser tests are `make e2e`)
+## test: install, lint (ruff, format, mypy), run the whole suite (browser journeys are `make e2e`)
 test: install lint
 	$(BIN)/pytest -q -m "not e2e"
 
+## lint: ruff's checks, ruff format's check and mypy (strict on the pure cores and the operations)
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## format: rewrite the sources as ruff format wants them
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## lock: resolve pyproject.toml's ranges again into requirements.lock (exact versions, hashes, all platforms)
+lock: $(BIN)/activate
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra prod --universal --python-version 3.11 \
+		--generate-hashes --no-header --upgrade -o $(LOCK)
 
 ## e2e: browser journeys in tests/e2e (needs Debian's chromium; .ci/run installs it)
 e2e: install
@@ -58,5 +80,6 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel update -i messages.pot -d evaluation/translations --no-fuzzy-matching --width 120
 	rm -f messages.pot
 
+## clean: remove the virtual environment and build leftovers
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
