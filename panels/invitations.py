@@ -23,7 +23,7 @@ from evaluation.mailer import external_url, queue_template
 from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.text import N_, UserError
 from panels.draw import former_employment_cutoff, scoring_days
-from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState, batch_seats
+from panels.models import Conflict, ConflictState, Member, Panel, Seat, SeatState, batch_seats, through_items
 
 SALT = "seat-invitation"
 OPEN_STATES = {SeatState.DRAWN, SeatState.INVITED, SeatState.ACCEPTED}
@@ -97,10 +97,8 @@ def _schedule_expiry(batch: Batch, now: datetime) -> None:
 
 def invite_batch(batch: Batch) -> int:
     seats = db.session.scalars(
-        sa.select(Seat)
-        .join(Panel, Seat.panel_id == Panel.id)
-        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
-        .where(BatchItem.batch_id == batch.id, Seat.state == SeatState.DRAWN)
+        batch_seats(batch.id)
+        .where(Seat.state == SeatState.DRAWN)
         .order_by(Seat.id)
         .options(joinedload(Seat.member), joinedload(Seat.panel).joinedload(Panel.batch_item))
     ).all()
@@ -164,9 +162,7 @@ def recuse_for(conflict: Conflict) -> list[Seat]:
         ScoreSheet.seat_id == Seat.id, ScoreSheet.state.in_([SheetState.SUBMITTED, SheetState.REVISED])
     )
     seats = db.session.scalars(
-        sa.select(Seat)
-        .join(Panel, Seat.panel_id == Panel.id)
-        .join(BatchItem, Panel.batch_item_id == BatchItem.id)
+        through_items(sa.select(Seat))
         .join(Case, BatchItem.case_id == Case.id)
         .join(Batch, BatchItem.batch_id == Batch.id)
         .where(
@@ -190,11 +186,7 @@ def expire_overdue(now: datetime | None = None, batch_id: int | None = None) -> 
     cutoff = now - timedelta(days=invitation_days())
     query = sa.select(Seat).where(Seat.state == SeatState.INVITED, Seat.invited_dt < cutoff)
     if batch_id is not None:
-        query = (
-            query.join(Panel, Seat.panel_id == Panel.id)
-            .join(BatchItem, Panel.batch_item_id == BatchItem.id)
-            .where(BatchItem.batch_id == batch_id)
-        )
+        query = through_items(query).where(BatchItem.batch_id == batch_id)
     seats = db.session.scalars(query.order_by(Seat.id)).all()
     for seat in seats:
         seat.state, seat.responded_dt = SeatState.EXPIRED, now
