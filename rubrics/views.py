@@ -174,11 +174,8 @@ def import_file() -> Any:
     ), 400
 
 
-@bp.get("/versions/<int:version_id>")
-@roles_required(Role.ORGANIZER)
-def show_version(version_id: int) -> str:
-    version = _version(version_id)
-    settings = SettingsForm(obj=version, aggregation=version.aggregation.value)
+def _version_page(version: RubricVersion, settings: SettingsForm) -> str:
+    """The version's page: its criteria, its problems, where it is used, its settings form."""
     return render_template(
         "rubrics/version.html",
         version=version,
@@ -190,6 +187,13 @@ def show_version(version_id: int) -> str:
     )
 
 
+@bp.get("/versions/<int:version_id>")
+@roles_required(Role.ORGANIZER)
+def show_version(version_id: int) -> str:
+    version = _version(version_id)
+    return _version_page(version, SettingsForm(obj=version, aggregation=version.aggregation.value))
+
+
 @bp.post("/versions/<int:version_id>/settings")
 @roles_required(Role.ORGANIZER)
 def update_settings(version_id: int) -> Any:
@@ -198,15 +202,7 @@ def update_settings(version_id: int) -> Any:
         return refused
     form = SettingsForm()
     if not form.validate_on_submit():
-        return render_template(
-            "rubrics/version.html",
-            version=version,
-            settings=form,
-            confirm=ConfirmForm(),
-            problems=translated(ops.version_problems(version)),
-            usage=_usage([version.id])[version.id],
-            weight_total=sum(c.weight for c in version.criteria if c.role.value == "score"),
-        ), 400
+        return _version_page(version, form), 400
     ops.update_settings(
         version,
         form.name_zh.data.strip(),

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from evaluation.crypto import EncryptedText
 from evaluation.db import enum_type, utcnow
@@ -126,6 +126,22 @@ class Case(Model):
     verification_calls: Mapped[list[VerificationCall]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="VerificationCall.called_dt"
     )
+
+    @classmethod
+    def for_page(cls, case_id: int) -> sa.Select[Case]:
+        """One case with everything its page shows (departments, steps, attachments, calls), in a fixed number
+        of queries however long its history."""
+        return (
+            sa.select(cls)
+            .where(cls.id == case_id)
+            .options(
+                joinedload(cls.lead_department),
+                selectinload(cls.assisting_departments),
+                selectinload(cls.steps).joinedload(HandlingStep.department),
+                selectinload(cls.attachments),
+                selectinload(cls.verification_calls),
+            )
+        )
 
     def __repr__(self) -> str:
         return f"<Case {self.source}/{self.external_id}>"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from evaluation.access import roles_required
@@ -24,7 +24,7 @@ from evaluation.cases.forms import (
     ImportUploadForm,
     VerificationCallForm,
 )
-from evaluation.cases.models import Case, ExclusionReason, HandlingStep
+from evaluation.cases.models import Case, ExclusionReason
 from evaluation.cases.operations import (
     ScreeningAction,
     case_visibility,
@@ -175,17 +175,7 @@ def screen() -> Any:
 @bp.get("/<int:case_id>")
 @login_required
 def show(case_id: int) -> str:
-    case = db.session.scalar(
-        sa.select(Case)
-        .where(Case.id == case_id)
-        .options(
-            joinedload(Case.lead_department),
-            selectinload(Case.assisting_departments),
-            selectinload(Case.steps).joinedload(HandlingStep.department),
-            selectinload(Case.attachments),
-            selectinload(Case.verification_calls),
-        )
-    )
+    case = db.session.scalar(Case.for_page(case_id))
     if case is None:
         abort(404)
     visibility = case_visibility(current_user, case)

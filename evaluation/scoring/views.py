@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from evaluation.access import roles_required
 from evaluation.accounts.models import Role
 from evaluation.batches.models import BatchItem, BatchState
-from evaluation.cases.models import Case, HandlingStep
+from evaluation.cases.models import Case
 from evaluation.cases.operations import record_view
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
@@ -49,17 +49,7 @@ def _seat(seat_id: int) -> Seat:
 def _page(seat: Seat, answers: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
     item = seat.panel.batch_item
     sheet = ops.sheet_for(seat)
-    case = db.session.execute(
-        sa.select(Case)
-        .where(Case.id == item.case_id)
-        .options(
-            joinedload(Case.lead_department),
-            selectinload(Case.assisting_departments),
-            selectinload(Case.steps).joinedload(HandlingStep.department),
-            selectinload(Case.attachments),
-            selectinload(Case.verification_calls),
-        )
-    ).scalar_one()
+    case = db.session.execute(Case.for_page(item.case_id)).scalar_one()
     version = db.session.scalar(
         sa.select(RubricVersion)
         .where(RubricVersion.id == item.batch.rubric_version_id)
