@@ -6,12 +6,15 @@ Locales are called ``zh_CN`` and ``en`` in settings and URLs. Babel canonicalise
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from evaluation.app import PACKAGE_DIR
 from evaluation.extensions import babel
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
@@ -43,7 +46,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
-        default_translation_directories=str(PACKAGE_DIR / "translations"),
+        default_translation_directories=str(TRANSLATIONS),
     )
 
     @app.context_processor
