@@ -77,6 +77,8 @@ def from_environment(instance_path: str, problems: list[str] | None = None) -> d
         "EVALUATION_API_MAX_BYTES": _int("EVALUATION_API_MAX_BYTES", 32 * 1024 * 1024, problems),
         "MAX_CONTENT_LENGTH": _int("EVALUATION_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, problems),
         "EVALUATION_BASE_URL": env.get("EVALUATION_BASE_URL", "http://127.0.0.1:5000"),
+        # How long a link that sets a password (an invitation to the platform, a reset) works.
+        "EVALUATION_ACCOUNT_LINK_DAYS": _int("EVALUATION_ACCOUNT_LINK_DAYS", 7, problems),
         # Login throttling; production points this at Redis so all workers share the counters.
         "RATELIMIT_STORAGE_URI": env.get("EVALUATION_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("EVALUATION_RATELIMIT_ENABLED"), default=True),

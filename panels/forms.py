@@ -146,3 +146,4 @@ class MemberImportForm(FlaskForm):
         _l("CSV or Excel file"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))],
     )
+    invite = BooleanField(_l("Invite the imported members to the platform (those with an e-mail address)"))

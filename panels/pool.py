@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from evaluation.accounts import links
+from evaluation.accounts.models import AccountToken, Role, TokenPurpose, User
 from evaluation.audit.operations import record
 from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.mailer import external_url, queue_template
 from evaluation.org.models import Department
 from evaluation.tabular import cell_text, read_table
 from evaluation.text import N_, UserError
@@ -304,9 +307,9 @@ def column_of(field: str | None) -> str:
     return next((header for header, name in MEMBER_COLUMNS.items() if name == field), field or "")
 
 
-def import_members(filename: str, data: bytes) -> tuple[int, list[RowError]]:
+def import_members(filename: str, data: bytes) -> tuple[list[Member], list[RowError]]:
     """Members from CSV/XLSX with the Chinese headers above. Every row goes through the member page's own form
-    (one set of rules and messages) and ``save_member``; returns (members added, every row's errors). With
+    (one set of rules and messages) and ``save_member``; returns (the members added, every row's errors). With
     errors, the caller keeps nothing (the request rolls back): all or nothing."""
     from werkzeug.datastructures import MultiDict
 
@@ -326,7 +329,7 @@ def import_members(filename: str, data: bytes) -> tuple[int, list[RowError]]:
     }
     row_of_email: dict[str, int] = {}
     errors: list[RowError] = []
-    imported = 0
+    imported: list[Member] = []
     for number, row in enumerate(rows[1:], start=2):
         cells = {MEMBER_COLUMNS[h]: cell_text(v) for h, v in zip(headers, row, strict=False) if h}
         if not any(cells.values()):
@@ -364,11 +367,9 @@ def import_members(filename: str, data: bytes) -> tuple[int, list[RowError]]:
             )
             continue
         try:
-            save_member(None, form.values(), departments)
+            imported.append(save_member(None, form.values(), departments))
         except PoolError as exc:
             errors.append(RowError(number, exc.field, exc.message, exc.params))
-        else:
-            imported += 1
     return imported, errors
 
 
@@ -376,3 +377,110 @@ def remove_unavailability(period: MemberUnavailability) -> None:
     """A member takes back an absence they had declared: they may be drawn on those days again."""
     db.session.delete(period)
     db.session.flush()
+
+
+# --- platform accounts for pool members --------------------------------------------------------------------------
+
+
+def invite_to_platform(member: Member, by: int | None) -> str:
+    """Give a pool member a login: an e-mail with a link to set a password ("invited"), or, when an account
+    with their e-mail address already exists, that account is linked to them ("linked"), not duplicated."""
+    if member.user_id is not None:
+        raise PoolError("email", N_("%(name)s already has an account."), name=member.name)
+    if not member.email:
+        raise PoolError(
+            "email", N_("%(name)s has no e-mail address; add one to invite them."), name=member.name
+        )
+    existing = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == member.email.lower()))
+    if existing is not None:
+        if db.session.scalar(sa.select(Member.id).where(Member.user_id == existing.id)) is not None:
+            raise PoolError("email", N_("The account with this e-mail address belongs to another member."))
+        member.user_id = existing.id
+        existing.add_role(Role.MEMBER)
+        record("member.account_linked", "member", member.id, {"user": existing.id}, actor_id=by)
+        db.session.flush()
+        return "linked"
+    token, secret = links.issue(TokenPurpose.INVITATION, member.email, member_id=member.id, by=by)
+    queue_template(
+        member.email,
+        "panels/emails/account_invitation",
+        (N_("Your account on the evaluation platform"), {}),
+        member_name=member.name,
+        link=external_url("accounts.password", token=secret),
+        expires=to_local(token.expires_dt).strftime("%Y-%m-%d %H:%M"),
+    )
+    record("member.account_invited", "member", member.id, {}, actor_id=by)
+    return "invited"
+
+
+def revoke_platform_invitation(member: Member, by: int | None) -> None:
+    if not links.revoke(TokenPurpose.INVITATION, member_id=member.id):
+        raise PoolError("email", N_("%(name)s has no open invitation."), name=member.name)
+    record("member.account_invitation_revoked", "member", member.id, {}, actor_id=by)
+
+
+def open_account(token: AccountToken, password: str) -> User:
+    """The invited member sets their password: their account is made (username: their e-mail address) and
+    linked to them, and the link is spent."""
+    member = db.session.get(Member, token.member_id) if token.member_id is not None else None
+    if member is None or member.user_id is not None:
+        raise links.LinkError(
+            N_(
+                "This link has already been used. Log in with your password, or ask the office "
+                "for a new link."
+            )
+        )
+    username = token.email.lower()
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise links.LinkError(
+            N_("An account with this e-mail address exists already; ask the office to link it.")
+        )
+    user = User(username=username, display_name=member.name, email=token.email)
+    user.add_role(Role.MEMBER)
+    links.use(token, user, password)  # sets the password, then writes the account
+    member.user_id = user.id
+    record("member.account_opened", "member", member.id, {"user": user.id})
+    db.session.flush()
+    return user
+
+
+@dataclass
+class AccountState:
+    """Where a member stands with the platform: "none", "invited" (with the link's expiry), "never" (an account
+    never used) or "active" (with the last login)."""
+
+    state: str
+    when: datetime | None = None
+
+
+def account_states(members: list[Member]) -> dict[int, AccountState]:
+    """Each member's account state, in two queries however many members."""
+    user_ids = [m.user_id for m in members if m.user_id is not None]
+    logins = (
+        dict(db.session.execute(sa.select(User.id, User.last_login_dt).where(User.id.in_(user_ids))).all())
+        if user_ids
+        else {}
+    )
+    invited = dict(
+        db.session.execute(
+            sa.select(AccountToken.member_id, sa.func.max(AccountToken.expires_dt))
+            .where(
+                AccountToken.member_id.in_([m.id for m in members if m.user_id is None]),
+                AccountToken.purpose == TokenPurpose.INVITATION,
+                AccountToken.used_dt.is_(None),
+                AccountToken.revoked_dt.is_(None),
+                AccountToken.expires_dt > utcnow(),
+            )
+            .group_by(AccountToken.member_id)
+        ).all()
+    )
+    states = {}
+    for m in members:
+        if m.user_id is not None:
+            last = logins.get(m.user_id)
+            states[m.id] = AccountState("active", last) if last else AccountState("never")
+        elif m.id in invited:
+            states[m.id] = AccountState("invited", invited[m.id])
+        else:
+            states[m.id] = AccountState("none")
+    return states

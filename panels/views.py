@@ -58,8 +58,18 @@ def index() -> str:
     query = sa.select(Member).options(joinedload(Member.affiliation)).order_by(Member.role, Member.name)
     if role in {r.value for r in MemberRole}:
         query = query.where(Member.role == role)
+    account = request.args.get("account") or None
+    if account == "none":
+        query = query.where(Member.user_id.is_(None))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
-    return render_template("panels/index.html", page=page, role=role, roles=list(MemberRole))
+    return render_template(
+        "panels/index.html",
+        page=page,
+        role=role,
+        roles=list(MemberRole),
+        account=account,
+        accounts=pool.account_states(list(page.items)),
+    )
 
 
 # --- invitations -------------------------------------------------------------------------------------------------
@@ -204,7 +214,39 @@ def _member_template(
         history_form=history_form,
         request_form=request_form,
         confirm=ConfirmForm(),
+        account=pool.account_states([member])[member.id] if member is not None else None,
     ), status
+
+
+def _to_member(member_id: int, action: str = "") -> str:
+    return url_for("panels.edit_member", member_id=member_id)
+
+
+@bp.post("/members/<int:member_id>/account/<action>")
+@roles_required(Role.ORGANIZER)
+@refusal_to(_to_member)
+def member_account(member_id: int, action: str) -> Any:
+    """Invite a member to the platform (again: the new link replaces the old), or revoke the open invitation."""
+    member = db.get_or_404(Member, member_id)
+    if action not in ("invite", "revoke") or not ConfirmForm().validate_on_submit():
+        abort(400)
+    if action == "revoke":
+        pool.revoke_platform_invitation(member, current_user.id)
+        flash(_("The invitation is revoked: its link no longer works."), "success")
+    elif pool.invite_to_platform(member, current_user.id) == "linked":
+        flash(
+            _(
+                "%(name)s already had an account with this e-mail address; it is now linked.",
+                name=member.name,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("An e-mail with a link to set a password is on its way to %(email)s.", email=member.email),
+            "success",
+        )
+    return redirect(_to_member(member.id))
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -487,5 +529,18 @@ def import_members() -> Any:
             for p in problems
         ]
         return render_template("panels/import.html", form=form, errors=errors), 400
-    flash(_("%(n)d members imported.", n=imported), "success")
+    flash(_("%(n)d members imported.", n=len(imported)), "success")
+    if form.invite.data:
+        with_address = [m for m in imported if m.email]
+        linked = sum(pool.invite_to_platform(m, current_user.id) == "linked" for m in with_address)
+        flash(
+            _(
+                "Invitations to the platform: %(invited)d sent, %(linked)d linked to existing accounts, %(none)d "
+                "members have no e-mail address.",
+                invited=len(with_address) - linked,
+                linked=linked,
+                none=len(imported) - len(with_address),
+            ),
+            "info",
+        )
     return redirect(url_for(".index"))

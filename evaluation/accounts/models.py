@@ -74,6 +74,10 @@ class User(UserMixin, Model):
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
+    def set_unusable_password(self) -> None:
+        """No password matches until one is set (through a mailed link)."""
+        self.password_hash = "!"  # noqa: S105 - not a hash: check_password_hash never accepts it
+
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
@@ -111,3 +115,36 @@ class ApiClient(Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])
+
+
+class TokenPurpose(StrEnum):
+    INVITATION = "invitation"  # a pool member's first password: the account is made when it is used
+    RESET = "reset"  # a new password for an existing account
+
+
+class AccountToken(Model):
+    """A single-use link that sets a password: an invitation to the platform or a reset. Only its hash is
+    stored; it expires, and it can be revoked (a new one for the same person revokes the old)."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_type(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_dt: Mapped[datetime]
+    used_dt: Mapped[datetime | None]
+    revoked_dt: Mapped[datetime | None]
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    @staticmethod
+    def new_secret() -> str:
+        return secrets.token_urlsafe(32)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.used_dt is None and self.revoked_dt is None and now < self.expires_dt

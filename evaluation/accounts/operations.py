@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 
+from evaluation.accounts import links
 from evaluation.accounts.models import SCOPES, ApiClient, Role, User, hash_token
+from evaluation.audit.operations import record
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
+from evaluation.text import N_, UserError
 
 
 class AccountError(ValueError):
@@ -99,3 +103,63 @@ def revoke_client(name: str) -> ApiClient:
     client.revoked_dt = utcnow()
     db.session.flush()
     return client
+
+
+def save_user(user: User | None, values: dict[str, Any], by: int | None) -> User:
+    """Create (``user`` None: no password yet, a link to set one is mailed) or update a user from the
+    administrator's page. Role and visibility changes are audited."""
+    username = values["username"].strip()
+    clash = db.session.scalar(sa.select(User.id).where(User.username == username))
+    if clash is not None and (user is None or clash != user.id):
+        raise UserError(N_("A user named %(name)s exists already."), field="username", name=username)
+    roles = {Role(r) for r in values["roles"]}
+    if not roles:
+        raise UserError(N_("Choose at least one role."), field="roles")
+    department = db.session.get(Department, values["department_id"]) if values.get("department_id") else None
+    agency_id = values.get("agency_id") or None
+    if Role.DEPARTMENT in roles and department is None:
+        raise UserError(N_("A department user needs a department."), field="department")
+    if Role.AGENCY in roles and agency_id is None:
+        raise UserError(N_("An agency user needs an agency."), field="agency")
+    if user is None and not values.get("email"):
+        raise UserError(
+            N_("A new user needs an e-mail address, for the link that sets the password."), field="email"
+        )
+    if user is not None and user.id == by and (not values.get("active", True) or Role.ADMIN not in roles):
+        raise UserError(N_("You cannot deactivate your own account or take your own administrator role."))
+    created = user is None
+    if user is None:
+        user = User()
+        user.set_unusable_password()  # the first password is set through the mailed link
+        db.session.add(user)
+    before = {
+        "roles": sorted(user.roles),
+        "department": user.department_id,
+        "agency": user.agency_id,
+        "active": user.active,
+    }
+    user.username, user.display_name = username, values["display_name"].strip()
+    user.email = values.get("email") or None
+    user.department, user.agency_id = department, agency_id
+    user.active = values.get("active", True)
+    user.role_rows = [row for row in user.role_rows if row.role in roles]
+    for role in sorted(roles):
+        user.add_role(role)
+    db.session.flush()
+    after = {
+        "roles": sorted(user.roles),
+        "department": user.department_id,
+        "agency": user.agency_id,
+        "active": user.active,
+    }
+    if created or after != before:
+        record(
+            "user.created" if created else "user.changed",
+            "user",
+            user.id,
+            {"before": before, "after": after},
+            actor_id=by,
+        )
+    if created:
+        links.send_reset(user, by)
+    return user

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -7,9 +8,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from evaluation.accounts.forms import LocaleForm, LoginForm
+from evaluation.accounts import links
+from evaluation.accounts.forms import LocaleForm, LoginForm, PasswordForm
+from evaluation.accounts.models import TokenPurpose, User
 from evaluation.accounts.operations import authenticate
-from evaluation.extensions import limiter
+from evaluation.db import utcnow
+from evaluation.extensions import db, limiter
+from evaluation.text import UserError
+from evaluation.web import explain, mark
+from panels import pool
 
 bp = Blueprint("accounts", __name__)
 
@@ -69,3 +76,35 @@ def set_locale() -> Response:
 def account() -> str:
     form = LocaleForm(locale=current_user.locale or "zh_CN")
     return render_template("evaluation/accounts/account.html", form=form)
+
+
+@bp.route("/account/password/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def password(token: str) -> Any:
+    """The page an invitation or a reset e-mail links to: set a password, then go to one's own pages."""
+    try:
+        link = links.open_link(token)
+    except links.LinkError as exc:
+        return render_template("evaluation/accounts/password.html", error=explain(exc), form=None), 400
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_template("evaluation/accounts/password.html", form=form, link=link), (
+            400 if form.is_submitted() else 200
+        )
+    try:
+        if link.purpose == TokenPurpose.INVITATION:
+            user = pool.open_account(link, form.password.data)
+        else:
+            user = db.get_or_404(User, link.user_id)
+            links.use(link, user, form.password.data)
+    except links.LinkError as exc:
+        return render_template("evaluation/accounts/password.html", error=explain(exc), form=None), 400
+    except UserError as exc:
+        mark(form, exc)
+        return render_template("evaluation/accounts/password.html", form=form, link=link), 400
+    if current_user.is_authenticated:
+        logout_user()
+    login_user(user)
+    user.last_login_dt = utcnow()
+    flash(_("Your password is set. Welcome, %(name)s.", name=user.display_name), "success")
+    return redirect(url_for(links.landing(user)))

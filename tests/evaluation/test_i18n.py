@@ -162,6 +162,8 @@ def test_dates_are_shown_in_beijing_time(app_ctx) -> None:
 
 def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> None:
     """Every page with data, in each role, in Chinese: no English words left behind."""
+    from evaluation.accounts import links
+    from evaluation.accounts.models import TokenPurpose, User
     from evaluation.batches.models import Batch, BatchState
     from evaluation.cases.models import Case
     from panels.draw import open_draw, run_draw
@@ -184,6 +186,14 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
         sa.select(Seat).where(Seat.member_id == member.id, Seat.state == SeatState.ACCEPTED)
     )
     token = make_token(seat)
+    organizer = db.session.scalar(sa.select(User).where(User.username == "organizer"))
+    without_account = db.session.scalar(
+        sa.select(Member).where(Member.user_id.is_(None), Member.email.is_not(None))
+    )
+    _, password_link = links.issue(
+        TokenPurpose.INVITATION, without_account.email, member_id=without_account.id
+    )
+    db.session.commit()
     pages = {
         "organizer": [f"/batches/{b.id}" for b in batches.values()]
         + [
@@ -199,6 +209,7 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
             "/cases/import",
             "/procurement/",
             "/panels/members/import",
+            "/panels/members?account=none",
             f"/batches/draws/{draw.id}/exclusions",
         ],
         "member": [
@@ -209,10 +220,13 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
         ],
         "department": ["/results/", "/dashboard"],
         "agency": ["/batches/", f"/batches/{batches[BatchState.PUBLISHED].id}", "/procurement/"],
+        "admin": ["/admin/users", "/admin/users/new", f"/admin/users/{organizer.id}"],
+        None: [f"/account/password/{password_link}"],
     }
     assert criterion is not None
     for username, urls in pages.items():
-        auth.login(username, "demo-2026")
+        if username is not None:
+            auth.login(username, "demo-2026")
         for url in urls:
             response = client.get(url)
             assert response.status_code == 200, (username, url)
