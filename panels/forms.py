@@ -30,6 +30,10 @@ class PolicyForm(FlaskForm):
     panel_size = IntegerField(
         _l("Panel size"), default=5, validators=[InputRequired(), NumberRange(min=1, max=15)]
     )
+    quorum = IntegerField(
+        _l("Quorum: submitted sheets that settle a case (empty: a majority of the panel, at least 3)"),
+        validators=[Optional(), NumberRange(min=1, max=15)],
+    )
     official_min = IntegerField(
         _l("Officials, at least"), default=0, validators=[InputRequired(), NumberRange(min=0)]
     )

@@ -64,6 +64,7 @@ def _mail_invitation(seat: Seat) -> None:
         return
     token = make_token(seat)
     accept_url = external_url("panels.invitation", token=token)
+    deadline = seat.deadline_dt or batch.closes_dt
     queue_template(
         member.email,
         "panels/emails/invitation",
@@ -72,7 +73,7 @@ def _mail_invitation(seat: Seat) -> None:
         batch_name=batch.name,
         accept_url=accept_url,
         decline_url=external_url("panels.invitation", token=token, answer="decline"),
-        closes=to_local(batch.closes_dt).strftime("%Y-%m-%d") if batch.closes_dt else "—",
+        closes=to_local(deadline).strftime("%Y-%m-%d %H:%M") if deadline else "—",
         days=invitation_days(),
     )
 
@@ -244,8 +245,11 @@ def _eligible_substitute(seat: Seat, member: Member, panel_seats: list[Seat]) ->
     return conflict is None
 
 
-def refill(seat: Seat, why: str, now: datetime | None = None) -> Seat | None:
-    """Take the first ranked substitute who still fits; invite them; log the replacement (or that none fits)."""
+def refill(
+    seat: Seat, why: str, now: datetime | None = None, deadline: datetime | None = None
+) -> Seat | None:
+    """Take the first ranked substitute who still fits; invite them (with ``deadline``, their own, if given);
+    log the replacement (or that none fits)."""
     panel_seats = list(seat.panel.seats)
     for substitute in seat.substitutes:
         member = substitute.member
@@ -257,6 +261,7 @@ def refill(seat: Seat, why: str, now: datetime | None = None) -> Seat | None:
             role=seat.role,
             position=max(s.position for s in panel_seats) + 1,
             state=SeatState.DRAWN,
+            deadline_dt=deadline,
         )
         for rank, later in enumerate(s for s in seat.substitutes if s.rank > substitute.rank):
             replacement.substitutes.append(type(later)(rank=rank, member_id=later.member_id))
@@ -281,3 +286,75 @@ def refill(seat: Seat, why: str, now: datetime | None = None) -> Seat | None:
 
 def expire_job(payload: dict[str, Any], now: datetime) -> None:
     expire_overdue(now, batch_id=payload["batch"])
+
+
+# --- a seat whose member is silent -------------------------------------------------------------------------------
+
+
+def _unsubmitted(seat: Seat) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(ScoreSheet.id).where(
+                ScoreSheet.seat_id == seat.id, ScoreSheet.state != SheetState.DRAFT
+            )
+        )
+        is None
+    )
+
+
+def replace_silent(seat: Seat, deadline: datetime, by: int | None, now: datetime | None = None) -> Seat:
+    """While scoring is open, a member who has not submitted gives way to the seat's next substitute, who is
+    invited with a deadline of their own. Refused when no substitute still fits (the seat stays as it is)."""
+    now = now or utcnow()
+    batch = seat.panel.batch_item.batch
+    if batch.state != BatchState.SCORING:
+        raise InvitationError(N_("A member can only be replaced while scoring is open."))
+    if seat.state not in (SeatState.INVITED, SeatState.ACCEPTED) or not _unsubmitted(seat):
+        raise InvitationError(N_("Only a member who has not submitted a sheet can be replaced."))
+    if deadline <= now:
+        raise InvitationError(N_("The new deadline has to be in the future."))
+    seat.state, seat.responded_dt = SeatState.REPLACED, now
+    record("seat.replaced", "seat", seat.id, {"member": seat.member_id}, actor_id=by)
+    replacement = refill(seat, "replaced", now, deadline)
+    if replacement is None:
+        raise InvitationError(
+            N_(
+                "No substitute of this seat fits any more. After the window, reopen the seat or "
+                "withdraw the case."
+            )
+        )
+    return replacement
+
+
+def reopen(seat: Seat, deadline: datetime, by: int | None, now: datetime | None = None) -> None:
+    """After the window has closed, give one member who has not submitted until ``deadline`` to do it; they
+    are told by e-mail."""
+    now = now or utcnow()
+    batch = seat.panel.batch_item.batch
+    if batch.state not in (BatchState.SCORING, BatchState.DELIBERATION) or (
+        batch.closes_dt is not None and batch.closes_dt > now
+    ):
+        raise InvitationError(N_("A seat can be reopened once the scoring window has closed."))
+    if seat.state != SeatState.ACCEPTED or not _unsubmitted(seat):
+        raise InvitationError(N_("Only an accepted seat without a submitted sheet can be reopened."))
+    if deadline <= now:
+        raise InvitationError(N_("The new deadline has to be in the future."))
+    seat.deadline_dt = deadline
+    record(
+        "seat.reopened",
+        "seat",
+        seat.id,
+        {"member": seat.member_id, "until": deadline.isoformat()},
+        actor_id=by,
+    )
+    if seat.member.email:
+        queue_template(
+            seat.member.email,
+            "panels/emails/seat_reopened",
+            (N_("Reopened for you: %(batch)s"), {"batch": batch.name}),
+            member_name=seat.member.name,
+            batch_name=batch.name,
+            until=to_local(deadline).strftime("%Y-%m-%d %H:%M"),
+            sheet_url=external_url("scoring.sheet", seat_id=seat.id),
+        )
+    db.session.flush()

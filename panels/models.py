@@ -141,6 +141,11 @@ class Recusal(Model):
     case: Mapped[Case] = relationship()
 
 
+def default_quorum(panel_size: int) -> int:
+    """A majority of the panel, and at least 3."""
+    return max(3, panel_size // 2 + 1)
+
+
 class CompositionPolicy(Model):
     __tablename__ = "composition_policies"
 
@@ -151,7 +156,13 @@ class CompositionPolicy(Model):
     category_needs: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"物业纠纷": {"lawyer": 1}}
     prefer_local_township: Mapped[bool] = mapped_column(default=True)
     distinct_affiliations: Mapped[bool] = mapped_column(default=True)
+    # How many submitted sheets settle a case; None: a majority of the panel, and at least 3.
+    quorum: Mapped[int | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def quorum_size(self) -> int:
+        return self.quorum if self.quorum else default_quorum(self.panel_size)
 
 
 class Draw(Model):
@@ -201,6 +212,7 @@ class SeatState(StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     RECUSED = "recused"
+    REPLACED = "replaced"  # silent while scoring was open: the organizer gave the seat to the next substitute
 
 
 class Seat(Model):
@@ -216,6 +228,8 @@ class Seat(Model):
     responded_dt: Mapped[datetime | None]
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
     replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("seats.id"))
+    # The seat's own deadline, beyond the batch's window: a substitute's, or a seat the organizer reopened.
+    deadline_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     panel: Mapped[Panel] = relationship(back_populates="seats")

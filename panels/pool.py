@@ -116,6 +116,8 @@ def format_needs(needs: dict[str, dict[str, int]]) -> str:
 
 def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> CompositionPolicy:
     problems = policy_problems(values["panel_size"], values["role_ranges"])
+    if values.get("quorum") and values["quorum"] > values["panel_size"]:
+        problems.append(("quorum", N_("The quorum cannot be larger than the panel."), {}))
     for category, roles in sorted((values.get("category_needs") or {}).items()):
         for role, count in sorted(roles.items()):
             most = values["role_ranges"].get(role, [0, 0])[1]

@@ -462,7 +462,7 @@ def policies() -> str:
 def _policy_page(policy: CompositionPolicy | None) -> Any:
     form = PolicyForm()
     if request.method == "GET" and policy is not None:
-        form.name.data, form.panel_size.data = policy.name, policy.panel_size
+        form.name.data, form.panel_size.data, form.quorum.data = policy.name, policy.panel_size, policy.quorum
         for role in pool.PANEL_ROLES:
             lo, hi = policy.role_ranges.get(role, [0, 0])
             getattr(form, f"{role}_min").data, getattr(form, f"{role}_max").data = lo, hi
@@ -474,6 +474,7 @@ def _policy_page(policy: CompositionPolicy | None) -> Any:
             values = {
                 "name": form.name.data.strip(),
                 "panel_size": form.panel_size.data,
+                "quorum": form.quorum.data or None,
                 "role_ranges": {
                     r: [getattr(form, f"{r}_min").data, getattr(form, f"{r}_max").data]
                     for r in pool.PANEL_ROLES

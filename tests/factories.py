@@ -182,9 +182,10 @@ class World:
     spare_members: list[Member] = field(default_factory=list)
 
 
-def world(stage: str = "scoring", n_cases: int = 6) -> World:
+def world(stage: str = "scoring", n_cases: int = 6, *, spares: bool = False) -> World:
     """``stage``: "draft" (the batch made, nothing drawn) or "scoring" (drawn with a known seed, every seat
-    invited and accepted, scoring open)."""
+    invited and accepted, scoring open). With ``spares`` the four spare citizen representatives are active:
+    the citizen seats then have substitutes (and the member with a login is no longer on every panel)."""
     housing = department("CD-ZJ", "成都市住房和城乡建设局")
     police = department("CD-GA", "成都市公安局")
     district = department("D-510107", "武侯区人民政府", DepartmentKind.DISTRICT)
@@ -218,7 +219,7 @@ def world(stage: str = "scoring", n_cases: int = 6) -> World:
             name=f"后备{i}",
             role=MemberRole.CITIZEN_REP,
             max_cases=50,
-            active=False,
+            active=spares,
             email=f"spare{i}@example.org",
         )
         for i in range(4)

@@ -135,11 +135,12 @@ def panel_sheets(batch: Batch) -> dict[int, list[Answers]]:
 
 
 def _items(batch: Batch) -> list[BatchItem]:
-    """The batch's items with their cases, in one query (settling reads every item's case)."""
+    """The batch's items still in it (not withdrawn) with their cases, in one query (settling reads every
+    item's case)."""
     return list(
         db.session.scalars(
             sa.select(BatchItem)
-            .where(BatchItem.batch_id == batch.id)
+            .where(BatchItem.batch_id == batch.id, BatchItem.withdrawn_dt.is_(None))
             .options(joinedload(BatchItem.case))
             .order_by(BatchItem.id)
         )
@@ -183,9 +184,16 @@ def finalize(batch: Batch, decisions: dict[int, tuple[str, str]], user_id: int |
     spec = export_version(batch.rubric_version)
     sheets = panel_sheets(batch)
     now = utcnow()
-    missing = [item.case.external_id for item in items if not sheets.get(item.id)]
-    if missing:
-        raise SettleError(N_("No submitted sheets for %(cases)s."), cases="、".join(missing[:5]))
+    quorum = batch.policy.quorum_size if batch.policy else 3
+    short = [item.case.external_id for item in items if len(sheets.get(item.id, [])) < quorum]
+    if short:
+        raise SettleError(
+            N_(
+                "Below the quorum of %(quorum)d submitted sheets: %(cases)s. Reopen a seat or withdraw the case."
+            ),
+            quorum=quorum,
+            cases="、".join(short[:5]),
+        )
     undecided = [
         item.case.external_id
         for item in items

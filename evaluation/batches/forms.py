@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -26,3 +26,13 @@ class NewBatchForm(FlaskForm):
 
 class WindowForm(FlaskForm):
     closes = DateTimeLocalField(_l("Scoring closes (Beijing time)"), validators=[DataRequired()])
+
+
+class SeatDeadlineForm(FlaskForm):
+    """A substitute's deadline, or a reopened seat's."""
+
+    deadline = DateTimeLocalField(_l("New deadline (Beijing time)"), validators=[DataRequired()])
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Why the case leaves the batch"), validators=[DataRequired(), Length(max=2000)])

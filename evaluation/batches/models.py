@@ -94,6 +94,10 @@ class BatchItem(Model):
     # Why the panel disagrees: {"reasons": [...], "outliers": [seat ids], "totals": [...], "verdicts": {...}}
     deliberation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    # A case below quorum leaves the batch with a reason and returns to the eligible cases; the row stays.
+    withdrawn_dt: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     batch: Mapped[Batch] = relationship(back_populates="items")
     case: Mapped[Case] = relationship()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem, BatchState
@@ -19,7 +22,7 @@ from evaluation.org.models import Department
 from evaluation.scoring.models import Answer, ScoreSheet, SheetState, late_seats
 from evaluation.text import N_, Reason, UserError
 from panels.invitations import OPEN_STATES
-from panels.models import CompositionPolicy, Panel, Seat, SeatState, batch_seats
+from panels.models import CompositionPolicy, Panel, Seat, SeatState, batch_seats, through_items
 from rubrics.models import RubricVersion, VersionState
 from rubrics.operations import export_version
 from rubrics.scoring import disagreement
@@ -256,3 +259,78 @@ def add_cases(batch: Batch, cases: list[Case]) -> tuple[int, int]:
         added += 1
     db.session.flush()
     return added, skipped
+
+
+# --- what stands between a batch and finalizing -------------------------------------------------------------------
+
+
+@dataclass
+class Blocker:
+    """A case that keeps the batch from being finalized: below quorum (``submitted`` of ``quorum`` sheets), with
+    the accepted seats still without a sheet, which the organizer can reopen."""
+
+    item: BatchItem
+    submitted: int
+    quorum: int
+    silent: list[Seat]
+
+
+def blockers(batch: Batch) -> list[Blocker]:
+    """The cases still in the batch that cannot be settled yet, in three queries whatever the batch's size."""
+    quorum = batch.policy.quorum_size if batch.policy else 3
+    counts = dict(
+        db.session.execute(
+            through_items(sa.select(BatchItem.id, sa.func.count(ScoreSheet.id)).select_from(Seat))
+            .join(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+            .where(
+                BatchItem.batch_id == batch.id,
+                Seat.state == SeatState.ACCEPTED,
+                ScoreSheet.state != SheetState.DRAFT,
+            )
+            .group_by(BatchItem.id)
+        ).all()
+    )
+    short = [
+        item
+        for item in db.session.scalars(
+            sa.select(BatchItem)
+            .where(BatchItem.batch_id == batch.id, BatchItem.withdrawn_dt.is_(None))
+            .options(selectinload(BatchItem.case))
+            .order_by(BatchItem.id)
+        )
+        if counts.get(item.id, 0) < quorum
+    ]
+    silent: dict[int, list[Seat]] = defaultdict(list)
+    if short:
+        for seat, item_id in db.session.execute(
+            late_seats(batch.id)
+            .add_columns(Panel.batch_item_id)
+            .where(BatchItem.id.in_([item.id for item in short]))
+            .options(selectinload(Seat.member))
+            .order_by(Seat.id)
+        ).all():
+            silent[item_id].append(seat)
+    return [Blocker(item, counts.get(item.id, 0), quorum, silent[item.id]) for item in short]
+
+
+def withdraw(item: BatchItem, reason: str, by: int | None, now: datetime | None = None) -> None:
+    """A case below quorum leaves the batch with the organizer's reason and returns to the eligible cases; its
+    panel, seats and sheets stay as the record of what happened."""
+    now = now or utcnow()
+    batch = item.batch
+    if batch.state not in (BatchState.SCORING, BatchState.DELIBERATION):
+        raise BatchError(
+            (N_("Cases can only be withdrawn while the batch is scoring or in deliberation."), {})
+        )
+    if item.withdrawn_dt is not None:
+        raise BatchError((N_("This case has already been withdrawn."), {}))
+    if not reason.strip():
+        raise BatchError((N_("Say why the case leaves the batch."), {}))
+    blocked = {b.item.id for b in blockers(batch)}
+    if item.id not in blocked:
+        raise BatchError((N_("Only a case below quorum can be withdrawn; this one can be settled."), {}))
+    item.withdrawn_dt, item.withdrawn_reason, item.withdrawn_by_id = now, reason.strip(), by
+    item.in_deliberation = False
+    item.case.status = CaseStatus.ELIGIBLE
+    record("case.withdrawn", "case", item.case_id, {"batch": batch.id, "reason": reason.strip()}, actor_id=by)
+    db.session.flush()

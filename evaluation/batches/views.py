@@ -4,6 +4,7 @@ their seats. Views load, check, validate and call one operation; the request's e
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,19 +19,22 @@ from evaluation.accounts.models import Role
 from evaluation.assessments import operations as settle_ops
 from evaluation.assessments.models import Verdict
 from evaluation.batches import operations as batch_ops
-from evaluation.batches.forms import NewBatchForm, WindowForm
+from evaluation.batches.forms import NewBatchForm, SeatDeadlineForm, WindowForm, WithdrawForm
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.batches.monitor import monitor as monitor_data
 from evaluation.cases.models import Case, CaseStatus
 from evaluation.clock import from_local, to_local
+from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.jobs import reminders
 from evaluation.org.models import Department
+from evaluation.scoring.models import ScoreSheet, SheetState
+from evaluation.text import N_, UserError
 from evaluation.web import local_datetime, mark, refusal_to
 from panels.forms import DeclineForm
-from panels.invitations import invite_batch
-from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat
+from panels.invitations import invite_batch, reopen, replace_silent
+from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat, batch_seats
 from rubrics.models import RubricVersion, VersionState
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -118,6 +122,20 @@ def show(batch_id: int) -> str:
     tied = settle_ops.ties(batch) if batch.state == BatchState.DELIBERATION else []
     window = WindowForm()
     window.closes.data = to_local(batch.closes_dt)
+    scoring = batch.state in (BatchState.SCORING, BatchState.DELIBERATION)
+    submitted = (
+        set(
+            db.session.scalars(
+                batch_seats(batch.id)
+                .with_only_columns(Seat.id)
+                .join(ScoreSheet, ScoreSheet.seat_id == Seat.id)
+                .where(ScoreSheet.state != SheetState.DRAFT)
+            )
+        )
+        if scoring
+        else set()
+    )
+    window_closed = batch.closes_dt is not None and batch.closes_dt <= utcnow()
     return render_template(
         "evaluation/batches/show.html",
         batch=batch,
@@ -129,6 +147,11 @@ def show(batch_id: int) -> str:
         tied=tied,
         verdicts=list(Verdict),
         organizer=current_user.has_role(Role.ORGANIZER),
+        submitted=submitted,
+        window_closed=window_closed,
+        blockers=batch_ops.blockers(batch) if scoring and window_closed else [],
+        deadline_form=SeatDeadlineForm(formdata=None, deadline=to_local(utcnow() + timedelta(days=3))),
+        withdraw_form=WithdrawForm(formdata=None),
     )
 
 
@@ -304,3 +327,72 @@ def finalize(batch_id: int) -> Any:
     count = settle_ops.finalize(batch, decisions, current_user.id)
     flash(_("The batch is finalized: %(n)d assessments are ready to publish.", n=count), "success")
     return redirect(_to_batch(batch.id))
+
+
+# --- missing sheets: replace a silent member, reopen a seat, withdraw a case below quorum -------------------------
+
+
+def _seat_batch(seat_id: int) -> str:
+    seat = db.session.get(Seat, seat_id)
+    return _to_batch(seat.panel.batch_item.batch_id) if seat else url_for("batches.index")
+
+
+def _deadline(form: SeatDeadlineForm) -> datetime:
+    if not form.validate_on_submit():
+        raise UserError(N_("Give the new deadline."))
+    return from_local(form.deadline.data)
+
+
+@bp.post("/seats/<int:seat_id>/replace")
+@roles_required(Role.ORGANIZER)
+@refusal_to(_seat_batch)
+def replace_seat(seat_id: int) -> Any:
+    """While scoring is open: the silent member's seat goes to the next substitute, with their own deadline."""
+    seat = get_or_403(Seat, seat_id)
+    replacement = replace_silent(seat, _deadline(SeatDeadlineForm()), current_user.id)
+    flash(
+        _(
+            "%(old)s is replaced by %(new)s, who is invited.",
+            old=seat.member.name,
+            new=replacement.member.name,
+        ),
+        "success",
+    )
+    return redirect(_seat_batch(seat.id))
+
+
+@bp.post("/seats/<int:seat_id>/reopen")
+@roles_required(Role.ORGANIZER)
+@refusal_to(_seat_batch)
+def reopen_seat(seat_id: int) -> Any:
+    """After the window: one member who has not submitted gets until the new deadline (and an e-mail)."""
+    seat = get_or_403(Seat, seat_id)
+    reopen(seat, _deadline(SeatDeadlineForm()), current_user.id)
+    flash(
+        _(
+            "The seat of %(name)s is open until %(when)s.",
+            name=seat.member.name,
+            when=local_datetime(seat.deadline_dt),
+        ),
+        "success",
+    )
+    return redirect(_seat_batch(seat.id))
+
+
+def _item_batch(item_id: int) -> str:
+    item = db.session.get(BatchItem, item_id)
+    return _to_batch(item.batch_id) if item else url_for("batches.index")
+
+
+@bp.post("/items/<int:item_id>/withdraw")
+@roles_required(Role.ORGANIZER)
+@refusal_to(_item_batch)
+def withdraw_item(item_id: int) -> Any:
+    """A case below quorum leaves the batch with a reason and goes back to the eligible cases."""
+    item = get_or_403(BatchItem, item_id)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        raise UserError(N_("Say why the case leaves the batch."))
+    batch_ops.withdraw(item, form.reason.data, current_user.id)
+    flash(_("%(case)s has left the batch and is eligible again.", case=item.case.external_id), "success")
+    return redirect(_to_batch(item.batch_id))

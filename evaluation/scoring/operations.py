@@ -6,6 +6,7 @@ Operations flush; the request commits."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,13 +84,27 @@ def parse_form(spec: dict[str, Any], form: Any) -> Answers:
     return answers
 
 
+def scoring_open(seat: Seat, now: datetime | None = None) -> bool:
+    """The seat may still be scored: the batch's window is open, or the seat has a deadline of its own (a
+    substitute's, or a seat the organizer reopened after the window) that has not passed."""
+    now = now or utcnow()
+    item = seat.panel.batch_item
+    batch = item.batch
+    if item.withdrawn_dt is not None:
+        return False
+    if batch.state == BatchState.SCORING and (batch.closes_dt is None or now <= batch.closes_dt):
+        return True
+    own = seat.deadline_dt is not None and now <= seat.deadline_dt
+    return own and batch.state in (BatchState.SCORING, BatchState.DELIBERATION)
+
+
 def _check_open(sheet: ScoreSheet, seat: Seat, expected_version: int | None) -> None:
     batch = seat.panel.batch_item.batch
-    if batch.state != BatchState.SCORING:
+    if batch.state not in (BatchState.SCORING, BatchState.DELIBERATION) or seat.panel.batch_item.withdrawn_dt:
         raise SheetError("closed", N_("Scoring is not open for this batch."))
     if seat.state != SeatState.ACCEPTED:
         raise SheetError("seat", N_("Accept the seat before scoring."))
-    if batch.closes_dt is not None and utcnow() > batch.closes_dt:
+    if not scoring_open(seat):
         raise SheetError("closed", N_("The scoring window has closed."))
     if sheet.state != SheetState.DRAFT:
         raise SheetError("locked", N_("This sheet has been submitted and is locked."))
