@@ -26,7 +26,7 @@ class DeclineForm(FlaskForm):
 
 
 class PolicyForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Policy name"), validators=[DataRequired(), Length(max=100)])
     panel_size = IntegerField(
         _l("Panel size"), default=5, validators=[InputRequired(), NumberRange(min=1, max=15)]
     )

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class NewBatchForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=200)])
     rubric_version = SelectField(_l("Rubric"), choices=[], validators=[DataRequired()])
     policy = SelectField(_l("Composition policy"), choices=[], validators=[DataRequired()])
     opens = DateTimeLocalField(_l("Scoring opens (Beijing time)"), validators=[Optional()])

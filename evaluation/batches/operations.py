@@ -15,9 +15,11 @@ from sqlalchemy.orm import selectinload
 from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, CaseStatus
+from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.reminders import schedule_reminders
+from evaluation.mailer import external_url, queue_template
 from evaluation.org.models import Department
 from evaluation.scoring.models import Answer, ScoreSheet, SheetState, late_seats
 from evaluation.text import N_, Reason, UserError
@@ -72,6 +74,8 @@ def create_batch(
         problems.append((N_("Only a published rubric version can be used."), {}))
     if opens and closes and closes <= opens:
         problems.append((N_("The scoring window closes before it opens."), {}))
+    if closes and closes <= utcnow():
+        problems.append((N_("The new closing time is in the past."), {}))
     cases = db.session.scalars(sa.select(Case).where(Case.id.in_(case_ids))).all()
     not_eligible = [c.external_id for c in cases if c.status != CaseStatus.ELIGIBLE]
     if not cases:
@@ -133,8 +137,15 @@ def _panel_gaps(batch: Batch) -> tuple[int, int]:
     return incomplete, waiting
 
 
-def open_scoring(batch: Batch, now: datetime | None = None) -> None:
-    """panels_drawn -> scoring: every panel complete, a window that has not closed."""
+def readiness(batch: Batch) -> dict[str, int]:
+    """What is not ready yet for scoring: cases without a full panel, invitations still unanswered."""
+    incomplete, waiting = _panel_gaps(batch)
+    return {"incomplete": incomplete, "waiting": waiting}
+
+
+def open_scoring(batch: Batch, now: datetime | None = None, *, confirmed: bool = False) -> None:
+    """panels_drawn -> scoring, in a window that has not closed. Panels below size or invitations still
+    unanswered are said with their counts, and scoring opens despite them only when the organizer confirms."""
     now = now or utcnow()
     reasons: list[Reason] = []
     if batch.state != BatchState.PANELS_DRAWN:
@@ -143,27 +154,37 @@ def open_scoring(batch: Batch, now: datetime | None = None) -> None:
         reasons.append((N_("Set the scoring window first."), {}))
     elif batch.closes_dt <= now:
         reasons.append((N_("The scoring window has already closed; extend it first."), {}))
-    incomplete, _waiting = _panel_gaps(batch)
-    if incomplete:
-        reasons.append(
-            (
-                N_("%(n)d cases have no complete panel (declined seats without a substitute)."),
-                {"n": incomplete},
-            )
-        )
     if reasons:
         raise BatchError(*reasons)
+    incomplete, waiting = _panel_gaps(batch)
+    if not confirmed and (incomplete or waiting):
+        unready: list[Reason] = []
+        if incomplete:
+            unready.append(
+                (
+                    N_("%(n)d cases have no complete panel (declined seats without a substitute)."),
+                    {"n": incomplete},
+                )
+            )
+        if waiting:
+            unready.append((N_("%(n)d invitations are still unanswered."), {"n": waiting}))
+        unready.append((N_("Tick the confirmation to open scoring all the same."), {}))
+        raise BatchError(*unready)
     batch.state = BatchState.SCORING
     for item in batch.items:
         item.case.status = CaseStatus.IN_REVIEW
-    record("batch.scoring_opened", "batch", batch.id, {})
+    record("batch.scoring_opened", "batch", batch.id, {"incomplete": incomplete, "waiting": waiting})
     db.session.flush()
     schedule_reminders(batch)
 
 
-def extend_window(batch: Batch, closes: datetime) -> None:
+def extend_window(batch: Batch, closes: datetime, now: datetime | None = None) -> int:
+    """Move the window's close; in scoring, every member with a sheet still to submit is told. Returns how many."""
+    now = now or utcnow()
     if batch.state not in (BatchState.DRAFT, BatchState.PANELS_DRAWN, BatchState.SCORING):
         raise BatchError((N_("The window can only be changed before deliberation."), {}))
+    if closes <= now:
+        raise BatchError((N_("The new closing time is in the past."), {}))
     if batch.opens_dt and closes <= batch.opens_dt:
         raise BatchError((N_("The scoring window closes before it opens."), {}))
     previous = batch.closes_dt
@@ -175,8 +196,24 @@ def extend_window(batch: Batch, closes: datetime) -> None:
         {"from": previous.isoformat() if previous else None, "to": closes.isoformat()},
     )
     db.session.flush()
-    if batch.state == BatchState.SCORING:
-        schedule_reminders(batch)
+    if batch.state != BatchState.SCORING:
+        return 0
+    schedule_reminders(batch)
+    members = {
+        seat.member for seat in db.session.scalars(late_seats(batch.id).options(selectinload(Seat.member)))
+    }
+    for member in sorted(members, key=lambda m: m.id):
+        if member.email:
+            queue_template(
+                member.email,
+                "evaluation/batches/emails/window_moved",
+                (N_("New deadline: %(batch)s"), {"batch": batch.name}),
+                member_name=member.name,
+                batch_name=batch.name,
+                closes=to_local(closes).strftime("%Y-%m-%d %H:%M"),
+                seats_url=external_url("batches.my_seats"),
+            )
+    return len(members)
 
 
 def batch_rows(batches: list[Batch]) -> list[dict[str, object]]:

@@ -150,6 +150,7 @@ def show(batch_id: int) -> str:
         submitted=submitted,
         window_closed=window_closed,
         blockers=batch_ops.blockers(batch) if scoring and window_closed else [],
+        readiness=batch_ops.readiness(batch) if batch.state == BatchState.PANELS_DRAWN else None,
         deadline_form=SeatDeadlineForm(formdata=None, deadline=to_local(utcnow() + timedelta(days=3))),
         withdraw_form=WithdrawForm(formdata=None),
     )
@@ -241,7 +242,7 @@ def new() -> Any:
 def open_scoring(batch_id: int) -> Any:
     batch = get_or_403(Batch, batch_id)
     if ConfirmForm().validate_on_submit():
-        batch_ops.open_scoring(batch)
+        batch_ops.open_scoring(batch, confirmed=request.form.get("confirmed") == "yes")
         flash(_("Scoring is open."), "success")
     return redirect(_to_batch(batch.id))
 
@@ -255,8 +256,10 @@ def change_window(batch_id: int) -> Any:
     if not form.validate_on_submit():
         flash(_("Please correct the marked fields."), "error")
         return redirect(_to_batch(batch.id))
-    batch_ops.extend_window(batch, from_local(form.closes.data))
+    told = batch_ops.extend_window(batch, from_local(form.closes.data))
     flash(_("The scoring window now closes at %(when)s.", when=local_datetime(batch.closes_dt)), "success")
+    if told:
+        flash(_("%(n)d members with sheets still to submit are told by e-mail.", n=told), "info")
     return redirect(_to_batch(batch.id))
 
 

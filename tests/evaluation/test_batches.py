@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,8 @@ from evaluation.accounts.models import Role
 from evaluation.batches.models import Batch, BatchState
 from evaluation.batches.operations import BatchError, create_batch, open_scoring, sample_cases
 from evaluation.cases.models import Case, CaseStatus
+from evaluation.clock import to_local
+from evaluation.db import utcnow
 from evaluation.extensions import db
 from panels.draw import open_draw, run_draw
 from panels.invitations import accept, decline, invite_batch
@@ -31,12 +34,13 @@ def test_create_a_batch_through_the_page(draft_world, client, auth) -> None:
     auth.login("organizer")
     version = db.session.scalar(sa.select(RubricVersion))
     policy = db.session.scalar(sa.select(CompositionPolicy))
+    opens = (to_local(utcnow()) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     form = {
         "name": "12月第1批",
         "rubric_version": str(version.id),
         "policy": str(policy.id),
-        "opens": "2026-12-01T09:00",
-        "closes": "2026-12-10T18:00",
+        "opens": opens.strftime("%Y-%m-%dT%H:%M"),
+        "closes": (opens + timedelta(days=9, hours=9)).strftime("%Y-%m-%dT%H:%M"),
         "category": "物业纠纷",
         "sample_size": "8",
         "sample_seed": "2026-12",
@@ -47,7 +51,9 @@ def test_create_a_batch_through_the_page(draft_world, client, auth) -> None:
     assert len(batch.items) == 8 and batch.sample_seed == "2026-12"
     assert {item.case.category for item in batch.items} == {"物业纠纷"}
     assert {item.case.status for item in batch.items} == {CaseStatus.QUEUED}
-    assert batch.opens_dt == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Beijing 09:00
+    assert batch.opens_dt == opens.replace(tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)  # Beijing 09:00
+    past = client.post("/batches/new", data={**form, "name": "过去", "closes": "2020-01-01T18:00"})
+    assert past.status_code == 400 and "新的截止时间已过" in past.get_data(as_text=True)
     again = client.post("/batches/new", data=form, follow_redirects=True)
     assert "已有同名的批次" in again.get_data(as_text=True)
 
@@ -76,13 +82,15 @@ def test_open_scoring_says_what_is_missing_then_opens(draft_world, runner) -> No
     last.substitutes.clear()  # no one left to take the seat
     db.session.flush()
     decline(last, "生病住院")
-    with pytest.raises(BatchError, match="1 cases have no complete panel"):
+    with pytest.raises(BatchError, match="1 cases have no complete panel.*Tick the confirmation"):
         open_scoring(batch, now=batch.opens_dt)
     db.session.rollback()
     batch = db.session.get(Batch, batch.id)
     with pytest.raises(BatchError, match="already closed"):
         open_scoring(batch, now=batch.closes_dt + timedelta(hours=1))
-    open_scoring(batch, now=batch.opens_dt)
+    with pytest.raises(BatchError, match="invitations are still unanswered"):
+        open_scoring(batch, now=batch.opens_dt)  # the accepts were rolled back with the decline
+    open_scoring(batch, now=batch.opens_dt, confirmed=True)
     db.session.commit()
     assert batch.state == BatchState.SCORING
     assert {item.case.status for item in batch.items} == {CaseStatus.IN_REVIEW}
@@ -90,12 +98,28 @@ def test_open_scoring_says_what_is_missing_then_opens(draft_world, runner) -> No
     assert {"id": batch.id, "name": batch.name, "state": "scoring"} in listed
 
 
-def test_the_window_can_be_extended_from_the_page(world, client, auth) -> None:
+def test_the_window_can_be_moved_from_the_page_and_the_members_are_told(world, client, auth, inbox) -> None:
     auth.login("organizer")
     batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.SCORING))
-    client.post(f"/batches/{batch.id}/window", data={"closes": "2027-01-05T18:00"})
+    closes = (to_local(utcnow()) + timedelta(days=20)).replace(hour=18, minute=0, second=0, microsecond=0)
+    page = client.post(
+        f"/batches/{batch.id}/window",
+        data={"closes": closes.strftime("%Y-%m-%dT%H:%M")},
+        follow_redirects=True,
+    )
     db.session.expire_all()
-    assert db.session.get(Batch, batch.id).closes_dt == datetime(2027, 1, 5, 10, 0, tzinfo=UTC)
+    assert db.session.get(Batch, batch.id).closes_dt == closes.replace(
+        tzinfo=ZoneInfo("Asia/Shanghai")
+    ).astimezone(UTC)
+    assert "5 名尚有评分表未提交的评议员" in page.get_data(as_text=True)
+    assert (
+        len(inbox.messages) == 5
+        and closes.strftime("%Y-%m-%d %H:%M") in inbox.messages[0].get_body(("plain",)).get_content()
+    )
+    past = client.post(
+        f"/batches/{batch.id}/window", data={"closes": "2020-01-05T18:00"}, follow_redirects=True
+    )
+    assert "新的截止时间已过" in past.get_data(as_text=True)
 
 
 def test_a_member_cannot_create_batches(client, auth) -> None:

@@ -154,6 +154,9 @@ def test_moving_the_window_reschedules_and_the_old_jobs_stay_silent(scoring_batc
     old_closes = scoring_batch.closes_dt
     extend_window(scoring_batch, old_closes + timedelta(days=3))
     db.session.commit()
+    late = _late_members(scoring_batch)
+    assert sorted(m["To"] for m in inbox.messages) == sorted(late)  # told of the new deadline
+    inbox.messages.clear()
     run_due(now=old_closes - timedelta(hours=72))
     assert inbox.messages == []  # the old 72 h reminder belongs to a window that no longer exists
     run_due(now=scoring_batch.closes_dt - timedelta(hours=72))

@@ -25,7 +25,7 @@ def test_a_refusal_rolls_back_what_was_flushed_and_shows_every_reason(
     auth.login("organizer")
     before = _events()
 
-    def half_done(target: Batch) -> None:
+    def half_done(target: Batch, **_options: object) -> None:
         target.name = "改了一半"
         db.session.flush()
         raise batch_ops.BatchError(
@@ -53,7 +53,7 @@ def test_a_real_refusal_changes_nothing(draft_world, client, auth) -> None:
 def test_the_api_reads_a_refusal_as_json_naming_each_reason(draft_world, client, auth, monkeypatch) -> None:
     auth.login("organizer")
 
-    def refuse(target: Batch) -> None:
+    def refuse(target: Batch, **_options: object) -> None:
         raise batch_ops.BatchError(
             (N_("Set the scoring window first."), {}), (N_("Scoring opens after the panels are drawn."), {})
         )
@@ -71,7 +71,7 @@ def test_a_lost_race_answers_409_in_both_forms(draft_world, client, auth, monkey
     url = f"/batches/{draft_world.batch.id}/open-scoring"
     for error in (IntegrityError("INSERT", {}, Exception("unique")), StaleDataError("version")):
 
-        def lose(target: Batch, error: Exception = error) -> None:
+        def lose(target: Batch, error: Exception = error, **_options: object) -> None:
             target.name = "不该留下"
             db.session.flush()
             raise error
