@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.accounts.views import bp as accounts_bp
     from evaluation.admin.views import bp as admin_bp
     from evaluation.api.views import bp as api_bp
+    from evaluation.assessments.views import bp as assessments_bp
     from evaluation.batches.views import bp as batches_bp
     from evaluation.cases.views import bp as cases_bp
     from evaluation.main.views import bp as main_bp
@@ -107,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
         results_bp,
         panels_bp,
         draws_bp,
+        assessments_bp,
         rubrics_bp,
         procurement_bp,
         api_bp,

@@ -18,6 +18,7 @@ from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
 from evaluation.assessments import operations as settle_ops
 from evaluation.assessments.models import Verdict
+from evaluation.assessments.results import batch_results, questions
 from evaluation.batches import operations as batch_ops
 from evaluation.batches.forms import NewBatchForm, SeatDeadlineForm, WindowForm, WithdrawForm
 from evaluation.batches.models import Batch, BatchItem, BatchState
@@ -36,6 +37,7 @@ from panels.forms import DeclineForm
 from panels.invitations import invite_batch, reopen, replace_silent
 from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat, batch_seats
 from rubrics.models import RubricVersion, VersionState
+from rubrics.operations import export_version
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
@@ -151,6 +153,8 @@ def show(batch_id: int) -> str:
         window_closed=window_closed,
         blockers=batch_ops.blockers(batch) if scoring and window_closed else [],
         readiness=batch_ops.readiness(batch) if batch.state == BatchState.PANELS_DRAWN else None,
+        results=batch_results(batch) if batch.state in (BatchState.FINALIZED, BatchState.PUBLISHED) else [],
+        questions=questions(export_version(batch.rubric_version)),
         deadline_form=SeatDeadlineForm(formdata=None, deadline=to_local(utcnow() + timedelta(days=3))),
         withdraw_form=WithdrawForm(formdata=None),
     )
