@@ -4,13 +4,14 @@ late, and counts per member. Reads only, a fixed number of queries whatever the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
+from evaluation.audit.models import AuditEvent
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import Case
 from evaluation.db import utcnow
@@ -27,6 +28,7 @@ class Monitor:
     sheets: dict[int, SheetState]  # seat id -> its sheet's state
     per_member: list[Any]  # (member id, name, e-mail, accepted seats, submitted sheets)
     late: bool  # the window closes within a day (or has closed)
+    reminders: dict[int, tuple[int, datetime]]  # member id -> (reminders sent, the last one's time)
 
 
 def monitor(batch: Batch, show: str, needle: str, page: int, per_page: int) -> Monitor:
@@ -81,4 +83,16 @@ def monitor(batch: Batch, show: str, needle: str, page: int, per_page: int) -> M
         .order_by(Member.name)
     ).all()
     late = batch.closes_dt is not None and utcnow() > batch.closes_dt - timedelta(hours=24)
-    return Monitor(items, sheets, list(per_member), late)
+    reminders: dict[int, tuple[int, datetime]] = {}
+    for data, at in db.session.execute(
+        sa.select(AuditEvent.data, AuditEvent.occurred_dt)
+        .where(
+            AuditEvent.action == "reminder.sent",
+            AuditEvent.object_type == "batch",
+            AuditEvent.object_id == str(batch.id),
+        )
+        .order_by(AuditEvent.id)
+    ).all():
+        count, _last = reminders.get(data["member"], (0, at))
+        reminders[data["member"]] = (count + 1, at)
+    return Monitor(items, sheets, list(per_member), late, reminders)

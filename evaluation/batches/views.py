@@ -294,6 +294,7 @@ def monitor(batch_id: int) -> str:
         page=data.page,
         sheets=data.sheets,
         per_member=data.per_member,
+        reminders=data.reminders,
         late=data.late,
         show=show,
         q=needle,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,8 @@ from sqlalchemy.orm import joinedload
 
 from evaluation.accounts.models import Role, User, UserRole
 from evaluation.audit.operations import record
-from evaluation.batches.models import Batch, BatchState
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.cases.models import Case
 from evaluation.clock import to_local
 from evaluation.extensions import db
 from evaluation.jobs.runner import schedule
@@ -56,17 +57,31 @@ def schedule_reminders(batch: Batch) -> int:
     return made
 
 
-def _late_seats(batch: Batch, member: Member | None = None) -> list[Seat]:
-    query = late_seats(batch.id)
+Late = list[tuple[int, str]]  # (seat id, case number) of the sheets a member has still to submit
+
+
+def _late_by_member(batch: Batch, member: Member | None = None) -> dict[Member, Late]:
+    """Each member with sheets still to submit in the batch, and which: one query."""
+    query = (
+        late_seats(batch.id)
+        .join(Case, BatchItem.case_id == Case.id)
+        .add_columns(Case.external_id)
+        .options(joinedload(Seat.member))
+        .order_by(Seat.member_id, Seat.id)
+    )
     if member is not None:
         query = query.where(Seat.member_id == member.id)
-    return list(db.session.scalars(query.options(joinedload(Seat.member)).order_by(Seat.member_id, Seat.id)))
+    grouped: dict[Member, Late] = defaultdict(list)
+    for seat, number in db.session.execute(query).all():
+        grouped[seat.member].append((seat.id, number))
+    return grouped
 
 
-def remind_member(batch: Batch, member: Member, reason: str, late: int | None = None) -> bool:
-    """Mail ``member`` how many of their cases are still to score (``late``, counted here if not given)."""
-    count = len(_late_seats(batch, member)) if late is None else late
-    if not count or not member.email:
+def remind_member(batch: Batch, member: Member, reason: str, late: Late | None = None) -> bool:
+    """Mail ``member`` one reminder listing the cases of the batch still to score (``late``, looked up if not
+    given)."""
+    late = _late_by_member(batch, member).get(member, []) if late is None else late
+    if not late or not member.email:
         return False
     queue_template(
         member.email,
@@ -74,11 +89,12 @@ def remind_member(batch: Batch, member: Member, reason: str, late: int | None = 
         (N_("Reminder: %(batch)s"), {"batch": batch.name}),
         member_name=member.name,
         batch_name=batch.name,
-        count=count,
+        count=len(late),
+        cases=[(number, external_url("scoring.sheet", seat_id=seat_id)) for seat_id, number in late],
         seats_url=external_url("batches.my_seats"),
         closes=to_local(batch.closes_dt).strftime("%Y-%m-%d %H:%M") if batch.closes_dt else "—",
     )
-    record("reminder.sent", "batch", batch.id, {"member": member.id, "reason": reason, "cases": count})
+    record("reminder.sent", "batch", batch.id, {"member": member.id, "reason": reason, "cases": len(late)})
     return True
 
 
@@ -91,11 +107,20 @@ def _current(payload: dict[str, Any]) -> Batch | None:
     return batch
 
 
+def superseded(batch: Batch, hours: int, now: datetime) -> bool:
+    """A reminder that a worker catching up after downtime finds overtaken: a later one is due too, or the
+    window has closed (the escalation speaks then). Only the latest due reminder goes out."""
+    closes = batch.closes_dt
+    if closes is None or now > closes:
+        return True
+    return any(h < hours and closes - timedelta(hours=h) <= now for h in offsets())
+
+
 def remind_job(payload: dict[str, Any], now: datetime) -> None:
     batch = _current(payload)
-    if batch is None:
+    if batch is None or superseded(batch, int(payload["hours"]), now):
         return
-    for member, late in Counter(seat.member for seat in _late_seats(batch)).items():
+    for member, late in _late_by_member(batch).items():
         remind_member(batch, member, reason=f"{payload['hours']}h", late=late)
 
 
@@ -103,10 +128,11 @@ def escalate_job(payload: dict[str, Any], now: datetime) -> None:
     batch = _current(payload)
     if batch is None:
         return
-    late = _late_seats(batch)
-    if not late:
+    late_members = _late_by_member(batch)
+    if not late_members:
         return
-    names = sorted({seat.member.name for seat in late})
+    names = sorted(member.name for member in late_members)
+    late = [entry for entries in late_members.values() for entry in entries]
     addresses = db.session.scalars(
         sa.select(User.email)
         .join(UserRole)
