@@ -30,9 +30,12 @@ def read_table(filename: str, data: bytes) -> tuple[list[list[Any]], str]:
     if filename.lower().endswith(".xlsx"):
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        except Exception:  # openpyxl raises many kinds for a damaged file; its English helps no one here
             raise TableError(
-                N_("The file could not be read as an Excel workbook: %(error)s"), error=str(exc)
+                N_(
+                    "The file could not be read as an Excel workbook. Open it in Excel or WPS, save it again as "
+                    ".xlsx and upload that."
+                )
             ) from None
         rows: list[list[Any]] = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
         workbook.close()

@@ -154,9 +154,19 @@ def import_file() -> Any:
         try:
             spec = json.loads(form.file.data.read().decode("utf-8-sig"))
             version = ops.import_version(spec, publish=form.publish.data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except UnicodeDecodeError:
+            problems = [{"path": "$", "where": "$", "message": _("The file is not text in UTF-8.")}]
+        except json.JSONDecodeError as exc:  # where, in the reader's words; the parser's English says no more
             problems = [
-                {"path": "$", "where": "$", "message": _("The file is not valid JSON: %(error)s", error=exc)}
+                {
+                    "path": "$",
+                    "where": "$",
+                    "message": _(
+                        "The file is not valid JSON: the problem is at line %(line)d, column %(column)d.",
+                        line=exc.lineno,
+                        column=exc.colno,
+                    ),
+                }
             ]
         except RubricSpecError as exc:
             problems = translated(exc.problems)

@@ -267,7 +267,7 @@ def test_row_level_errors_and_all_or_nothing(organizer) -> None:
 def test_a_file_that_cannot_be_read_is_refused_with_a_reason(organizer) -> None:
     for data, name, message in (
         (b"x,y\n1,2\n", "cases.csv", "未知列"),
-        (b"PK\x03\x04garbage", "cases.xlsx", "无法读取"),
+        (b"PK\x03\x04garbage", "cases.xlsx", "无法将该文件读取为 Excel 工作簿"),
         (b"", "cases.csv", "文件为空"),
         (b"a", "cases.txt", ".csv 或 .xlsx"),
     ):

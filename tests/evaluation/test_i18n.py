@@ -250,3 +250,21 @@ def test_a_refusal_is_english_in_logs_and_the_readers_language_on_pages(app) -> 
     assert "5000" in chinese and chinese != str(exc)
     with app.test_request_context(), force_locale("en"):
         assert explain(exc) == str(exc)
+
+
+def test_a_damaged_workbook_is_refused_in_the_readers_words(client, auth) -> None:
+    """openpyxl's English never reaches the page: the import says what to do, in Chinese."""
+    import io
+
+    from tests.conftest import make_user
+
+    make_user("organizer", "organizer")
+    auth.login("organizer")
+    for url in ("/cases/import", "/panels/members/import"):
+        page = client.post(
+            url,
+            data={"file": (io.BytesIO(b"PK\x03\x04 not really"), "cases.xlsx")},
+            content_type="multipart/form-data",
+        )
+        text = page.get_data(as_text=True)
+        assert page.status_code == 400 and "另存为 .xlsx" in text and "zip" not in text.lower()

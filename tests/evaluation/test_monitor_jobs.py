@@ -89,12 +89,16 @@ def test_reminders_go_once_per_member_and_offset_then_escalate(scoring_batch, in
     assert run_due(now=closes - timedelta(hours=30)) == 0  # nothing new due; nothing sent twice
     assert len(inbox.messages) == len(late)
     inbox.messages.clear()
-    run_due(now=closes + timedelta(hours=2))  # the 24 h and 2 h reminders are overtaken; the escalation speaks
+    run_due(
+        now=closes + timedelta(hours=2)
+    )  # the 24 h and 2 h reminders are overtaken; the escalation speaks
     assert [m["To"] for m in inbox.messages] == ["office@example.gov"]
     assert "仍有" in inbox.messages[0].get_body(("plain",)).get_content()
 
 
-def test_a_worker_catching_up_sends_only_the_latest_reminder_listing_the_open_cases(scoring_batch, inbox) -> None:
+def test_a_worker_catching_up_sends_only_the_latest_reminder_listing_the_open_cases(
+    scoring_batch, inbox
+) -> None:
     closes = scoring_batch.closes_dt
     late = _late_members(scoring_batch)
     assert run_due(now=closes - timedelta(hours=1)) == 3  # down since before the 72 h reminder: all three due
