@@ -177,7 +177,7 @@ def explain_all(exc: UserError) -> list[str]:
 def mark(form: Any, exc: UserError) -> None:
     """Put a refusal beside the form field it names, or flash it when it names none the form has."""
     field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
+    if field is not None and not hasattr(field, "entries"):  # a list of lines has no single place to mark
         field.errors = [*field.errors, explain(exc)]
     else:
         for sentence in explain_all(exc):

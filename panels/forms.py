@@ -9,6 +9,9 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -23,6 +26,21 @@ from panels.models import ConflictSource, MemberRole
 
 class DeclineForm(FlaskForm):
     reason = TextAreaField(_l("Why do you decline?"), validators=[DataRequired(), Length(max=2000)])
+
+
+DRAWN_ROLES = [r for r in MemberRole if r != MemberRole.EXPERT]
+
+
+class NeedRow(Form):
+    """One line of a policy's needs by case category: a category, a role and how many at least."""
+
+    category = StringField(_l("Case category"), validators=[Optional(), Length(max=50)])
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(r.value, lazy_label(r)) for r in DRAWN_ROLES],
+        default="",
+    )
+    count = IntegerField(_l("At least"), validators=[Optional(), NumberRange(min=1, max=15)])
 
 
 class PolicyForm(FlaskForm):
@@ -62,15 +80,31 @@ class PolicyForm(FlaskForm):
     citizen_rep_max = IntegerField(
         _l("Citizen representatives, at most"), default=3, validators=[InputRequired(), NumberRange(min=0)]
     )
-    category_needs = TextAreaField(
-        _l("Needs by case category"),
-        default="物业纠纷: lawyer=1\n劳动纠纷: lawyer=1",
-        validators=[Length(max=4000)],
-    )
+    category_needs = FieldList(FormField(NeedRow), min_entries=3)
     prefer_local_township = BooleanField(
         _l("Prefer a township/street representative from the case's district"), default=True
     )
     distinct_affiliations = BooleanField(_l("No two members of one affiliation on a panel"), default=True)
+
+    def needs(self) -> dict[str, dict[str, int]] | None:
+        """The needs as {category: {role: at least}}; an incomplete line gets its fields marked (then None)."""
+        needs: dict[str, dict[str, int]] = {}
+        complete = True
+        for row in self.category_needs.entries:
+            category, role, count = (row.category.data or "").strip(), row.role.data, row.count.data
+            if not category and not role and not count:
+                continue
+            for field, missing in (
+                (row.category, not category),
+                (row.role, not role),
+                (row.count, not count),
+            ):
+                if missing:
+                    field.errors = [*field.errors, _l("Fill in the category, the role and how many.")]
+                    complete = False
+            if category and role and count:
+                needs.setdefault(category, {})[role] = count
+        return needs if complete else None
 
 
 class MemberForm(FlaskForm):

@@ -15,6 +15,7 @@ from evaluation.audit.operations import record
 from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.labels import lazy_label
 from evaluation.mailer import external_url, queue_template
 from evaluation.org.models import Department
 from evaluation.tabular import cell_text, read_table
@@ -82,38 +83,6 @@ def policy_problems(
     return problems
 
 
-def parse_needs(text: str) -> dict[str, dict[str, int]]:
-    """'物业纠纷: lawyer=1' lines -> {"物业纠纷": {"lawyer": 1}}; raises PoolError naming the line."""
-    needs: dict[str, dict[str, int]] = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        category, sep, rest = line.replace("：", ":").partition(":")
-        if not sep or not category.strip():
-            raise PoolError("category_needs", N_("Line %(n)d: write 'category: role=count'."), n=number)
-        for part in rest.replace("，", ",").split(","):
-            role, eq, count = part.strip().partition("=")
-            if not eq or role.strip() not in PANEL_ROLES or not count.strip().isdigit():
-                raise PoolError(
-                    "category_needs",
-                    N_(
-                        "Line %(n)d: write 'category: role=count' with a role of "
-                        "official, lawyer, township_rep or citizen_rep."
-                    ),
-                    n=number,
-                )
-            needs.setdefault(category.strip(), {})[role.strip()] = int(count.strip())
-    return needs
-
-
-def format_needs(needs: dict[str, dict[str, int]]) -> str:
-    return "\n".join(
-        f"{category}: " + ", ".join(f"{r}={n}" for r, n in roles.items())
-        for category, roles in sorted(needs.items())
-    )
-
-
 def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> CompositionPolicy:
     problems = policy_problems(values["panel_size"], values["role_ranges"])
     if values.get("quorum") and values["quorum"] > values["panel_size"]:
@@ -125,8 +94,8 @@ def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> Com
                 problems.append(
                     (
                         "category_needs",
-                        N_("%(category)s: %(role)s=%(n)d is more than the %(max)d a panel may have."),
-                        {"category": category, "role": role, "n": count, "max": most},
+                        N_("%(category)s: %(n)d %(role)s is more than the %(max)d a panel may have."),
+                        {"category": category, "role": lazy_label(role), "n": count, "max": most},
                     )
                 )
         if sum(roles.values()) > values["panel_size"]:

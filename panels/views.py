@@ -459,37 +459,49 @@ def policies() -> str:
     return render_template("panels/policies.html", policies=rows)
 
 
+def _stored_policy_form(policy: CompositionPolicy) -> PolicyForm:
+    """The policy form as stored, with its needs as lines and two blank lines to add more."""
+    data: dict[str, Any] = {
+        "name": policy.name,
+        "panel_size": policy.panel_size,
+        "quorum": policy.quorum,
+        "prefer_local_township": policy.prefer_local_township,
+        "distinct_affiliations": policy.distinct_affiliations,
+        "category_needs": [
+            {"category": category, "role": role, "count": count}
+            for category, roles in sorted((policy.category_needs or {}).items())
+            for role, count in roles.items()
+        ]
+        + [{}, {}],
+    }
+    for role in pool.PANEL_ROLES:
+        data[f"{role}_min"], data[f"{role}_max"] = policy.role_ranges.get(role, [0, 0])
+    return PolicyForm(formdata=None, data=data)
+
+
 def _policy_page(policy: CompositionPolicy | None) -> Any:
-    form = PolicyForm()
-    if request.method == "GET" and policy is not None:
-        form.name.data, form.panel_size.data, form.quorum.data = policy.name, policy.panel_size, policy.quorum
-        for role in pool.PANEL_ROLES:
-            lo, hi = policy.role_ranges.get(role, [0, 0])
-            getattr(form, f"{role}_min").data, getattr(form, f"{role}_max").data = lo, hi
-        form.category_needs.data = pool.format_needs(policy.category_needs or {})
-        form.prefer_local_township.data = policy.prefer_local_township
-        form.distinct_affiliations.data = policy.distinct_affiliations
-    if form.validate_on_submit():
+    form = _stored_policy_form(policy) if request.method == "GET" and policy is not None else PolicyForm()
+    if form.validate_on_submit() and (needs := form.needs()) is not None:
+        values = {
+            "name": form.name.data.strip(),
+            "panel_size": form.panel_size.data,
+            "quorum": form.quorum.data or None,
+            "role_ranges": {
+                r: [getattr(form, f"{r}_min").data, getattr(form, f"{r}_max").data] for r in pool.PANEL_ROLES
+            },
+            "category_needs": needs,
+            "prefer_local_township": form.prefer_local_township.data,
+            "distinct_affiliations": form.distinct_affiliations.data,
+        }
         try:
-            values = {
-                "name": form.name.data.strip(),
-                "panel_size": form.panel_size.data,
-                "quorum": form.quorum.data or None,
-                "role_ranges": {
-                    r: [getattr(form, f"{r}_min").data, getattr(form, f"{r}_max").data]
-                    for r in pool.PANEL_ROLES
-                },
-                "category_needs": pool.parse_needs(form.category_needs.data),
-                "prefer_local_township": form.prefer_local_township.data,
-                "distinct_affiliations": form.distinct_affiliations.data,
-            }
             saved = pool.save_policy(policy, values)
         except pool.PoolError as exc:
             mark(form, exc)
         else:
             flash(_("Policy %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".policies"))
-    return render_template("panels/policy.html", form=form, policy=policy), 400 if form.errors else 200
+    status = 400 if request.method == "POST" else 200
+    return render_template("panels/policy.html", form=form, policy=policy), status
 
 
 @bp.route("/policies/new", methods=["GET", "POST"])

@@ -58,6 +58,17 @@ def test_create_and_edit_a_member(client, auth) -> None:
     assert db.session.get(Member, member.id).max_cases == 3
 
 
+def _needs(*lines: tuple[str, str, int | None]) -> dict[str, str]:
+    """Lines of the policy form's needs table, as the browser sends them (the rest of the three stay empty)."""
+    data = {}
+    for index in range(max(3, len(lines))):
+        category, role, count = lines[index] if index < len(lines) else ("", "", None)
+        data[f"category_needs-{index}-category"] = category
+        data[f"category_needs-{index}-role"] = role
+        data[f"category_needs-{index}-count"] = "" if count is None else str(count)
+    return data
+
+
 def test_policies_are_checked(client, auth) -> None:
     _organizer(client, auth)
     base = {
@@ -71,18 +82,20 @@ def test_policies_are_checked(client, auth) -> None:
         "township_rep_max": "2",
         "citizen_rep_min": "1",
         "citizen_rep_max": "3",
-        "category_needs": "物业纠纷: lawyer=1\n劳动纠纷：lawyer=1",
+        **_needs(("物业纠纷", "lawyer", 1), ("劳动纠纷", "lawyer", 1)),
         "prefer_local_township": "y",
         "distinct_affiliations": "y",
     }
     for change, message in (
         ({"panel_size": "4"}, "奇数"),
         ({"official_max": "2"}, "三分之二"),
-        ({"category_needs": "物业纠纷 lawyer"}, "第 1 行"),
+        (_needs(("物业纠纷", "lawyer", None)), "请填写案件分类、角色和人数"),
         ({"citizen_rep_max": "0", "citizen_rep_min": "0", "lawyer_max": "1"}, "小于评议团人数"),
-        ({"category_needs": "物业纠纷: lawyer=3"}, "物业纠纷：lawyer=3 超过每个评议团最多 2 名"),
+        (_needs(("物业纠纷", "lawyer", 3)), "物业纠纷：3 名律师代表超过每个评议团最多 2 名"),
         (
-            {"category_needs": "物业纠纷: lawyer=2, township_rep=2, citizen_rep=3"},
+            _needs(
+                ("物业纠纷", "lawyer", 2), ("物业纠纷", "township_rep", 2), ("物业纠纷", "citizen_rep", 3)
+            ),
             "物业纠纷所需人数超过评议团人数",
         ),
     ):
@@ -94,7 +107,7 @@ def test_policies_are_checked(client, auth) -> None:
     assert policy.category_needs == {"物业纠纷": {"lawyer": 1}, "劳动纠纷": {"lawyer": 1}}
     assert client.post("/panels/policies/new", data=base).status_code == 400  # the name is taken
     page = client.get(f"/panels/policies/{policy.id}").get_data(as_text=True)
-    assert "物业纠纷: lawyer=1" in page
+    assert 'value="物业纠纷"' in page and 'value="劳动纠纷"' in page and "律师代表" in page
 
 
 def test_a_member_declares_availability_and_conflicts(client, auth) -> None:
