@@ -89,6 +89,19 @@ def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str
     return "" if value is None else format_datetime(value, fmt)
 
 
+SOURCE_NAMES = {
+    "demo": lazy_gettext("Demo data"),
+    "12345": lazy_gettext("12345 hotline"),
+    "cd12345": lazy_gettext("12345 hotline"),
+    "import": lazy_gettext("Imported file"),
+}
+
+
+def source_name(source: str | None) -> str:
+    """The system a case came from, by name where we know it (the main system's own tag otherwise)."""
+    return str(SOURCE_NAMES.get((source or "").lower(), source or ""))
+
+
 def localized(zh: str | None, en: str | None) -> str:
     """The text in the user's language, falling back to the other one."""
     locale = get_locale()
@@ -107,6 +120,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["source_name"] = source_name
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["loc"] = localized
 

@@ -16,7 +16,7 @@ from evaluation.accounts.models import Role
 from evaluation.cases.models import Case
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
-from evaluation.org.models import Department
+from evaluation.org.models import Department, Region
 from evaluation.text import N_, UserError
 from evaluation.web import explain, mark, refusal_to
 from panels import invitations, pool
@@ -62,8 +62,13 @@ def index() -> str:
     if account == "none":
         query = query.where(Member.user_id.is_(None))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    codes = {m.district_code for m in page.items if m.district_code}
+    districts = dict(
+        db.session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all()
+    )
     return render_template(
         "panels/index.html",
+        districts=districts,
         page=page,
         role=role,
         roles=list(MemberRole),

@@ -319,3 +319,18 @@ def test_employment_history_keeps_a_member_off_the_cases_of_a_department_they_le
     auth.logout()
     auth.login("m")
     assert client.post(url, data={"department": str(rs.id), "end_date": today.isoformat()}).status_code == 403
+
+
+def test_the_pool_and_the_case_page_show_names_not_codes(client, auth) -> None:
+    from evaluation.org.models import Region, RegionLevel
+    from tests.factories import cases
+
+    _organizer(client, auth)
+    db.session.add(Region(code="510107", name="武侯区", level=RegionLevel.DISTRICT))
+    db.session.add(Member(name="街道代表甲", role="township_rep", district_code="510107", max_cases=5))
+    (case,) = cases(1, make_department("CD-ZJ", "成都市住房和城乡建设局"))
+    case.source = "demo"
+    db.session.commit()
+    assert "武侯区" in client.get("/panels/members").get_data(as_text=True)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "演示数据" in page and ">demo<" not in page
