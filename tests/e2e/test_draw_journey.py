@@ -23,7 +23,7 @@ def test_organizer_draws_the_panels_of_a_batch(live_server: str, desktop) -> Non
     expect(desktop.get_by_role("status").first).to_contain_text("评议团已抽取")
     expect(desktop.locator("code.fingerprint").first).to_have_text(shown)  # the same fingerprint, kept
     expect(desktop.locator("body")).to_contain_text("随机种子（抽取后公开）")
-    expect(desktop.locator("body")).to_contain_text("panels verify-draw")
+    expect(desktop.locator("body")).to_contain_text("任何人都可以复现本次抽取")  # in words, no command line
     expect(desktop.locator(".seat").first).to_be_visible()
     screenshot(desktop, "draw-desktop", full_page=True)
     desktop.get_by_role("button", name="发送邀请").click()
