@@ -31,8 +31,18 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @roles_required(Role.ADMIN)
 def users() -> str:
     query = sa.select(User).options(selectinload(User.department)).order_by(User.username)
+    needle = (request.args.get("q") or "").strip()
+    if needle:
+        query = query.where(
+            sa.or_(
+                *(
+                    column.contains(needle, autoescape=True)
+                    for column in (User.username, User.display_name, User.email)
+                )
+            )
+        )
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
-    return render_template("evaluation/admin/users.html", page=page)
+    return render_template("evaluation/admin/users.html", page=page, q=needle)
 
 
 def _form(user: User | None) -> UserForm:

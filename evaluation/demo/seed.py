@@ -190,7 +190,28 @@ def _users(
         if username == "agency":
             user.agency = agency
     db.session.flush()
+    _member_logins(members)
     return [(username, ", ".join(r.value for r in roles)) for username, _, roles, _ in logins]
+
+
+def _member_logins(members: list[Member]) -> None:
+    """Every panel member can log in, with their e-mail address and the demo's one password, so a tester can
+    act as any panelist. (One hash serves all: hashing the same password 80 times would only cost time.)"""
+    password_hash = db.session.execute(
+        sa.select(User.password_hash).where(User.username == "member")
+    ).scalar_one()
+    taken = set(db.session.scalars(sa.select(User.username)))
+    for member in members:
+        if member.user_id is not None or not member.email or member.email in taken:
+            continue
+        user = User(
+            username=member.email, display_name=member.name, email=member.email, password_hash=password_hash
+        )
+        user.add_role(Role.MEMBER)
+        db.session.add(user)
+        db.session.flush()
+        member.user_id = user.id
+    db.session.flush()
 
 
 def _credit_code(prefix17: str) -> str:
@@ -297,4 +318,5 @@ def seed() -> list[str]:
         f"logins (password {DEMO_PASSWORD}):",
     ]
     lines += [f"  {username:<12} {roles}" for username, roles in logins]
+    lines.append("  and every panel member, with their e-mail address as the username (the pool lists them)")
     return lines

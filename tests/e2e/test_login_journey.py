@@ -42,7 +42,7 @@ def test_each_demo_role_reaches_its_pages(live_server: str, desktop) -> None:
         ("member", "我的评议", "不满意件评议 第3批"),
         ("department", "本单位评议结果", "CD12345-2026-"),
         ("agency", "评议批次", "不满意件评议 第1批"),
-        ("admin", "用户管理", "organizer"),
+        ("admin", "用户管理", "系统管理员"),
     ):
         desktop.goto(f"{live_server}/login")
         desktop.get_by_label("用户名").fill(username)

@@ -106,3 +106,11 @@ def test_only_admins_reach_the_users_pages(client, auth) -> None:
     auth.login("org")
     assert client.get("/admin/users/new").status_code == 403
     assert client.post("/admin/users/1/password-link").status_code == 403
+
+
+def test_the_users_list_can_be_searched(client, auth) -> None:
+    _admin(client, auth)
+    make_user("zhang.san", Role.MEMBER, email="zhang@example.org", display_name="张三")
+    make_user("li.si", Role.MEMBER, display_name="李四")
+    page = client.get("/admin/users?q=张").get_data(as_text=True)
+    assert "zhang.san" in page and "li.si" not in page

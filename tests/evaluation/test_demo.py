@@ -119,6 +119,15 @@ def test_demo_logins_work_and_the_draft_batch_can_be_drawn(runner, client, auth)
         assert auth.login(username, "demo-2026").status_code == 302, username
         assert marker in client.get(page).get_data(as_text=True), username
         auth.logout()
+    # Every panel member logs in with their e-mail address and the same password.
+    lawyer = db.session.scalar(sa.select(Member).where(Member.role == MemberRole.LAWYER).order_by(Member.id))
+    assert auth.login(lawyer.email, "demo-2026").status_code == 302
+    assert "我的评议" in client.get("/batches/mine").get_data(as_text=True)
+    auth.logout()
+    without = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Member).where(Member.user_id.is_(None))
+    )
+    assert without == 0
     batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.DRAFT))
     draw = open_draw(batch, None)
     result = run_draw(draw)

@@ -181,15 +181,17 @@ def test_the_demo_pages_show_no_untranslated_english(runner, client, auth) -> No
     version = db.session.scalar(sa.select(RubricVersion))
     criterion = db.session.scalar(sa.select(Criterion).where(Criterion.version_id == version.id))
     case = db.session.scalar(sa.select(Case).order_by(Case.id))
-    member = db.session.scalar(sa.select(Member).where(Member.user_id.is_not(None)))
+    member = db.session.scalar(
+        sa.select(Member).join(User, Member.user_id == User.id).where(User.username == "member")
+    )
     seat = db.session.scalar(
         sa.select(Seat).where(Seat.member_id == member.id, Seat.state == SeatState.ACCEPTED)
     )
     token = make_token(seat)
     organizer = db.session.scalar(sa.select(User).where(User.username == "organizer"))
-    without_account = db.session.scalar(
-        sa.select(Member).where(Member.user_id.is_(None), Member.email.is_not(None))
-    )
+    without_account = Member(name="新成员", role="citizen_rep", email="new.member@example.org", max_cases=5)
+    db.session.add(without_account)
+    db.session.flush()
     _, password_link = links.issue(
         TokenPurpose.INVITATION, without_account.email, member_id=without_account.id
     )
