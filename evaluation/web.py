@@ -224,9 +224,10 @@ def _refusal_url() -> str:
     if target is not None:
         return target(**(request.view_args or {}))
     back = _same_site(request.referrer)
-    if back:
+    # Never back to the very page that refused a GET: that would redirect to itself forever.
+    if back and not (request.method == "GET" and back.split("?")[0] == request.path):
         return back
-    return request.path if request.method == "GET" else url_for("main.dashboard")
+    return url_for("main.dashboard")
 
 
 def _refused(exc: UserError) -> Any:

@@ -36,8 +36,11 @@ def show(assessment_id: int) -> str:
     dissent = [
         {"verdict": d.get("verdict"), "reason": mask_text(d.get("reason"))} for d in assessment.dissent
     ]
+    # What the organizer wrote may name people too: it is masked like the panel's reasons.
+    tie_break = mask_text(assessment.tie_break_reason) if assessment.tie_break_reason else None
     return render_template(
         "evaluation/assessments/show.html",
+        tie_break=tie_break,
         assessment=assessment,
         item=item,
         batch=item.batch,

@@ -60,6 +60,10 @@ def test_the_assessment_page_masks_the_dissents_reasons(world, client, auth) -> 
     auth.login("organizer")
     page = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
     assert "已电话联系138****5678确认修好" in page and "13812345678" not in page
+    assessment.tie_break_reason = "回访时诉求人13812345678称已解决"
+    db.session.commit()
+    page = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    assert "138****5678称已解决" in page and "13812345678" not in page
     assert "不成立" in page and "评议员的回答" in page and "各评分项得分" in page
     auth.logout()
     make_user("agency-user", Role.AGENCY)

@@ -83,3 +83,21 @@ def test_a_lost_race_answers_409_in_both_forms(draft_world, client, auth, monkey
         assert api.status_code == 409 and api.get_json()["error"]["code"] == "conflict"
     db.session.expire_all()
     assert db.session.get(Batch, draft_world.batch.id).name == "测试批次"
+
+
+def test_a_refused_page_never_redirects_to_itself(app_ctx, client, auth, monkeypatch) -> None:
+    """A GET refused with no usable referrer (or itself as the referrer) goes to the overview, not round."""
+    from evaluation.accounts.models import Role
+    from evaluation.text import UserError
+    from tests.conftest import make_user
+
+    make_user("org", Role.ORGANIZER)
+    auth.login("org")
+
+    def refusing() -> str:
+        raise UserError(N_("Set the scoring window first."))
+
+    monkeypatch.setitem(app_ctx.view_functions, "batches.index", refusing)
+    for headers in ({}, {"Referer": "http://localhost/batches/"}):
+        response = client.get("/batches/", headers=headers)
+        assert response.status_code == 302 and response.location.endswith("/dashboard")
