@@ -77,7 +77,7 @@ bench-ingest: install
 ## translations: re-extract the message ids and merge them into the catalogs
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --sort-output -o messages.pot .
-	$(BIN)/pybabel update -i messages.pot -d evaluation/translations --no-fuzzy-matching --width 120
+	$(BIN)/pybabel update -i messages.pot -d evaluation/translations --no-fuzzy-matching --ignore-obsolete --width 120
 	rm -f messages.pot
 
 ## clean: remove the virtual environment and build leftovers

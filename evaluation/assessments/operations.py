@@ -171,16 +171,35 @@ def _silent_outliers(items: list[BatchItem]) -> list[str]:
     return [item.case.external_id for item in flagged if set((item.deliberation or {})["outliers"]) - revised]
 
 
-def finalize(batch: Batch, decisions: dict[int, tuple[str, str]], user_id: int | None) -> int:
-    """deliberation -> finalized: every case settled; says which outliers or ties still need attention."""
+def silent_outliers(batch: Batch) -> list[str]:
+    """The cases of the batch where an outlier has not yet revised or said why."""
+    return _silent_outliers(_items(batch))
+
+
+def finalize(
+    batch: Batch,
+    decisions: dict[int, tuple[str, str]],
+    user_id: int | None,
+    *,
+    without_silent_outliers: bool = False,
+) -> int:
+    """deliberation -> finalized: every case settled; says which outliers or ties still need attention.
+
+    An outlier who does not answer in deliberation holds the batch only until the organizer decides to go on
+    without their reason (``without_silent_outliers``); their submitted sheet counts as it stands, and the
+    decision is in the audit trail."""
     if batch.state != BatchState.DELIBERATION:
         raise SettleError(N_("Only a batch in deliberation can be finalized."))
     items = _items(batch)
     silent = _silent_outliers(items)
-    if silent:
+    if silent and not without_silent_outliers:
         raise SettleError(
-            N_("Outliers have not yet given their reasons on %(cases)s."), cases="、".join(silent[:5])
+            N_("Outliers have not yet given their reasons on %(cases)s."),
+            also=[(N_("Wait for them, or tick the box to finalize without their reasons."), {})],
+            cases="、".join(silent[:5]),
         )
+    if silent:
+        record("batch.outliers_waived", "batch", batch.id, {"cases": silent}, actor_id=user_id)
     spec = export_version(batch.rubric_version)
     sheets = panel_sheets(batch)
     now = utcnow()

@@ -220,10 +220,14 @@ def batch_rows(batches: list[Batch]) -> list[dict[str, object]]:
     return [{"id": b.id, "name": b.name, "state": b.state.value} for b in batches]
 
 
-def close_scoring(batch: Batch, spread_points: float, now: datetime | None = None) -> int:
+def close_scoring(
+    batch: Batch, spread_points: float, now: datetime | None = None, *, early: bool = False
+) -> int:
     """scoring -> deliberation: flag the cases whose panel disagrees; returns how many were flagged.
 
-    It may close when the window has closed, or earlier when every accepted seat has submitted."""
+    It closes when the window has closed, or earlier when every accepted seat has submitted. With sheets still
+    missing in an open window it closes only when the organizer confirms (``early``): the window ends now, and
+    what stands between the batch and finalizing (cases below quorum) is then resolved seat by seat."""
     now = now or utcnow()
     if batch.state != BatchState.SCORING:
         raise BatchError((N_("Only a batch in scoring can be closed."), {}))
@@ -236,12 +240,18 @@ def close_scoring(batch: Batch, spread_points: float, now: datetime | None = Non
     ).all()
     pending = db.session.scalar(sa.select(sa.func.count()).select_from(late_seats(batch.id).subquery()))
     if batch.closes_dt is not None and now < batch.closes_dt and pending:
-        raise BatchError(
-            (
-                N_("The window is still open and %(n)d sheets are not submitted; wait or extend it."),
-                {"n": pending},
+        if not early:
+            raise BatchError(
+                (N_("The window is still open and %(n)d sheets are not submitted."), {"n": pending}),
+                (N_("Wait for them, or tick the confirmation to close the window now."), {}),
             )
+        record(
+            "batch.closed_early",
+            "batch",
+            batch.id,
+            {"planned": batch.closes_dt.isoformat(), "unsubmitted": pending},
         )
+        batch.closes_dt = now
     spec = export_version(batch.rubric_version)
     verdict_code = next(c["code"] for c in spec["criteria"] if c["role"] == "verdict")
     verdict_id = next(c.id for c in batch.rubric_version.criteria if c.code == verdict_code)

@@ -30,7 +30,7 @@ from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.jobs import reminders
 from evaluation.org.models import Department
-from evaluation.scoring.models import ScoreSheet, SheetState
+from evaluation.scoring.models import ScoreSheet, SheetState, late_seats
 from evaluation.text import N_, UserError
 from evaluation.web import local_datetime, mark, refusal_to
 from panels.forms import DeclineForm
@@ -121,7 +121,9 @@ def show(batch_id: int) -> str:
         if draws
         else {}
     )
-    tied = settle_ops.ties(batch) if batch.state == BatchState.DELIBERATION else []
+    deliberating = batch.state == BatchState.DELIBERATION
+    tied = settle_ops.ties(batch) if deliberating else []
+    silent_outliers = settle_ops.silent_outliers(batch) if deliberating else []
     window = WindowForm()
     window.closes.data = to_local(batch.closes_dt)
     scoring = batch.state in (BatchState.SCORING, BatchState.DELIBERATION)
@@ -138,6 +140,11 @@ def show(batch_id: int) -> str:
         else set()
     )
     window_closed = batch.closes_dt is not None and batch.closes_dt <= utcnow()
+    unsubmitted = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(late_seats(batch.id).subquery()))
+        if batch.state == BatchState.SCORING
+        else 0
+    )
     return render_template(
         "evaluation/batches/show.html",
         batch=batch,
@@ -147,10 +154,12 @@ def show(batch_id: int) -> str:
         form=ConfirmForm(),
         window=window,
         tied=tied,
+        silent_outliers=silent_outliers,
         verdicts=list(Verdict),
         organizer=current_user.has_role(Role.ORGANIZER),
         submitted=submitted,
         window_closed=window_closed,
+        unsubmitted=unsubmitted,
         blockers=batch_ops.blockers(batch) if scoring and window_closed else [],
         readiness=batch_ops.readiness(batch) if batch.state == BatchState.PANELS_DRAWN else None,
         results=batch_results(batch) if batch.state in (BatchState.FINALIZED, BatchState.PUBLISHED) else [],
@@ -273,7 +282,11 @@ def change_window(batch_id: int) -> Any:
 def close_scoring(batch_id: int) -> Any:
     batch = get_or_403(Batch, batch_id)
     if ConfirmForm().validate_on_submit():
-        flagged = batch_ops.close_scoring(batch, current_app.config["EVALUATION_SPREAD_POINTS"])
+        flagged = batch_ops.close_scoring(
+            batch,
+            current_app.config["EVALUATION_SPREAD_POINTS"],
+            early=request.form.get("confirmed") == "yes",
+        )
         flash(_("Scoring closed: %(n)d cases go to deliberation.", n=flagged), "success")
     return redirect(_to_batch(batch.id))
 
@@ -332,7 +345,12 @@ def finalize(batch_id: int) -> Any:
         verdict = request.form.get(f"tie-{item.id}-verdict")
         if verdict in {v.value for v in Verdict}:
             decisions[item.id] = (verdict, request.form.get(f"tie-{item.id}-reason", ""))
-    count = settle_ops.finalize(batch, decisions, current_user.id)
+    count = settle_ops.finalize(
+        batch,
+        decisions,
+        current_user.id,
+        without_silent_outliers=request.form.get("without_silent_outliers") == "yes",
+    )
     flash(_("The batch is finalized: %(n)d assessments are ready to publish.", n=count), "success")
     return redirect(_to_batch(batch.id))
 

@@ -247,6 +247,44 @@ def test_closing_flags_disagreement_and_members_revise_once(app_ctx, client, aut
     assert again.status_code == 409 and "已修改过" in again.get_data(as_text=True)
 
 
+def test_closing_early_is_confirmed_and_a_silent_outlier_can_be_passed_over(
+    app_ctx, client, auth, scoring
+) -> None:
+    from evaluation.assessments.operations import SettleError, finalize
+    from evaluation.audit.models import AuditEvent
+    from evaluation.db import utcnow
+
+    batch = scoring.panel.batch_item.batch
+    seat = _panel_with_member_submitted(batch, scoring.member_id)
+    auth.logout()
+    auth.login("organizer")
+    page = client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert "份评分表尚未提交，评分窗口仍在开放中" in page and 'name="confirmed"' in page
+    refused = client.post(f"/batches/{batch.id}/close-scoring", follow_redirects=True).get_data(as_text=True)
+    assert "勾选确认后立即关闭评分窗口" in refused
+    db.session.expire_all()
+    assert batch.state == BatchState.SCORING
+    planned = batch.closes_dt
+    assert client.post(f"/batches/{batch.id}/close-scoring", data={"confirmed": "yes"}).status_code == 302
+    db.session.expire_all()
+    assert batch.state == BatchState.DELIBERATION and batch.closes_dt <= utcnow() < planned
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "batch.closed_early"))
+    assert event is not None and event.data["planned"] == planned.isoformat()
+
+    # The outlier says nothing in deliberation: the page names the case and offers to go on without them.
+    item = seat.panel.batch_item
+    assert seat.id in item.deliberation["outliers"]
+    page = client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert item.case.external_id in page and 'name="without_silent_outliers"' in page
+    with pytest.raises(SettleError) as held:
+        finalize(batch, {}, None)
+    assert "Outliers" in str(held.value)
+    with pytest.raises(SettleError) as past_it:  # the next thing in the way is the quorum, not the outlier
+        finalize(batch, {}, None, without_silent_outliers=True)
+    assert "Outliers" not in str(past_it.value)
+    db.session.rollback()
+
+
 def test_finalize_settles_every_case_and_asks_for_ties(app_ctx, client, auth, scoring, count_queries) -> None:
     from datetime import timedelta
 
