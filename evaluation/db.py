@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +24,25 @@ NAMING_CONVENTION = {
 }
 
 
+_SET_NOW: ContextVar[datetime | None] = ContextVar("set_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The time now, or the time a ``clock_at`` block set: every operation and column default reads it."""
+    return _SET_NOW.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Run a block as if it were ``moment``: what the demo uses to play a month of work through the real
+    operations, and tests to put a worker at a chosen time. Only this context sees it."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given for the clock")
+    token = _SET_NOW.set(moment)
+    try:
+        yield
+    finally:
+        _SET_NOW.reset(token)
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):

@@ -67,13 +67,15 @@ def policy_snapshot(policy: CompositionPolicy) -> dict[str, Any]:
     }
 
 
-def open_draw(batch: Batch, user_id: int | None) -> Draw:
-    """A pending draw with a fresh secret seed; only its hash is shown until the draw is run."""
+def open_draw(batch: Batch, user_id: int | None, *, seed: str | None = None) -> Draw:
+    """A pending draw with a fresh secret seed; only its hash is shown until the draw is run.
+
+    ``seed`` is for the demo alone, which plays its past draws reproducibly; pages and commands never pass one."""
     if batch.state != BatchState.DRAFT:
         raise DrawError(N_("Panels can only be drawn for a batch in draft."))
     if batch.policy is None:
         raise DrawError(N_("The batch has no composition policy."))
-    seed = secrets.token_hex(16)
+    seed = seed or secrets.token_hex(16)
     draw = Draw(
         batch=batch,
         seed=seed,

@@ -1,324 +1,344 @@
-"""The demo's batches: one published, one finalized, one in scoring, one draft, with panels laid out directly
-(no recorded draw: the demo shows results; real batches get their panels from the seeded draw) and sheets whose
-answers follow each case's quality and each member's severity."""
+"""The demo's batches, played through the real operations at the moments they would have happened (the clock
+set with ``clock_at``): the organizer creates the batch and draws its panels (recorded, so ``panels verify-draw``
+replays every one), invitations go out and are answered over the next day (a few declined, their seats refilled
+from the substitutes), scoring opens at nine in the morning, members submit over the window as the rubric
+requires, the job runner sends the reminders and the escalation when they fall due, scoring closes, outliers give
+their reasons, the organizer decides tied panels and finalizes.
+
+The first batch is published too. Publication to the main case system is not built yet (it comes with the
+publication issue); until then the demo marks that batch published itself, with its audit event.
+
+The third batch is still scoring: its window closes tomorrow evening, some members are late, and the organizer
+can take it to finalized in the interface (close early, reopen a seat or withdraw a case, finalize).
+
+No mail leaves: the history happened before the demo was built, so what the operations queue is dropped."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
-from collections import Counter
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from evaluation.accounts.models import User
-from evaluation.assessments.operations import settle, verdict_of
+from evaluation.assessments.models import Assessment
+from evaluation.assessments.operations import finalize, panel_sheets, ties
 from evaluation.audit.operations import record
+from evaluation.batches import operations as batch_ops
 from evaluation.batches.models import Batch, BatchItem, BatchState
-from evaluation.cases.models import (
-    Case,
-    CaseStatus,
-)
-from evaluation.demo import data
+from evaluation.cases.models import Case, CaseStatus
+from evaluation.clock import from_local, to_local
+from evaluation.db import clock_at
+from evaluation.demo import sheets
 from evaluation.extensions import db
-from evaluation.scoring.models import Answer, ScoreSheet, SheetRevision, SheetState
-from panels.models import CompositionPolicy, Member, MemberRole, Panel, Seat, SeatState
-from procurement.models import (
-    Contract,
-)
+from evaluation.jobs import runner
+from evaluation.jobs.reminders import offsets
+from evaluation.mailer import muted
+from evaluation.scoring import operations as scoring
+from panels.draw import open_draw, run_draw
+from panels.invitations import accept, decline, invite_batch
+from panels.models import CompositionPolicy, Member, Seat, SeatState, batch_seats
+from procurement.models import Contract
 from rubrics.models import RubricVersion
 from rubrics.operations import export_version
-from rubrics.scoring import sheet_total, summarise
+from rubrics.scoring import summarise
 
-PANEL_ROLES = [
-    MemberRole.OFFICIAL,
-    MemberRole.LAWYER,
-    MemberRole.TOWNSHIP_REP,
-    MemberRole.CITIZEN_REP,
-    MemberRole.CITIZEN_REP,
-]
-BATCHES = [  # name, state, case index range (oldest first), days the window opened before now
-    ("不满意件评议 第1批", BatchState.PUBLISHED, range(0, 40), 50),
-    ("不满意件评议 第2批", BatchState.FINALIZED, range(40, 80), 25),
-    ("不满意件评议 第3批", BatchState.SCORING, range(80, 120), 3),
-    ("不满意件评议 第4批", BatchState.DRAFT, range(120, 150), -3),  # ready for a draw, opening in three days
+DECLINE_REASONS = [
+    "近期出差，无法按时参加评议。",
+    "本人与该案件诉求人系同一小区业主，申请回避。",
+    "身体原因请假。",
 ]
 
 
-def _panel_for(
-    rng: random.Random, case: Case, members: list[Member], load: Counter[int], forced: Member | None
-) -> list[tuple[MemberRole, Member]]:
-    """A valid demo panel: roles per PANEL_ROLES, no member of the case's departments, distinct affiliations."""
-    barred = {case.lead_department_id, case.lead_department.parent_id} | {
-        d.id for d in case.assisting_departments
-    }
-    barred.discard(None)
-    chosen: list[tuple[MemberRole, Member]] = []
-    used_affiliations: set[int] = set()
-    for role in PANEL_ROLES:
-        if forced is not None and forced.role == role and all(m is not forced for _, m in chosen):
-            chosen.append((role, forced))
-            continue
-        candidates = [
-            m
-            for m in members
-            if m.role == role
-            and m.affiliation_id not in barred
-            and all(m is not c for _, c in chosen)
-            and (m.affiliation_id is None or m.affiliation_id not in used_affiliations)
-            and load[m.id] < m.max_cases
-        ]
-        if role == MemberRole.TOWNSHIP_REP:
-            local = [m for m in candidates if m.district_code == case.region_code]
-            candidates = local or candidates
-        if not candidates:
-            raise RuntimeError(f"demo panel for {case.external_id}: no {role.value} left")
-        candidates.sort(key=lambda m: (load[m.id], rng.random()))
-        member = candidates[0]
-        chosen.append((role, member))
-        if member.affiliation_id is not None:
-            used_affiliations.add(member.affiliation_id)
-    for _, member in chosen:
-        load[member.id] += 1
-    return chosen
+@dataclass
+class Plan:
+    name: str
+    state: BatchState  # where the batch stands today
+    cases: range  # indices into the demo's cases, oldest first
+    opens_in_days: int  # from today; negative for a window in the past
+    window_days: int
 
 
-def _answers(
-    rng: random.Random, spec: dict[str, Any], quality: float, severity: float
-) -> dict[str, dict[str, Any]]:
-    answers: dict[str, dict[str, Any]] = {}
-    for criterion in spec["criteria"]:
-        if criterion["role"] != "score":
-            continue
-        levels = [level["value"] for level in criterion["scale"]["levels"]]
-        x = quality + severity + rng.gauss(0, 0.15)
-        value = levels[min(len(levels) - 1, max(0, round(x * (len(levels) - 1))))]
-        comment = (
-            rng.choice(data.LOW_SCORE_COMMENTS)
-            if value <= (criterion["comment_required_at_or_below"] or -1)
-            else None
-        )
-        answers[criterion["code"]] = {"value": value, "comment": comment}
-    total = sheet_total(spec, answers) or 0.0
-    verdicts = ["upheld", "partly_upheld", "not_upheld"]
-    k = 0 if total < 55 else 1 if total < 75 else 2
-    if rng.random() < 0.15:
-        k = min(2, max(0, k + rng.choice((-1, 1))))
-    verdict = verdicts[k]
-    answers["Q1"] = {
-        "value": ["reasonable", "partly_reasonable", rng.choice(["unreasonable", "partly_reasonable"])][k]
-    }
-    answers["Q2"] = {"value": ["not_done", "basically_done", "done"][k]}
-    answers["Q3"] = {"value": verdict, "comment": rng.choice(data.VERDICT_REASONS[verdict])}
-    answers["Q4"] = {"value": ["subjective", "objective", rng.choice(["claim_unreasonable", "citizen"])][k]}
-    answers["Q5"] = {
-        "value": [rng.choice(["rehandle", "supervise"]), rng.choice(["supervise", "maintain"]), "maintain"][k]
-    }
-    return answers
+PLANS = [
+    Plan("不满意件评议 第1批", BatchState.PUBLISHED, range(0, 40), -50, 10),
+    Plan("不满意件评议 第2批", BatchState.FINALIZED, range(40, 80), -25, 10),
+    Plan("不满意件评议 第3批", BatchState.SCORING, range(80, 120), -6, 7),
+    Plan("不满意件评议 第4批", BatchState.DRAFT, range(120, 160), 3, 7),
+]
 
 
-def _sheet(
-    seat: Seat,
-    spec: dict[str, Any],
-    criteria: dict[str, int],
-    answers: dict[str, dict[str, Any]],
-    state: SheetState,
-    at: datetime,
-    author_id: int | None,
-) -> ScoreSheet:
-    total = sheet_total(spec, answers)
-    sheet = ScoreSheet(
-        seat=seat,
-        state=state,
-        total=total,
-        submitted_dt=at if state == SheetState.SUBMITTED else None,
-        updated_dt=at,
-    )
-    db.session.add(sheet)  # the sheet points at its seat; nothing cascades it into the session
-    for code, answer in answers.items():
-        value = answer.get("value")
-        sheet.answers.append(
-            Answer(
-                criterion_id=criteria[code],
-                value_num=None if isinstance(value, str) else value,
-                value_text=value if isinstance(value, str) else None,
-                comment=answer.get("comment"),
-            )
-        )
-    if state == SheetState.SUBMITTED:
-        sheet.revisions.append(
-            SheetRevision(
-                number=1, state=state, answers=answers, total=total, author_id=author_id, created_dt=at
-            )
-        )
-    return sheet
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """Beijing time on ``day`` as the stored UTC value."""
+    return from_local(datetime.combine(day, time(hour, minute)))
+
+
+@dataclass
+class Context:
+    version: RubricVersion
+    policy: CompositionPolicy
+    contract: Contract
+    organizer: User
+    demo_member: Member | None
+    now: datetime
+    spec: dict[str, object] = field(default_factory=dict)
+
+
+class Timeline:
+    """The steps of one batch in time order, each run with the clock at its moment; a step may add later ones.
+    Steps after ``until`` (today) have not happened yet and are dropped."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        self._heap: list[tuple[datetime, int, Callable[[datetime], None]]] = []
+        self._order = itertools.count()
+
+    def at(self, moment: datetime, step: Callable[[datetime], None]) -> None:
+        if moment <= self.until:
+            heapq.heappush(self._heap, (moment, next(self._order), step))
+
+    def play(self) -> None:
+        while self._heap:
+            moment, _, step = heapq.heappop(self._heap)
+            with clock_at(moment):
+                step(moment)
 
 
 def build_batches(
     cases: list[Case],
-    members: list[Member],
     version: RubricVersion,
     policy: CompositionPolicy,
     contract: Contract,
     now: datetime,
 ) -> list[str]:
-    spec = export_version(version)
-    criteria = {c.code: c.id for c in version.criteria}
+    """Play every demo batch not yet there, oldest first; each is committed when its history is complete."""
     organizer = db.session.execute(sa.select(User).where(User.username == "organizer")).scalar_one()
     demo_member = db.session.scalar(
         sa.select(Member).join(User, Member.user_id == User.id).where(User.username == "member")
     )
+    ctx = Context(version, policy, contract, organizer, demo_member, now, export_version(version))
     made = []
-    for name, state, indices, opened_days_ago in BATCHES:
-        if db.session.scalar(sa.select(Batch.id).where(Batch.name == name)) is not None:
-            continue
-        with db.session.no_autoflush:
-            _build_batch(
-                name,
-                state,
-                [cases[i] for i in indices],
-                opened_days_ago,
-                members,
-                version,
-                policy,
-                contract,
-                spec,
-                criteria,
-                organizer,
-                demo_member,
-                now,
-            )
-        made.append(name)
+    with muted():
+        for plan in PLANS:
+            if db.session.scalar(sa.select(Batch.id).where(Batch.name == plan.name)) is not None:
+                continue
+            _play(plan, [cases[i] for i in plan.cases], ctx)
+            db.session.commit()
+            made.append(plan.name)
     return made
 
 
-def _score(
-    seat: Seat,
-    rng: random.Random,
-    spec: dict[str, Any],
-    criteria: dict[str, int],
-    state: BatchState,
-    opens: datetime,
-    quality: float,
-    position: int,
-    demo_member: Member | None,
-) -> dict[str, Any] | None:
-    """The seat's sheet: in a batch still scoring, submitted, a draft or nothing yet (the demo member's in a
-    set pattern); elsewhere submitted. Returns the answers of a sheet the case's verdict counts."""
-    member = seat.member
-    severity = ((member.id * 7919) % 21 - 10) / 100  # stable per member: some strict, some lenient
-    answers = _answers(rng, spec, quality, severity)
-    if state != BatchState.SCORING:
-        at = opens + timedelta(hours=rng.randrange(2, 200))
-        _sheet(seat, spec, criteria, answers, SheetState.SUBMITTED, at, member.user_id)
-        return answers
-    roll = rng.random()
-    if member is demo_member:
-        roll = [0.0, 0.7, 0.95][position // 3 % 3]
-    if roll < 0.55:
-        at = opens + timedelta(hours=rng.randrange(2, 60))
-        _sheet(seat, spec, criteria, answers, SheetState.SUBMITTED, at, member.user_id)
-    elif roll < 0.75:
-        partial = dict(list(answers.items())[:4])
-        _sheet(seat, spec, criteria, partial, SheetState.DRAFT, opens + timedelta(hours=5), None)
-    return None
-
-
-def _settle(
-    item: BatchItem,
-    spec: dict[str, Any],
-    sheets: list[dict[str, Any]],
-    organizer: User,
-    state: BatchState,
-    closes: datetime,
-) -> None:
-    """The case's assessment; a tied panel's verdict is the organizer's, by the total, with the reason."""
-    case = item.case
-    tie = None
-    if verdict_of(spec, sheets)[0] is None:
-        total = summarise(spec, sheets).total or 0.0
-        tie = (
-            "upheld" if total < 55 else "partly_upheld" if total < 75 else "not_upheld",
-            f"评议员意见平票，组织者依据综合得分{total:.1f}分裁定为该结论。",
-        )
-    assessment = settle(item, spec, sheets, organizer.id, tie, closes + timedelta(days=2))
-    case.status = CaseStatus.ASSESSED
-    if state == BatchState.PUBLISHED:
-        assessment.published_dt = closes + timedelta(days=4)
-        case.status = CaseStatus.PUBLISHED
-
-
-def _build_batch(
-    name: str,
-    state: BatchState,
-    batch_cases: list[Case],
-    opened_days_ago: int,
-    members: list[Member],
-    version: RubricVersion,
-    policy: CompositionPolicy,
-    contract: Contract,
-    spec: dict[str, Any],
-    criteria: dict[str, int],
-    organizer: User,
-    demo_member: Member | None,
-    now: datetime,
-) -> None:
-    rng = random.Random(f"demo-batch-{name}")
-    opens = (now - timedelta(days=opened_days_ago)).replace(minute=0, second=0, microsecond=0)
-    closes = opens + timedelta(days=10)
-    batch = Batch(
-        name=name,
-        state=state,
-        rubric_version=version,
-        policy=policy,
-        contract=contract,
-        opens_dt=opens,
-        closes_dt=closes,
-        created_by_id=organizer.id,
-        created_dt=opens - timedelta(days=2),
-    )
-    db.session.add(batch)
-    if state == BatchState.DRAFT:
-        for case in batch_cases:
-            batch.items.append(BatchItem(case=case, created_dt=batch.created_dt))
-            case.status = CaseStatus.QUEUED
+def _play(plan: Plan, batch_cases: list[Case], ctx: Context) -> None:
+    today = to_local(ctx.now).date()
+    first_day = today + timedelta(days=plan.opens_in_days)
+    opens = _at(first_day, 9)
+    closes = _at(first_day + timedelta(days=plan.window_days), 18)
+    created = _at(first_day - timedelta(days=3), 10) if plan.state != BatchState.DRAFT else ctx.now
+    rng = random.Random(f"demo-batch-{plan.name}")
+    timeline = Timeline(until=ctx.now)
+    story = _Story(plan, ctx, rng, timeline, opens, closes)
+    with clock_at(created):
+        story.create(batch_cases)
+    if plan.state == BatchState.DRAFT:
         return
-    load: Counter[int] = Counter()
-    for position, case in enumerate(batch_cases):
-        item = BatchItem(batch=batch, case=case, created_dt=batch.created_dt)
-        panel = Panel(batch_item=item, created_dt=batch.created_dt)
-        forced = demo_member if position % 3 == 0 else None
-        quality = rng.uniform(0.15, 0.95)
-        sheets = []
-        for seat_no, (role, member) in enumerate(_panel_for(rng, case, members, load, forced)):
-            seat = Seat(
-                panel=panel,
-                member=member,
-                role=role,
-                position=seat_no,
-                state=SeatState.ACCEPTED,
-                invited_dt=opens - timedelta(days=1),
-                responded_dt=opens,
-                created_dt=batch.created_dt,
-            )
-            submitted = _score(seat, rng, spec, criteria, state, opens, quality, position, demo_member)
-            if submitted is not None:
-                sheets.append(submitted)
-        db.session.add(panel)
-        if state == BatchState.SCORING:
-            case.status = CaseStatus.IN_REVIEW
-            continue
-        _settle(item, spec, sheets, organizer, state, closes)
-    db.session.flush()
-    if state in (BatchState.FINALIZED, BatchState.PUBLISHED):
-        batch.finalized_dt = closes + timedelta(days=2)
-        record("batch.finalized", "batch", batch.id, {"name": name}, actor_id=organizer.id)
-    if state == BatchState.PUBLISHED:
-        batch.published_dt = closes + timedelta(days=4)
+    timeline.at(created + timedelta(minutes=20), story.draw)
+    timeline.at(created + timedelta(minutes=40), story.invite)
+    timeline.at(opens, story.open)
+    for hours in offsets():
+        timeline.at(closes - timedelta(hours=hours), _run_jobs)
+    timeline.at(closes + timedelta(hours=1), _run_jobs)  # the escalation
+    if plan.state != BatchState.SCORING:
+        timeline.at(closes + timedelta(hours=1, minutes=30), story.close)
+        timeline.at(_at(to_local(closes).date() + timedelta(days=1), 15), story.deliberate)
+        timeline.at(_at(to_local(closes).date() + timedelta(days=2), 10), story.finalize)
+    if plan.state == BatchState.PUBLISHED:
+        timeline.at(_at(to_local(closes).date() + timedelta(days=4), 10), story.publish)
+    timeline.play()
+    with clock_at(ctx.now):
+        _run_jobs(ctx.now)
+
+
+def _run_jobs(moment: datetime) -> None:
+    """The worker, as it would have run at ``moment``: reminders, escalations, expired invitations."""
+    runner.run_due(now=moment)
+
+
+class _Story:
+    """One batch's steps; each is an operation the organizer, a member or the worker would have done."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        ctx: Context,
+        rng: random.Random,
+        timeline: Timeline,
+        opens: datetime,
+        closes: datetime,
+    ) -> None:
+        self.plan, self.ctx, self.rng, self.timeline = plan, ctx, rng, timeline
+        self.opens, self.closes = opens, closes
+        self.batch: Batch | None = None
+        self.quality: dict[int, float] = {}
+        self.behind: set[int] = set()
+
+    @property
+    def current(self) -> Batch:
+        assert self.batch is not None
+        return self.batch
+
+    def create(self, batch_cases: list[Case]) -> None:
+        if self.plan.state == BatchState.DRAFT:
+            batch_cases = [c for c in batch_cases if c.status == CaseStatus.ELIGIBLE][:30]
+        self.batch = batch_ops.create_batch(
+            self.plan.name,
+            self.ctx.version,
+            self.ctx.policy,
+            self.opens,
+            self.closes,
+            [c.id for c in batch_cases],
+            None,
+            self.ctx.organizer.id,
+        )
+        self.batch.contract = self.ctx.contract
+        self.quality = {c.id: self.rng.uniform(0.15, 0.95) for c in batch_cases}
+        # In the batch still scoring, two panels have most of their members behind: below quorum if it closed now.
+        self.behind = (
+            {c.id for c in self.rng.sample(batch_cases, 2)}
+            if self.plan.state == BatchState.SCORING
+            else set()
+        )
+
+    def draw(self, moment: datetime) -> None:
+        draw = open_draw(self.current, self.ctx.organizer.id, seed=f"demo-draw-{self.plan.name}")
+        with clock_at(moment + timedelta(minutes=5)):
+            run_draw(draw)
+
+    def invite(self, moment: datetime) -> None:
+        invite_batch(self.current)
+        for seat in self._seats(SeatState.INVITED):
+            self._answer_later(seat, moment)
+
+    def _answer_later(self, seat: Seat, since: datetime) -> None:
+        seat_id, declines = seat.id, self.rng.random() < 0.04
+        delay = timedelta(minutes=self.rng.randrange(30, 26 * 60))
+
+        def answer(moment: datetime) -> None:
+            target = db.session.get_one(Seat, seat_id)
+            if not declines:
+                accept(target)
+                return
+            replacement = decline(target, self.rng.choice(DECLINE_REASONS))
+            if replacement is not None:
+                self._answer_later(replacement, moment)
+
+        self.timeline.at(since + delay, answer)
+
+    def _seats(self, state: SeatState) -> list[Seat]:
+        return list(
+            db.session.scalars(batch_seats(self.current.id).where(Seat.state == state).order_by(Seat.id))
+        )
+
+    def open(self, moment: datetime) -> None:
+        batch_ops.open_scoring(self.current, confirmed=True)
+        per_panel: dict[int, int] = {}
+        for seat in self._seats(SeatState.ACCEPTED):
+            self._plan_sheet(seat, per_panel)
+
+    def _plan_sheet(self, seat: Seat, silent_per_panel: dict[int, int]) -> None:
+        """When this seat's member submits (or starts and stops, or never does): most in the first days, a
+        tail near the deadline; in the past batches a rare member stays silent (never two on one panel)."""
+        case_id = seat.panel.batch_item.case_id
+        full = sheets.answers(self.rng, self.ctx.spec, self.quality[case_id], sheets.severity(seat.member_id))
+        days = self.plan.window_days
+        day = min(days, int(self.rng.betavariate(1.2, 2.2) * (days + 1)))
+        moment = _at(to_local(self.opens).date() + timedelta(days=day), self.rng.randrange(8, 23))
+        moment = min(max(moment, self.opens + timedelta(hours=1)), self.closes - timedelta(minutes=30))
+        if case_id in self.behind and seat.position >= 2:
+            moment = self.closes - timedelta(hours=3)
+        mine = self.ctx.demo_member is not None and seat.member_id == self.ctx.demo_member.id
+        if mine and self.plan.state == BatchState.SCORING:
+            self._demo_member_sheet(seat, full)
+            return
+        silent = self.plan.state != BatchState.SCORING and self.rng.random() < 0.03
+        if silent and silent_per_panel.get(seat.panel_id, 0) == 0:
+            silent_per_panel[seat.panel_id] = 1
+            return
+        if moment > self.ctx.now and self.rng.random() < 0.4:
+            self.timeline.at(self.opens + timedelta(hours=self.rng.randrange(2, 72)), self._draft(seat, full))
+        self.timeline.at(moment, self._submit(seat, full))
+
+    def _demo_member_sheet(self, seat: Seat, full: dict[str, dict[str, object]]) -> None:
+        """The demo login's seats in the batch still scoring, in a set pattern: submitted, a draft, untouched."""
+        mine = [s.id for s in self._seats(SeatState.ACCEPTED) if s.member_id == seat.member_id]
+        pattern = mine.index(seat.id) % 3
+        if pattern == 0:
+            self.timeline.at(self.opens + timedelta(hours=11), self._submit(seat, full))
+        elif pattern == 1:
+            self.timeline.at(self.opens + timedelta(days=1, hours=12), self._draft(seat, full))
+
+    def _submit(self, seat: Seat, full: dict[str, dict[str, object]]) -> Callable[[datetime], None]:
+        seat_id, user_id = seat.id, seat.member.user_id
+
+        def step(moment: datetime) -> None:
+            target = db.session.get_one(Seat, seat_id)
+            scoring.submit(target, full, None, user_id)
+
+        return step
+
+    def _draft(self, seat: Seat, full: dict[str, dict[str, object]]) -> Callable[[datetime], None]:
+        seat_id = seat.id
+
+        def step(moment: datetime) -> None:
+            scoring.save_draft(db.session.get_one(Seat, seat_id), sheets.partial(full), None)
+
+        return step
+
+    def close(self, moment: datetime) -> None:
+        batch_ops.close_scoring(self.current, current_app.config["EVALUATION_SPREAD_POINTS"])
+
+    def deliberate(self, moment: datetime) -> None:
+        """The outliers of each flagged case keep their score or revise it, with their reason."""
+        for item in db.session.scalars(
+            sa.select(BatchItem).where(BatchItem.batch_id == self.current.id, BatchItem.in_deliberation)
+        ):
+            for seat_id in (item.deliberation or {}).get("outliers", []):
+                seat = db.session.get_one(Seat, seat_id)
+                sheet = scoring.sheet_for(seat)
+                scoring.revise(
+                    seat,
+                    scoring.stored_answers(sheet),
+                    self.rng.choice(sheets.KEEP_REASONS),
+                    seat.member.user_id,
+                )
+
+    def finalize(self, moment: datetime) -> None:
+        counted = panel_sheets(self.current)
+        decisions = {
+            item.id: sheets.tie_break(summarise(self.ctx.spec, counted[item.id]).total or 0.0)
+            for item in ties(self.current)
+        }
+        finalize(self.current, decisions, self.ctx.organizer.id)
+
+    def publish(self, moment: datetime) -> None:
+        batch = self.current
+        assessments = db.session.scalars(
+            sa.select(Assessment)
+            .join(BatchItem, BatchItem.case_id == Assessment.case_id)
+            .where(BatchItem.batch_id == batch.id)
+        ).all()
+        for assessment in assessments:
+            assessment.published_dt = moment
+            assessment.case.status = CaseStatus.PUBLISHED
+        batch.state, batch.published_dt = BatchState.PUBLISHED, moment
         record(
             "batch.published",
             "batch",
             batch.id,
-            {"name": name, "assessments": len(batch_cases)},
-            actor_id=organizer.id,
+            {"name": batch.name, "assessments": len(assessments)},
+            actor_id=self.ctx.organizer.id,
         )
+        db.session.flush()

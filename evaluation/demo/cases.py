@@ -184,13 +184,14 @@ def _add_steps(
 
 
 def _screen(cases: list[Case], existing: set[str]) -> None:
-    """Cases outside the demo batches: recent ones still being screened, a few excluded, the rest eligible."""
-    for index, case in enumerate(cases[120:], start=120):
+    """Screening: the recent cases are still being screened, a few older ones excluded, the rest eligible (the
+    oldest 120 go into the demo's batches)."""
+    for index, case in enumerate(cases):
         if case.status != CaseStatus.RECEIVED or case.external_id in existing:
             continue
         if index >= N_CASES - 60:
             continue
-        if index % 17 == 0:
+        if index >= 120 and index % 17 == 0:
             case.status = CaseStatus.EXCLUDED
             case.exclusion_reason = [
                 ExclusionReason.DUPLICATE,

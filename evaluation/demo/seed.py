@@ -309,7 +309,7 @@ def seed() -> list[str]:
     cases = make_cases(departments, now)
     agency, contract = _procurement(now)
     logins = _users(departments, members, agency)
-    made = build_batches(cases, members, version, policy, contract, now)
+    made = build_batches(cases, version, policy, contract, now)
     db.session.commit()
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
     lines = [

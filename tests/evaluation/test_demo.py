@@ -105,11 +105,14 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
 
 
 def test_demo_logins_work_and_the_draft_batch_can_be_drawn(runner, client, auth) -> None:
-    """What a tester does first: log in as each role, then draw the draft batch's panels. (One seeding for both:
-    the demo takes seconds to build.)"""
+    """What a tester does first: log in as each role, then draw the draft batch's panels. (One seeding for all
+    the demo's journeys: it takes seconds to build.)"""
     from panels.draw import open_draw, run_draw, verify_draw
 
     runner.invoke(args=["demo", "seed"])
+    _every_draw_replays()
+    _the_history_is_in_the_audit_trail()
+    _the_scoring_batch_is_finalized_in_the_pages(client, auth)
     for username, page, marker in (
         ("organizer", "/cases/", "CD12345-2026-"),
         ("member", "/batches/mine", "不满意件评议 第3批"),
@@ -134,3 +137,91 @@ def test_demo_logins_work_and_the_draft_batch_can_be_drawn(runner, client, auth)
     db.session.commit()
     assert result["status"] == "optimal" and len(result["seats"]) == 5 * len(batch.items)
     assert verify_draw(draw) == (True, "match")
+
+
+def _every_draw_replays() -> None:
+    from panels.draw import verify_draw
+    from panels.models import Draw
+
+    draws = db.session.scalars(sa.select(Draw)).all()
+    assert len(draws) == 3  # the published, the finalized and the scoring batch
+    for draw in draws:
+        assert verify_draw(draw) == (True, "match"), draw.id
+
+
+def _the_history_is_in_the_audit_trail() -> None:
+    actions = dict(
+        db.session.execute(sa.select(AuditEvent.action, sa.func.count()).group_by(AuditEvent.action)).all()
+    )
+    for action in (
+        "batch.created",
+        "draw.made",
+        "seat.invited",
+        "seat.accepted",
+        "seat.declined",
+        "seat.refilled",
+        "batch.scoring_opened",
+        "score.submitted",
+        "reminder.sent",
+        "batch.scoring_closed",
+        "score.revised",
+        "verdict.settled",
+        "batch.finalized",
+    ):
+        assert actions.get(action), action
+    # Reminder jobs of the batch still scoring wait for their time.
+    from evaluation.jobs.models import Job, JobState
+
+    assert db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Job)
+        .where(Job.kind == "batch.remind", Job.state == JobState.PENDING)
+    )
+    # Windows at office hours, Beijing time.
+    from evaluation.clock import to_local
+
+    for batch in db.session.scalars(sa.select(Batch)):
+        assert (to_local(batch.opens_dt).hour, to_local(batch.closes_dt).hour) == (9, 18), batch.name
+
+
+def _the_scoring_batch_is_finalized_in_the_pages(client, auth) -> None:
+    """The organizer closes the third batch early, withdraws what is below quorum, goes on without the silent
+    outliers, decides the ties and finalizes; the results are on the batch's page."""
+    from evaluation.assessments.operations import ties
+    from evaluation.batches.models import BatchItem
+    from evaluation.batches.operations import blockers
+
+    batch = db.session.scalar(sa.select(Batch).where(Batch.state == BatchState.SCORING))
+    auth.login("organizer", "demo-2026")
+    page = client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert "份评分表尚未提交" in page
+    refused = client.post(f"/batches/{batch.id}/close-scoring", follow_redirects=True).get_data(as_text=True)
+    assert "评分窗口仍开放" in refused
+    assert client.post(f"/batches/{batch.id}/close-scoring", data={"confirmed": "yes"}).status_code == 302
+    db.session.expire_all()
+    assert batch.state == BatchState.DELIBERATION
+    short = blockers(batch)
+    assert short, "the demo's late members leave cases below quorum"
+    assert "距离定稿还差" in client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    for blocker in short:
+        response = client.post(
+            f"/batches/items/{blocker.item.id}/withdraw", data={"reason": "评分不足法定人数，下批重新评议。"}
+        )
+        assert response.status_code == 302
+    db.session.expire_all()
+    decisions = {}
+    for item in ties(batch):
+        decisions[f"tie-{item.id}-verdict"] = "partly_upheld"
+        decisions[f"tie-{item.id}-reason"] = "平票，组织者依据综合得分裁定。"
+    done = client.post(f"/batches/{batch.id}/finalize", data={**decisions, "without_silent_outliers": "yes"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert batch.state == BatchState.FINALIZED
+    kept = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(BatchItem)
+        .where(BatchItem.batch_id == batch.id, BatchItem.withdrawn_dt.is_(None))
+    )
+    results = client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert results.count("/assessments/") == kept
+    auth.logout()
