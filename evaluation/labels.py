@@ -56,6 +56,7 @@ LABELS: dict[str, Any] = {
     "declined": _l("Declined"),
     "expired": _l("Expired"),
     "recused": _l("Recused"),
+    "replaced": _l("Replaced"),
     "submitted": _l("Submitted"),
     "revised": _l("Revised"),
     # rubric version states

@@ -125,7 +125,12 @@ class MemberForm(FlaskForm):
         _l("Cases per batch at most"), default=15, validators=[InputRequired(), NumberRange(min=0, max=500)]
     )
     email = EmailField(
-        _l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+        _l("E-mail"),
+        validators=[
+            Optional(),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+            Length(max=254),
+        ],
     )
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
     active = BooleanField(_l("Active (may be drawn)"), default=True)

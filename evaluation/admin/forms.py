@@ -23,7 +23,12 @@ class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(
-        _l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+        _l("E-mail"),
+        validators=[
+            Optional(),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+            Length(max=254),
+        ],
     )
     roles = SelectMultipleField(
         _l("Roles"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -136,7 +137,9 @@ def ingest_cases(raw_items: list[Any], *, list_mode: bool) -> list[ItemResult]:
                         {
                             "field": v.prefix or "$",
                             "code": "concurrent_write",
-                            "message": "another request wrote this case at the same time; send it again",
+                            "message": gettext(
+                                "Another request wrote this case at the same time; send it again."
+                            ),
                         }
                     ],
                 )
@@ -160,8 +163,10 @@ def _semantic_errors(v: _Valid, departments: dict[str, Department]) -> list[dict
             {
                 "field": _join(v.prefix, "callback.rating"),
                 "code": "not_unsatisfied",
-                "message": f"only cases rated unsatisfied or very_unsatisfied are evaluated, "
-                f"not {case.callback.rating!r}",
+                "message": gettext(
+                    "Only cases rated unsatisfied or very unsatisfied are evaluated, not %(rating)s.",
+                    rating=case.callback.rating,
+                ),
             }
         )
     if case.lead_department not in departments:
@@ -169,8 +174,11 @@ def _semantic_errors(v: _Valid, departments: dict[str, Department]) -> list[dict
             {
                 "field": _join(v.prefix, "lead_department"),
                 "code": "unknown_department",
-                "message": f"no department with code {case.lead_department!r}; "
-                "send it with PUT /api/v1/departments/<code> first",
+                "message": gettext(
+                    "No department has the code %(code)s; the main system sends the department first "
+                    "(PUT /api/v1/departments/<code>).",
+                    code=case.lead_department,
+                ),
             }
         )
     for i, code in enumerate(case.assisting_departments):
@@ -179,7 +187,7 @@ def _semantic_errors(v: _Valid, departments: dict[str, Department]) -> list[dict
                 {
                     "field": _join(v.prefix, f"assisting_departments[{i}]"),
                     "code": "unknown_department",
-                    "message": f"no department with code {code!r}",
+                    "message": gettext("No department has the code %(code)s.", code=code),
                 }
             )
     for i, step in enumerate(case.steps):
@@ -188,7 +196,7 @@ def _semantic_errors(v: _Valid, departments: dict[str, Department]) -> list[dict
                 {
                     "field": _join(v.prefix, f"steps[{i}].department"),
                     "code": "unknown_department",
-                    "message": f"no department with code {step.department!r}",
+                    "message": gettext("No department has the code %(code)s.", code=step.department),
                 }
             )
     return errors

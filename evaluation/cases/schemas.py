@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from evaluation.validation import field_errors, json_path  # noqa: F401 - the schemas' refusals, in our words
 
 Channel = Literal["hotline", "mayor_mailbox", "secretary_mailbox", "web", "app", "other"]
 CaseType = Literal["consultation", "help", "complaint", "report", "suggestion", "other"]
@@ -83,21 +85,3 @@ class CaseIn(Payload):
 
 class CaseBatchIn(Payload):
     cases: list[dict[str, Any]] = Field(max_length=MAX_CASES_PER_REQUEST)
-
-
-def json_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
-    """('callback', 'rating') -> callback.rating; with prefix cases[3] -> cases[3].callback.rating."""
-    path = prefix
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path or "$"
-
-
-def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    return [
-        {"field": json_path(tuple(e["loc"]), prefix), "code": e["type"], "message": e["msg"]}
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
