@@ -13,12 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from evaluation import create_app
 from evaluation.demo.seed import seed
 from evaluation.extensions import db
+from tests.conftest import Inbox, _free_port
 
 CHROMIUM = os.environ.get("EVALUATION_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -30,8 +33,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+class LoopbackInbox(Inbox):
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mailbox() -> Iterator[LoopbackInbox]:
+    """A real SMTP server on loopback: what the live server sends arrives here, as a member's mail client would
+    receive it."""
+    handler = LoopbackInbox(_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory, mailbox: LoopbackInbox) -> Iterator[Flask]:
+    """The application the live server runs, over a demo database of its own; journeys use it to play what
+    other people do meanwhile (other members scoring) through the same operations."""
     path = tmp_path_factory.mktemp("e2e") / "e2e.db"
     app = create_app(
         {
@@ -40,21 +62,30 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
-            "MAIL_SUPPRESS_SEND": True,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": mailbox.port,
+            "MAIL_SUPPRESS_SEND": False,
             "EVALUATION_LOGIN_LIMIT": "1000 per minute",  # the journeys log in many times from one address
         }
     )
     with app.app_context():
         upgrade()
         seed()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    live_app.config["EVALUATION_BASE_URL"] = url  # the links in its e-mails lead back here
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
