@@ -171,7 +171,7 @@ def _member_sets_a_password_and_scores(phone, mailbox: LoopbackInbox, newcomer: 
     phone.get_by_label("我已对每项指标作出评价").check()
     phone.get_by_role("button", name="提交并锁定").click()
     expect(phone.get_by_role("status").first).to_contain_text("已提交")
-    screenshot(phone, "cycle-newcomer-submitted-phone", full_page=True)
+    screenshot(phone, "cycle-newcomer-submitted-phone")
 
 
 def _others_answer(app: Flask, batch_id: int, newcomer_id: int) -> tuple[int, int]:
