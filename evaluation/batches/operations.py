@@ -179,7 +179,8 @@ def open_scoring(batch: Batch, now: datetime | None = None, *, confirmed: bool =
 
 
 def extend_window(batch: Batch, closes: datetime, now: datetime | None = None) -> int:
-    """Move the window's close; in scoring, every member with a sheet still to submit is told. Returns how many."""
+    """Move the window's close; in scoring, every member with a sheet still to submit or an invitation still to
+    answer is told. Returns how many."""
     now = now or utcnow()
     if batch.state not in (BatchState.DRAFT, BatchState.PANELS_DRAWN, BatchState.SCORING):
         raise BatchError((N_("The window can only be changed before deliberation."), {}))
@@ -199,9 +200,13 @@ def extend_window(batch: Batch, closes: datetime, now: datetime | None = None) -
     if batch.state != BatchState.SCORING:
         return 0
     schedule_reminders(batch)
-    members = {
-        seat.member for seat in db.session.scalars(late_seats(batch.id).options(selectinload(Seat.member)))
-    }
+    # Affected: whoever the old time was given to and still has to act by it (a sheet to submit, an invitation
+    # to answer); a seat with a deadline of its own keeps it.
+    affected = batch_seats(batch.id).where(
+        Seat.deadline_dt.is_(None),
+        sa.or_(Seat.id.in_(late_seats(batch.id).with_only_columns(Seat.id)), Seat.state == SeatState.INVITED),
+    )
+    members = {seat.member for seat in db.session.scalars(affected.options(selectinload(Seat.member)))}
     for member in sorted(members, key=lambda m: m.id):
         if member.email:
             queue_template(

@@ -272,7 +272,13 @@ def change_window(batch_id: int) -> Any:
     told = batch_ops.extend_window(batch, from_local(form.closes.data))
     flash(_("The scoring window now closes at %(when)s.", when=local_datetime(batch.closes_dt)), "success")
     if told:
-        flash(_("%(n)d members with sheets still to submit are told by e-mail.", n=told), "info")
+        flash(
+            _(
+                "%(n)d members who still have a sheet to submit or an invitation to answer are told by e-mail.",
+                n=told,
+            ),
+            "info",
+        )
     return redirect(_to_batch(batch.id))
 
 

@@ -111,7 +111,7 @@ def test_the_window_can_be_moved_from_the_page_and_the_members_are_told(world, c
     assert db.session.get(Batch, batch.id).closes_dt == closes.replace(
         tzinfo=ZoneInfo("Asia/Shanghai")
     ).astimezone(UTC)
-    assert "5 名尚有评分表未提交的评议员" in page.get_data(as_text=True)
+    assert "已通过电子邮件告知 5 名尚有评分表未提交或邀请未答复的评议员" in page.get_data(as_text=True)
     assert (
         len(inbox.messages) == 5
         and closes.strftime("%Y-%m-%d %H:%M") in inbox.messages[0].get_body(("plain",)).get_content()
@@ -120,6 +120,38 @@ def test_the_window_can_be_moved_from_the_page_and_the_members_are_told(world, c
         f"/batches/{batch.id}/window", data={"closes": "2020-01-05T18:00"}, follow_redirects=True
     )
     assert "新的截止时间已过" in past.get_data(as_text=True)
+
+
+def test_moving_the_window_tells_an_invited_member_but_not_a_seat_with_its_own_deadline(
+    app_ctx, inbox
+) -> None:
+    from evaluation.batches.operations import extend_window
+    from tests import factories
+
+    world = factories.world("scoring")  # the spares hold no seat
+    batch = world.batch
+    panel = batch.items[0].panel
+    unanswered, substitute = world.spare_members[:2]
+    for position, (member, deadline) in enumerate(
+        ((unanswered, None), (substitute, utcnow() + timedelta(days=2))), start=10
+    ):
+        member.email = f"{member.id}@example.org"
+        db.session.add(
+            Seat(
+                panel=panel,
+                member=member,
+                role=member.role,
+                position=position,
+                state=SeatState.INVITED,
+                deadline_dt=deadline,
+            )
+        )
+    db.session.commit()
+    before = len(inbox.messages)
+    told = extend_window(batch, batch.closes_dt + timedelta(days=2))
+    db.session.commit()
+    recipients = {m["To"] for m in inbox.messages[before:]}
+    assert told == len(recipients) and unanswered.email in recipients and substitute.email not in recipients
 
 
 def test_a_member_cannot_create_batches(client, auth) -> None:
