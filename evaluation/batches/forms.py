@@ -34,5 +34,10 @@ class SeatDeadlineForm(FlaskForm):
     deadline = DateTimeLocalField(_l("New deadline (Beijing time)"), validators=[DataRequired()])
 
 
+REASON_MAX = 2000
+
+
 class WithdrawForm(FlaskForm):
-    reason = TextAreaField(_l("Why the case leaves the batch"), validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Why the case leaves the batch"), validators=[DataRequired(), Length(max=REASON_MAX)]
+    )

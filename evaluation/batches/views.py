@@ -20,7 +20,7 @@ from evaluation.assessments import operations as settle_ops
 from evaluation.assessments.models import Verdict
 from evaluation.assessments.results import batch_results, questions
 from evaluation.batches import operations as batch_ops
-from evaluation.batches.forms import NewBatchForm, SeatDeadlineForm, WindowForm, WithdrawForm
+from evaluation.batches.forms import REASON_MAX, NewBatchForm, SeatDeadlineForm, WindowForm, WithdrawForm
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.batches.monitor import monitor as monitor_data
 from evaluation.cases.models import Case, CaseStatus
@@ -424,6 +424,13 @@ def withdraw_item(item_id: int) -> Any:
     item = get_or_403(BatchItem, item_id)
     form = WithdrawForm()
     if not form.validate_on_submit():
+        length = len(form.reason.data or "")
+        if length > REASON_MAX:
+            raise UserError(
+                N_("Keep the reason within %(max)d characters; it has %(length)d."),
+                max=REASON_MAX,
+                length=length,
+            )
         raise UserError(N_("Say why the case leaves the batch."))
     batch_ops.withdraw(item, form.reason.data, current_user.id)
     flash(_("%(case)s has left the batch and is eligible again.", case=item.case.external_id), "success")

@@ -119,6 +119,10 @@ def test_a_case_below_quorum_is_withdrawn_and_eligible_again(world, client, auth
     auth.login("organizer")
     no_reason = client.post(f"/batches/items/{short.id}/withdraw", data={"reason": ""}, follow_redirects=True)
     assert "请说明" in no_reason.get_data(as_text=True)
+    too_long = client.post(
+        f"/batches/items/{short.id}/withdraw", data={"reason": "因" * 2001}, follow_redirects=True
+    )
+    assert "2001" in too_long.get_data(as_text=True) and "2000" in too_long.get_data(as_text=True)
     settled = world.batch.items[1]
     refused = client.post(
         f"/batches/items/{settled.id}/withdraw", data={"reason": "试试"}, follow_redirects=True
