@@ -24,6 +24,13 @@ MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4}
 # Area codes: 3 digits for 010 and 02x (Beijing, Shanghai, Chengdu 028, …), 4 digits elsewhere.
 LANDLINE_RE = re.compile(r"(?<!\d)(0[12]\d|0[3-9]\d{2})[- ]?(\d{3,4})(\d{4})(?!\d)")
 ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8}|\d{5})(\d{3}[0-9Xx]|\d)(?![0-9A-Za-z])")
+EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
+# Bank cards: 16 to 19 digits, written together or in groups of four (银行卡号).
+BANK_CARD_RE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){15,18}(?![\d-])")
+HONORIFICS = "先生|女士|小姐|同志|师傅|阿姨|大爷|大妈|老师|老人|某某|某"
+SEPARATORS = r"[\s·•.．、，,_-]*"
 STREET_LEVEL_RE = re.compile(r"^.*?(?:街道|镇|乡)")
 DISTRICT_LEVEL_RE = re.compile(r"^.*?(?:区|县)")
 CITY_LEVEL_RE = re.compile(r"^.*?市")
@@ -76,18 +83,44 @@ def mask_address(address: str | None) -> str:
     return "***"
 
 
-def mask_text(text: str | None, *, remove: bool = False) -> str:
-    """Phone numbers and ID numbers inside free text (request, reply, callback reason) masked; with ``remove``
-    (a confidential report shown to the evaluated department) taken out entirely, not even four digits left."""
+def _mask_card(found: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", found.group(0))
+    return f"{digits[:4]} **** **** {digits[-4:]}"
+
+
+def name_pattern(name: str | None) -> re.Pattern[str] | None:
+    """The ways a citizen's name is written in a text: in full, with spaces or dots between its characters,
+    the given name alone (two characters or more), and the surname with an honorific (张先生, 欧阳女士, 王某)."""
+    name = re.sub(r"\s+", "", name or "")
+    if len(name) < 2:
+        return None
+    surname = name[:2] if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else name[:1]
+    given = name[len(surname) :]
+    ways = [SEPARATORS.join(re.escape(ch) for ch in name), re.escape(surname) + f"(?:{HONORIFICS})"]
+    if len(given) >= 2:
+        ways.append(re.escape(given))
+    return re.compile("|".join(f"(?:{way})" for way in ways))
+
+
+def mask_text(text: str | None, *, remove: bool = False, name: str | None = None) -> str:
+    """Personal data inside free text (a title, the request, the reply, a reason, a note, a file name) masked:
+    the citizen's ``name`` in the ways it is written, phone, ID and bank-card numbers and e-mail addresses. With
+    ``remove`` (a confidential report shown to the evaluated department) they are taken out entirely, not even
+    four digits or a surname left."""
     if not text:
         return text or ""
+    written = name_pattern(name)
+    if written is not None:
+        text = written.sub("***" if remove else mask_name(name), text)
     if remove:
-        for pattern in (ID_NUMBER_RE, MOBILE_RE, LANDLINE_RE):
+        for pattern in (ID_NUMBER_RE, BANK_CARD_RE, MOBILE_RE, LANDLINE_RE, EMAIL_RE):
             text = pattern.sub("***", text)
         return text
     text = ID_NUMBER_RE.sub(lambda m: mask_id_number(m.group(0)), text)
+    text = BANK_CARD_RE.sub(_mask_card, text)
     text = MOBILE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    return LANDLINE_RE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)
+    text = LANDLINE_RE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)
+    return EMAIL_RE.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
 
 
 def pseudonym(case_id: int, secret: str) -> str:
@@ -132,20 +165,45 @@ def present(case: Any, visibility: Visibility, secret: str) -> dict[str, Any]:
             }
         )
         texts = {
-            "request": mask_text(case.request_text, remove=remove),
-            "reply": mask_text(case.reply_text, remove=remove),
-            "reason": mask_text(case.callback_reason, remove=remove),
+            "request": mask_text(case.request_text, remove=remove, name=case.citizen_name),
+            "reply": mask_text(case.reply_text, remove=remove, name=case.citizen_name),
+            "reason": mask_text(case.callback_reason, remove=remove, name=case.citizen_name),
         }
+
+    def masked(text: str | None) -> str:
+        if visibility == Visibility.FULL:
+            return text or ""
+        return mask_text(text, remove=remove, name=case.citizen_name)
+
     return {
         "citizen": citizen,
+        "title": masked(case.title),
         "texts": texts,
         "steps": [
             {
                 "action": s.action,
                 "department": s.department.name if s.department else "",
                 "at": s.at_dt,
-                "note": s.note if visibility == Visibility.FULL else mask_text(s.note, remove=remove),
+                "note": masked(s.note),
             }
             for s in case.steps
         ],
+        "attachments": _attachments(case, visibility, masked),
+        "calls": [
+            {"at": c.called_dt, "reached": c.reached, "account": masked(c.account)}
+            for c in getattr(case, "verification_calls", [])
+        ],
     }
+
+
+def _attachments(case: Any, visibility: Visibility, masked: Any) -> list[dict[str, str | None]]:
+    """Attachment names masked like any text; a link only where its address gives nothing away either. The
+    department of a confidential report sees that there are attachments, never their names or addresses."""
+    out: list[dict[str, str | None]] = []
+    for number, attachment in enumerate(getattr(case, "attachments", []), start=1):
+        if visibility == Visibility.HIDDEN_CITIZEN:
+            out.append({"name": f"#{number}", "url": None})
+            continue
+        url = attachment.url
+        out.append({"name": masked(attachment.name), "url": url if masked(url) == url else None})
+    return out

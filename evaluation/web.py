@@ -102,6 +102,21 @@ def source_name(source: str | None) -> str:
     return str(SOURCE_NAMES.get((source or "").lower(), source or ""))
 
 
+def case_title(case: Any) -> str:
+    """A case's title as the reader may see it, on lists where the page's own check has let them see the case:
+    in clear for the organizer, without the reporter for the department of a confidential report, masked for
+    everyone else."""
+    from evaluation.privacy import mask_text
+
+    if not case.title:
+        return ""
+    user = current_user if has_request_context() and current_user.is_authenticated else None
+    if user is not None and user.has_role(Role.ORGANIZER):
+        return str(case.title)
+    remove = bool(case.confidential) and user is not None and user.has_role(Role.DEPARTMENT)
+    return mask_text(case.title, remove=remove, name=case.citizen_name)
+
+
 def localized(zh: str | None, en: str | None) -> str:
     """The text in the user's language, falling back to the other one."""
     locale = get_locale()
@@ -121,6 +136,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["source_name"] = source_name
+    app.jinja_env.filters["case_title"] = case_title
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["loc"] = localized
 

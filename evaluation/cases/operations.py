@@ -21,7 +21,7 @@ from evaluation.cases.models import (
 from evaluation.extensions import db
 from evaluation.org.models import Department
 from evaluation.privacy import Visibility
-from panels.models import Member, Seat, through_items
+from panels.models import Member, Seat, SeatState, through_items
 
 
 def case_visibility(user: User, case: Case) -> Visibility | None:
@@ -32,7 +32,12 @@ def case_visibility(user: User, case: Case) -> Visibility | None:
         seated = db.session.scalar(
             through_items(sa.select(Seat.id))
             .join(Member, Seat.member_id == Member.id)
-            .where(BatchItem.case_id == case.id, Member.user_id == user.id)
+            .where(
+                BatchItem.case_id == case.id,
+                Member.user_id == user.id,
+                # A seat the member still holds: one recused, declined, expired or replaced gives no access.
+                Seat.state.in_([SeatState.INVITED, SeatState.ACCEPTED]),
+            )
             .limit(1)
         )
         if seated is not None:

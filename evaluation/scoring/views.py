@@ -17,7 +17,7 @@ from evaluation.cases.models import Case
 from evaluation.cases.operations import record_view
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
-from evaluation.privacy import Visibility, mask_text, present
+from evaluation.privacy import Visibility, present
 from evaluation.scoring import operations as ops
 from evaluation.scoring.models import SheetState
 from evaluation.web import explain, refusal_to, wants_json
@@ -55,10 +55,6 @@ def _page(seat: Seat, answers: dict[str, Any], errors: dict[str, list[str]], sta
         .where(RubricVersion.id == item.batch.rubric_version_id)
         .options(selectinload(RubricVersion.criteria))
     )
-    calls = [
-        {"called_dt": c.called_dt, "reached": c.reached, "account": mask_text(c.account)}
-        for c in case.verification_calls
-    ]
     record_view(case, current_user, Visibility.MASKED)
     return render_template(
         "evaluation/scoring/sheet.html",
@@ -70,7 +66,6 @@ def _page(seat: Seat, answers: dict[str, Any], errors: dict[str, list[str]], sta
         sheet=sheet,
         answers=answers,
         errors=errors,
-        calls=calls,
         locked=sheet.state != SheetState.DRAFT,
         confirm=ConfirmForm(),
         conflict_form=DeclineForm(),

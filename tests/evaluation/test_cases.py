@@ -16,7 +16,7 @@ from evaluation.cases.intake import ingest_cases
 from evaluation.cases.models import Case, CaseStatus, CaseView, ExclusionReason
 from evaluation.extensions import db
 from evaluation.org.models import DepartmentKind
-from panels.models import Member, MemberRole, Panel, Seat
+from panels.models import Member, MemberRole, Panel, Seat, SeatState
 from rubrics.operations import import_version, load_template
 from tests.conftest import make_department, make_user
 from tests.factories import case_payload as api_case
@@ -125,12 +125,20 @@ def test_screening_skips_cases_under_review(client, auth, departments) -> None:
 PII = ("张三丰", "13812345678", "51010719800101123X", "玉林北路12号")
 
 
-def _seat(case: Case, user) -> None:
+def _seat(case: Case, user) -> Seat:
     version = import_version(load_template(), publish=True)
     item = BatchItem(batch=Batch(name="第1批", rubric_version=version), case=case)
     member = Member(name="李四", role=MemberRole.CITIZEN_REP, user_id=user.id)
-    db.session.add(Seat(panel=Panel(batch_item=item), member=member, role=MemberRole.CITIZEN_REP, position=0))
+    seat = Seat(
+        panel=Panel(batch_item=item),
+        member=member,
+        role=MemberRole.CITIZEN_REP,
+        position=0,
+        state=SeatState.INVITED,
+    )
+    db.session.add(seat)
     db.session.commit()
+    return seat
 
 
 def test_the_organizer_sees_the_citizen_in_clear_and_the_view_is_logged(client, auth, departments) -> None:
@@ -155,6 +163,19 @@ def test_a_member_sees_only_masked_data_and_only_their_cases(client, auth, depar
     assert "张**" in page and "138****5678" in page and "510107********123X" in page
     assert "成都市武侯区玉林街道" in page and re.search(r"诉求人[0-9A-F]{4}", page)
     assert client.get(f"/cases/{other.id}").status_code == 403
+
+
+def test_a_member_recused_from_a_case_loses_access_at_once(client, auth, departments) -> None:
+    from panels.invitations import recuse
+
+    (case,) = push(api_case(1))
+    member = make_user("m", Role.MEMBER)
+    seat = _seat(case, member)
+    auth.login("m")
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    recuse(seat, "与诉求人系邻居")
+    db.session.commit()
+    assert client.get(f"/cases/{case.id}").status_code == 403
 
 
 def test_a_department_sees_its_subtree_masked_and_never_a_siblings(client, auth, departments) -> None:
@@ -293,3 +314,73 @@ def test_templates_download(organizer) -> None:
     assert csv_file.data.startswith("\ufeff来源系统".encode())
     assert csv_file.data == template_csv()
     assert organizer.get("/cases/import/template.pdf").status_code == 404
+
+
+LEAKY = {
+    "title": "张三丰反映电梯故障（电话13812345678）",
+    "request_text": "我是张三丰，邮箱 zhang.sanfeng@example.com，退款请打到6222021234567890123。",
+    "reply_text": "已联系张先生（138 1234 5678）。",
+    "callback": {"at": "2026-11-09T10:00:00+08:00", "rating": "unsatisfied", "reason": "三丰说电梯还是坏的"},
+    "steps": [
+        {
+            "action": "accept",
+            "at": "2026-11-01T09:30:00+08:00",
+            "note": "来电人张三丰，身份证51010719800101123X",
+        }
+    ],
+    "attachments": [
+        {"name": "张三丰-身份证.jpg", "url": "https://files.example.gov/a/1.jpg"},
+        {"name": "现场照片.jpg", "url": "https://files.example.gov/13812345678/2.jpg"},
+    ],
+}
+IDENTITY = [
+    "张三丰",
+    "三丰",
+    "张先生",
+    "13812345678",
+    "138 1234 5678",
+    "zhang.sanfeng",
+    "6222021234567890123",
+    "51010719800101123X",
+    "1234567890123",
+    "/13812345678/",
+]
+
+
+def _call(case: Case, account: str) -> None:
+    from evaluation.cases.models import VerificationCall
+    from evaluation.db import utcnow
+
+    caller = make_user("caller", Role.ORGANIZER)
+    db.session.add(
+        VerificationCall(case=case, caller_id=caller.id, called_dt=utcnow(), reached=True, account=account)
+    )
+    db.session.commit()
+
+
+def test_no_field_a_member_reads_carries_the_citizens_identity(client, auth, departments) -> None:
+    (case,) = push(api_case(1, **LEAKY))
+    _call(case, "张三丰表示电梯仍未修好，可拨13812345678")
+    member = make_user("m", Role.MEMBER)
+    _seat(case, member)
+    auth.login("m")
+    for url in (f"/cases/{case.id}", "/batches/mine"):
+        page = client.get(url).get_data(as_text=True)
+        for secret in IDENTITY:
+            assert secret not in page, (url, secret)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "张**反映电梯故障（电话138****5678）" in page  # masked, still readable
+    assert "张**-身份证.jpg" in page and "https://files.example.gov/a/1.jpg" in page
+    assert "files.example.gov/138" not in page  # a link whose address names the citizen is not given
+
+
+def test_a_confidential_report_shows_its_department_nothing_of_the_reporter(
+    client, auth, departments
+) -> None:
+    (case,) = push(api_case(1, type="report", confidential=True, **LEAKY))
+    make_user("wuhou", Role.DEPARTMENT, department=departments["wuhou"])
+    auth.login("wuhou")
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    for secret in [*IDENTITY, "张**", "138****", "510107****", "z***@", "6222 ****", "files.example.gov"]:
+        assert secret not in page, secret
+    assert "***反映电梯故障（电话***）" in page
