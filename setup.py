@@ -29,8 +29,13 @@ setup(
     + ["evaluation.templates", "evaluation.migrations"],
     package_dir={"evaluation.templates": "templates", "evaluation.migrations": "migrations"},
     package_data={
-        "evaluation": ["static/**/*", "translations/*/LC_MESSAGES/*.po", "translations/*/LC_MESSAGES/*.mo"],
-        "evaluation.templates": ["*.html", "**/*.html"],
+        "evaluation": [
+            "static/**/*",
+            "translations/*/LC_MESSAGES/*.po",
+            "translations/*/LC_MESSAGES/*.mo",
+            "accounts/data/*.txt",
+        ],
+        "evaluation.templates": ["*.html", "**/*.html", "**/*.txt"],
         "evaluation.migrations": ["alembic.ini", "script.py.mako", "README", "versions/*.py"],
         "rubrics": ["templates/*.json"],
     },

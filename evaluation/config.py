@@ -7,6 +7,7 @@ Every setting has a safe default for development; production sets at least ``SEC
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,10 @@ def from_environment(instance_path: str, problems: list[str] | None = None) -> d
         "SESSION_COOKIE_SECURE": _bool(env.get("EVALUATION_SECURE_COOKIES"), default=True),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("EVALUATION_SECURE_COOKIES"), default=True),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=min(14, _int("EVALUATION_REMEMBER_DAYS", 14, problems))),
+        # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none, the app is reached directly).
+        "EVALUATION_PROXY_HOPS": _int("EVALUATION_PROXY_HOPS", 0, problems),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     }
 

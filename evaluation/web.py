@@ -12,6 +12,7 @@ the edge holds for every endpoint, pages and API alike.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -80,8 +81,16 @@ ERROR_HINTS = {
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def _load_user(session_id: str) -> User | None:
+    """The user of a session or remember-me cookie, if it still holds: the user's current session token (a
+    logout, a new password or a deactivation changes it) and an active account."""
+    user_id, _, token = session_id.partition(".")
+    if not user_id.isdigit() or not token:
+        return None  # a session from before tokens, or forged
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:

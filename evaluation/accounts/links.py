@@ -7,7 +7,9 @@ Operations flush; the request commits; the mail leaves after the commit.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -33,12 +35,27 @@ def link_days() -> int:
     return int(current_app.config.get("EVALUATION_ACCOUNT_LINK_DAYS", 7))
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The passwords people pick first: zxcvbn's list of 30,000 from public breaches and our own list of those
+    common in China (``accounts/data/common_passwords_zh.txt``), lower case."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    ours = (Path(__file__).parent / "data" / "common_passwords_zh.txt").read_text(encoding="utf-8")
+    lines = (line.strip().lower() for line in ours.splitlines())
+    return frozenset(FREQUENCY_LISTS["passwords"]) | {
+        line for line in lines if line and not line.startswith("#")
+    }
+
+
 def password_problem(password: str, username: str) -> str | None:
     """Why a password is refused (a message id), or None."""
     if len(password) < MIN_PASSWORD:
         return N_("A password has at least 10 characters.")
     if password.strip().lower() == username.strip().lower():
         return N_("The password cannot be the username.")
+    if password.lower() in common_passwords():
+        return N_("This password is on the list of the most common ones; choose another.")
     return None
 
 

@@ -51,6 +51,8 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_dt: Mapped[datetime | None]
+    # Part of every session and remember-me cookie of the user (get_id); a new one ends them all at once.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     department: Mapped[Department | None] = relationship()
@@ -71,12 +73,23 @@ class User(UserMixin, Model):
         if not self.has_role(role):
             self.role_rows.append(UserRole(role=Role(role)))
 
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie keep: the id with the current session token."""
+        return f"{self.id}.{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Every session and remember-me cookie of this user stops working (logout, a new password,
+        deactivation)."""
+        self.session_token = secrets.token_hex(16)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def set_unusable_password(self) -> None:
         """No password matches until one is set (through a mailed link)."""
         self.password_hash = "!"  # noqa: S105 - not a hash: check_password_hash never accepts it
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Any
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from evaluation.accounts import links
 from evaluation.accounts.models import SCOPES, ApiClient, Role, User, hash_token
@@ -20,10 +22,20 @@ class AccountError(ValueError):
     """Bad input for an account operation; the message is meant for the person who gave it."""
 
 
+@functools.cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def authenticate(username: str, password: str) -> User | None:
-    """The user if the username and password match an active account, else None (never says which failed)."""
+    """The user if the username and password match an active account, else None (never says which failed).
+
+    An unknown username costs the same password hashing as a known one, so the time taken tells nothing."""
     user: User | None = db.session.scalar(sa.select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        check_password_hash(_decoy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     user.last_login_dt = utcnow()
     return user
@@ -48,8 +60,9 @@ def create_user(
         raise AccountError(f"unknown role {unknown[0]!r}; choose from {', '.join(sorted(known))}")
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"a user named {username!r} already exists")
-    if len(password) < 8:
-        raise AccountError("the password must have at least 8 characters")
+    problem = links.password_problem(password, username)
+    if problem is not None:
+        raise AccountError(problem)
     department = None
     if department_code:
         department = db.session.scalar(sa.select(Department).where(Department.code == department_code))
@@ -141,7 +154,10 @@ def save_user(user: User | None, values: dict[str, Any], by: int | None) -> User
     user.username, user.display_name = username, values["display_name"].strip()
     user.email = values.get("email") or None
     user.department, user.agency_id = department, agency_id
-    user.active = values.get("active", True)
+    active = values.get("active", True)
+    if user.active and not active:
+        user.end_sessions()  # a deactivated user is logged out everywhere, now
+    user.active = active
     user.role_rows = [row for row in user.role_rows if row.role in roles]
     for role in sorted(roles):
         user.add_role(role)

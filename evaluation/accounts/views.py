@@ -35,8 +35,14 @@ def _login_limit() -> str:
     return current_app.config["EVALUATION_LOGIN_LIMIT"]
 
 
+def _account_key() -> str:
+    """Throttle per account too: many addresses guessing one user's password are slowed like one."""
+    return "account:" + (request.form.get("username") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"])
 def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
@@ -55,6 +61,8 @@ def login() -> str | Response | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    """Ends every session of the user, on every device, and their remember-me cookies."""
+    current_user.end_sessions()  # the edge commits it with the redirect
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("accounts.login"))

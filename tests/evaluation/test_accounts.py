@@ -175,7 +175,7 @@ def test_users_create_refuses_a_duplicate_and_a_short_password(runner) -> None:
     result = runner.invoke(
         args=["users", "create", "qian", "--role", "admin", "--password-stdin"], input="short\n"
     )
-    assert result.exit_code != 0 and "at least 8" in result.output
+    assert result.exit_code != 0 and "at least 10" in result.output
 
 
 def test_users_create_without_a_terminal_asks_for_password_stdin(runner) -> None:
