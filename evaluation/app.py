@@ -141,9 +141,11 @@ def _register_commands(app: Flask) -> None:
 
 def _register_jobs() -> None:
     """What each kind of background job runs (``flask jobs work`` and the tests find them here)."""
+    from evaluation.cases import importer
     from evaluation.jobs import reminders, runner
     from panels import invitations
 
     runner.register("batch.remind", reminders.remind_job)
     runner.register("batch.escalate", reminders.escalate_job)
     runner.register("seats.expire", invitations.expire_job)
+    runner.register("imports.sweep", importer.sweep_job)

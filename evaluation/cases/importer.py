@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from evaluation import crypto
 from evaluation.cases.intake import ingest_cases
+from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.jobs.runner import schedule
 from evaluation.tabular import TableError, cell_text, read_table
 from evaluation.text import N_, UserError
 
@@ -227,34 +231,54 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 def staging_folder(instance_path: str) -> Path:
     """Where previews wait for their commit; previews older than ``STAGING_TTL`` are swept on the way."""
     folder = Path(instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.json"):
-        if time.time() - old.stat().st_mtime > STAGING_TTL.total_seconds():
-            old.unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    sweep(folder)
     return folder
 
 
+def sweep(folder: Path) -> int:
+    """Delete the previews older than ``STAGING_TTL`` (and any left in clear by an older version); returns how
+    many."""
+    swept = 0
+    for old in [*folder.glob("*.bin"), *folder.glob("*.json")]:
+        if old.suffix == ".json" or time.time() - old.stat().st_mtime > STAGING_TTL.total_seconds():
+            old.unlink(missing_ok=True)
+            swept += 1
+    return swept
+
+
+def sweep_job(payload: dict[str, Any], now: datetime) -> None:
+    """The scheduled sweep: each staged preview schedules one for when it expires, so none outlives its time
+    even if nobody imports again."""
+    sweep(Path(current_app.instance_path) / "imports")
+
+
 def stage(folder: Path, user_id: int, filename: str, rows: list[dict[str, Any]]) -> str:
-    """Keep a previewed file's rows for its uploader's commit; returns the token that names them."""
+    """Keep a previewed file's rows for its uploader's commit, encrypted with the personal-data key (the rows
+    hold citizens' names and numbers); returns the token that names them."""
     token = secrets.token_urlsafe(16)
     payload = {"user_id": user_id, "filename": filename, "rows": rows}
-    (folder / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    path = folder / f"{token}.bin"
+    path.write_bytes(crypto.encrypt(json.dumps(payload, ensure_ascii=False)))
+    path.chmod(0o600)
+    due = (utcnow() + STAGING_TTL + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    schedule("imports.sweep", due, {}, dedupe_key=f"imports-sweep:{due:%Y%m%d%H%M}")
     return token
 
 
 def staged(folder: Path, token: str, user_id: int) -> dict[str, Any]:
     """The rows staged under ``token`` by this user; refused when gone (expired, done) or someone else's."""
-    path = folder / f"{token}.json"
+    path = folder / f"{token}.bin"
     if not TOKEN.match(token) or not path.exists():
         raise ImportFileError(N_("This import has expired or was already done. Upload the file again."))
-    payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    payload: dict[str, Any] = json.loads(crypto.decrypt(path.read_bytes()))
     if payload["user_id"] != user_id:
         raise ImportFileError(N_("This import was uploaded by someone else. Upload the file again."))
     return payload
 
 
 def unstage(folder: Path, token: str) -> None:
-    (folder / f"{token}.json").unlink(missing_ok=True)
+    (folder / f"{token}.bin").unlink(missing_ok=True)
 
 
 def dry_run(rows: list[dict[str, Any]]) -> list[Any]:

@@ -384,3 +384,37 @@ def test_a_confidential_report_shows_its_department_nothing_of_the_reporter(
     for secret in [*IDENTITY, "张**", "138****", "510107****", "z***@", "6222 ****", "files.example.gov"]:
         assert secret not in page, secret
     assert "***反映电梯故障（电话***）" in page
+
+
+def test_the_preview_waits_encrypted_readable_only_by_its_uploader_and_is_swept(
+    app_ctx, organizer, client, auth
+) -> None:
+    import os
+    import time
+    from pathlib import Path
+
+    from evaluation.cases import importer
+    from evaluation.jobs.models import Job
+
+    folder = Path(app_ctx.instance_path) / "imports"
+    for left in folder.glob("*.bin"):  # other tests' previews
+        left.unlink()
+    row = _row(1, 诉求人姓名="欧阳明远", 联系电话="13987654321", 身份证号="51010719800101123X")
+    preview = _upload(organizer, _csv([row], "utf-8"), "cases.csv")
+    assert preview.status_code == 200
+    (staged,) = folder.glob("*.bin")
+    stored = staged.read_bytes()
+    for secret in ("欧阳明远", "13987654321", "51010719800101123X"):
+        assert secret.encode() not in stored and secret.encode("gbk") not in stored
+    assert oct(staged.stat().st_mode & 0o777) == "0o600"
+    assert db.session.scalar(sa.select(Job.kind).where(Job.kind == "imports.sweep")) == "imports.sweep"
+    # Another organizer cannot commit it.
+    auth.logout()
+    make_user("org2", Role.ORGANIZER)
+    auth.login("org2")
+    refused = _commit(client, preview.get_data(as_text=True))
+    assert refused.status_code == 302 and staged.exists()
+    # Once older than its time, the sweep removes it.
+    old = time.time() - importer.STAGING_TTL.total_seconds() - 60
+    os.utime(staged, (old, old))
+    assert importer.sweep(folder) == 1 and not staged.exists()
