@@ -33,6 +33,7 @@ from evaluation.cases.schemas import CaseIn, field_errors
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import Department
+from evaluation.privacy import mask_text
 
 # A case may still change while it is being screened; once it is in a batch it is frozen for the panel.
 CHANGEABLE = frozenset({CaseStatus.RECEIVED, CaseStatus.ELIGIBLE, CaseStatus.EXCLUDED})
@@ -283,12 +284,15 @@ def _case_row(data: CaseIn, digest: str, departments: dict[str, Department]) -> 
         "due_dt": data.due_at,
         "replied_dt": data.replied_at,
         "lead_department_id": departments[data.lead_department].id,
-        "title": data.title,
-        "request_text": data.request_text,
-        "reply_text": data.reply_text,
+        # Core inserts skip the mapper's events: the masked copies are made here (as Case's events do).
+        "title_enc": data.title,
+        "request_text_enc": data.request_text,
+        "reply_text_enc": data.reply_text,
+        "title_masked": mask_text(data.title, name=citizen.name if citizen else None)[:300] or None,
+        "request_masked": mask_text(data.request_text, name=citizen.name if citizen else None),
         "callback_dt": data.callback.at,
         "callback_rating": CallbackRating(data.callback.rating),
-        "callback_reason": data.callback.reason,
+        "callback_reason_enc": data.callback.reason,
         "citizen_name_enc": citizen.name if citizen else None,
         "citizen_phone_enc": citizen.phone if citizen else None,
         "citizen_id_number_enc": citizen.id_number if citizen else None,
@@ -326,7 +330,7 @@ def _insert_new(items: list[_Valid], departments: dict[str, Department]) -> None
                 "position": i,
                 "action": StepAction(s.action),
                 "at_dt": s.at,
-                "note": s.note,
+                "note_enc": s.note,
                 "department_id": departments[s.department].id if s.department else None,
             }
             for i, s in enumerate(v.case.steps)
@@ -335,7 +339,9 @@ def _insert_new(items: list[_Valid], departments: dict[str, Department]) -> None
             {"case_id": case_id, "department_id": departments[code].id}
             for code in dict.fromkeys(v.case.assisting_departments)
         ]
-        attachments += [{"case_id": case_id, "name": a.name, "url": a.url} for a in v.case.attachments]
+        attachments += [
+            {"case_id": case_id, "name_enc": a.name, "url_enc": a.url} for a in v.case.attachments
+        ]
     if steps:
         connection.execute(sa.insert(HandlingStep), steps)
     if assisting:

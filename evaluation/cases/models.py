@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
@@ -97,12 +97,16 @@ class Case(Model):
     due_dt: Mapped[datetime | None]
     replied_dt: Mapped[datetime | None]
     lead_department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
-    title: Mapped[str | None] = mapped_column(sa.String(300))
-    request_text: Mapped[str] = mapped_column(sa.Text)
-    reply_text: Mapped[str | None] = mapped_column(sa.Text)
+    # The citizen's words and the department's carry names and numbers: encrypted at rest like the identity
+    # below. The masked copies (kept in step by the mapper events at the end of this module) serve search.
+    title: Mapped[str | None] = mapped_column("title_enc", EncryptedText)
+    request_text: Mapped[str] = mapped_column("request_text_enc", EncryptedText)
+    reply_text: Mapped[str | None] = mapped_column("reply_text_enc", EncryptedText)
+    title_masked: Mapped[str | None] = mapped_column(sa.String(300))
+    request_masked: Mapped[str | None] = mapped_column(sa.Text)
     callback_dt: Mapped[datetime | None]
     callback_rating: Mapped[CallbackRating] = mapped_column(enum_type(CallbackRating))
-    callback_reason: Mapped[str | None] = mapped_column(sa.Text)
+    callback_reason: Mapped[str | None] = mapped_column("callback_reason_enc", EncryptedText)
     # The citizen's identity: encrypted at rest, never shown to panel members (DESIGN §9).
     citizen_name: Mapped[str | None] = mapped_column("citizen_name_enc", EncryptedText)
     citizen_phone: Mapped[str | None] = mapped_column("citizen_phone_enc", EncryptedText)
@@ -111,7 +115,7 @@ class Case(Model):
     confidential: Mapped[bool] = mapped_column(default=False)  # 举报: hidden from the evaluated department
     status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus), default=CaseStatus.RECEIVED, index=True)
     exclusion_reason: Mapped[ExclusionReason | None] = mapped_column(enum_type(ExclusionReason))
-    exclusion_note: Mapped[str | None] = mapped_column(sa.Text)
+    exclusion_note: Mapped[str | None] = mapped_column("exclusion_note_enc", EncryptedText)
     # SHA-256 of the canonical ingested payload: an identical push is recognised without decrypting anything.
     payload_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
@@ -156,7 +160,7 @@ class HandlingStep(Model):
     action: Mapped[StepAction] = mapped_column(enum_type(StepAction))
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"))
     at_dt: Mapped[datetime]
-    note: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column("note_enc", EncryptedText)
 
     case: Mapped[Case] = relationship(back_populates="steps")
     department: Mapped[Department | None] = relationship()
@@ -167,8 +171,9 @@ class CaseAttachment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(300))
-    url: Mapped[str] = mapped_column(sa.String(2000))
+    # A file name or an address can carry the citizen's name: encrypted at rest too.
+    name: Mapped[str] = mapped_column("name_enc", EncryptedText)
+    url: Mapped[str] = mapped_column("url_enc", EncryptedText)
 
 
 class VerificationCall(Model):
@@ -181,7 +186,7 @@ class VerificationCall(Model):
     caller_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     called_dt: Mapped[datetime]
     reached: Mapped[bool]
-    account: Mapped[str | None] = mapped_column(sa.Text)  # the citizen's account now
+    account: Mapped[str | None] = mapped_column("account_enc", EncryptedText)  # the citizen's account now
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="verification_calls")
@@ -198,3 +203,13 @@ class CaseView(Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     viewed_dt: Mapped[datetime] = mapped_column(default=utcnow)
     context: Mapped[str] = mapped_column(sa.String(32))
+
+
+@sa.event.listens_for(Case, "before_insert")
+@sa.event.listens_for(Case, "before_update")
+def _keep_masked_copies(_mapper: Any, _connection: Any, case: Case) -> None:
+    """The searchable copies of the title and the request, masked as a panel member would read them."""
+    from evaluation.privacy import mask_text
+
+    case.title_masked = mask_text(case.title, name=case.citizen_name)[:300] or None
+    case.request_masked = mask_text(case.request_text, name=case.citizen_name)

@@ -90,7 +90,11 @@ def _filtered(form: CaseFilterForm) -> sa.Select[Case]:
     if form.q.data:
         needle = f"%{form.q.data.strip()}%"
         query = query.where(
-            sa.or_(Case.external_id.ilike(needle), Case.title.ilike(needle), Case.request_text.ilike(needle))
+            sa.or_(
+                Case.external_id.ilike(needle),
+                Case.title_masked.ilike(needle),
+                Case.request_masked.ilike(needle),
+            )
         )
     return query
 

@@ -418,3 +418,70 @@ def test_the_preview_waits_encrypted_readable_only_by_its_uploader_and_is_swept(
     old = time.time() - importer.STAGING_TTL.total_seconds() - 60
     os.utime(staged, (old, old))
     assert importer.sweep(folder) == 1 and not staged.exists()
+
+
+def test_a_dump_of_the_database_and_the_instance_folder_holds_no_citizen_in_clear(
+    app_ctx, client, auth
+) -> None:
+    """After an import through the page, a push through the API's intake and a scoring round, nothing in any
+    table or any file of the instance folder shows a citizen's name, numbers or words about them."""
+    from pathlib import Path
+
+    from tests import factories
+
+    world = factories.world("scoring")  # its departments serve the import and the push too
+    auth.login("organizer")
+    organizer = client
+    secrets_ = {
+        "name": "欧阳明远",
+        "phone": "13987654321",
+        "id_number": "51010719800101123X",
+        "email": "ouyang.mingyuan@example.com",
+        "card": "6222021234567890123",
+    }
+    row = _row(
+        1,
+        诉求人姓名=secrets_["name"],
+        联系电话=secrets_["phone"],
+        身份证号=secrets_["id_number"],
+        标题=f"{secrets_['name']}反映噪音",
+        诉求内容=f"请联系{secrets_['email']}，退款到{secrets_['card']}",
+    )
+    preview = _upload(organizer, _csv([row], "utf-8"), "cases.csv")
+    assert _commit(client, preview.get_data(as_text=True)).status_code == 302
+    push(
+        api_case(
+            7,
+            title=f"{secrets_['name']}的电梯",
+            citizen={
+                "name": secrets_["name"],
+                "phone": secrets_["phone"],
+                "id_number": secrets_["id_number"],
+            },
+            steps=[
+                {"action": "accept", "at": "2026-11-01T09:30:00+08:00", "note": f"来电{secrets_['phone']}"}
+            ],
+            attachments=[
+                {"name": f"{secrets_['name']}.jpg", "url": f"https://f.example.gov/{secrets_['phone']}"}
+            ],
+        )
+    )
+    for item in world.batch.items:
+        for seat in item.panel.seats:
+            factories.submit(seat)
+    db.session.commit()
+    dump = []
+    with db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            # Raw rows, as a backup holds them: no column type decrypts on the way out.
+            raw = sa.select(*(sa.column(c.name) for c in table.columns)).select_from(sa.table(table.name))
+            dump += [repr(tuple(r)) for r in connection.execute(raw)]
+    text = "\n".join(dump)
+    files = b"".join(
+        p.read_bytes() for p in Path(app_ctx.instance_path).rglob("*") if p.is_file() and p.suffix != ".db"
+    )
+    for what, secret in secrets_.items():
+        assert secret not in text, what
+        assert secret.encode() not in files, what
+    for plain in ("张三丰", "13812345678", "51010719800101123X"):  # the world's and the API sample's citizen
+        assert plain not in text
