@@ -69,6 +69,8 @@ def from_environment(instance_path: str, problems: list[str] | None = None) -> d
         "BABEL_DEFAULT_TIMEZONE": env.get("EVALUATION_TIMEZONE", "Asia/Shanghai"),
         "EVALUATION_LOCALES": ["zh_CN", "en"],
         "EVALUATION_PII_KEY": env.get("EVALUATION_PII_KEY"),
+        # Keys the audit chain's HMAC and signs its checkpoints; kept out of the database.
+        "EVALUATION_AUDIT_KEY": env.get("EVALUATION_AUDIT_KEY"),
         "EVALUATION_PAGE_SIZE": _int("EVALUATION_PAGE_SIZE", 50, problems),
         # A case goes to deliberation when its members' totals (0-100) spread wider than this.
         "EVALUATION_SPREAD_POINTS": _int("EVALUATION_SPREAD_POINTS", 30, problems),
@@ -108,6 +110,11 @@ def problem(config: dict[str, Any], *, debug: bool) -> str | None:
         )
     if not relaxed and not config.get("EVALUATION_PII_KEY"):
         return "EVALUATION_PII_KEY is not set; citizens' personal data cannot be encrypted without it"
+    if not relaxed and not config.get("EVALUATION_AUDIT_KEY"):
+        return (
+            "EVALUATION_AUDIT_KEY is not set; the audit chain cannot be keyed without it (any long random "
+            "string, kept outside the database)"
+        )
     return None
 
 

@@ -131,7 +131,14 @@ def test_a_command_that_needs_settings_names_the_missing_one() -> None:
 def test_each_missing_or_malformed_setting_is_named(
     env: dict[str, str], setting: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("SECRET_KEY", "EVALUATION_PII_KEY", "FLASK_DEBUG", "MAIL_PORT", "DATABASE_URL"):
+    for name in (
+        "SECRET_KEY",
+        "EVALUATION_PII_KEY",
+        "EVALUATION_AUDIT_KEY",
+        "FLASK_DEBUG",
+        "MAIL_PORT",
+        "DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

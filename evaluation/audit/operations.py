@@ -1,12 +1,21 @@
-"""Writing and verifying the hash-chained audit log."""
+"""Writing and verifying the hash-chained audit log.
+
+Each event's hash is an HMAC-SHA256, keyed with ``EVALUATION_AUDIT_KEY``, of the previous hash and the event's
+content: someone with the database but not the key cannot re-chain an edited history. A checkpoint (the count
+of events and the head's hash, signed with the same key) written by ``audit checkpoint`` and kept outside the
+database lets ``audit verify`` notice what the chain alone cannot: a deleted tail, or a wiped table."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from evaluation.audit.models import AuditEvent
 from evaluation.db import utcnow
@@ -16,6 +25,13 @@ GENESIS = "0" * 64
 LAST_HASH = "audit_last_hash"  # the hash this session wrote last, until its transaction ends
 # PostgreSQL advisory lock key for extending the chain ("audit" in ASCII): one writer at a time reads the head.
 CHAIN_LOCK = 0x6175646974
+
+
+DEVELOPMENT_AUDIT_KEY = "development-only-audit-key"  # noqa: S105 - refused outside debug/testing
+
+
+def _key() -> bytes:
+    return str(current_app.config.get("EVALUATION_AUDIT_KEY") or DEVELOPMENT_AUDIT_KEY).encode()
 
 
 def _digest(
@@ -34,7 +50,7 @@ def _digest(
         separators=(",", ":"),
         default=str,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hmac.new(_key(), body.encode(), hashlib.sha256).hexdigest()
 
 
 def record(
@@ -79,8 +95,15 @@ def _forget_head(session: sa.orm.Session, transaction: sa.orm.SessionTransaction
 
 def verify() -> tuple[bool, int, int | None]:
     """Walk the chain; return (intact, events checked, id of the first broken event)."""
+    intact, count, broken, _heads = _walk()
+    return intact, count, broken
+
+
+def _walk(wanted: set[int] | None = None) -> tuple[bool, int, int | None, dict[int, str]]:
+    """The chain walked from the start; also the hash after the n-th event for each n in ``wanted``."""
     prev_hash = GENESIS
     count = 0
+    heads: dict[int, str] = {}
     for event in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
         expected = _digest(
             prev_hash,
@@ -91,8 +114,86 @@ def verify() -> tuple[bool, int, int | None]:
             event.object_id,
             event.data,
         )
-        if event.prev_hash != prev_hash or event.hash != expected:
-            return False, count, event.id
+        if event.prev_hash != prev_hash or not hmac.compare_digest(event.hash, expected):
+            return False, count, event.id, heads
         prev_hash = event.hash
         count += 1
-    return True, count, None
+        if wanted and count in wanted:
+            heads[count] = event.hash
+    return True, count, None, heads
+
+
+# --- checkpoints: the chain's length and head, signed, kept outside the database --------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    events: int
+    head: str
+    at: str  # ISO 8601, when it was taken
+
+    def signature(self) -> str:
+        body = f"audit-checkpoint:{self.events}:{self.head}:{self.at}"
+        return hmac.new(_key(), body.encode(), hashlib.sha256).hexdigest()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"events": self.events, "head": self.head, "at": self.at, "signature": self.signature()}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is not one of ours (malformed, or its signature does not match the key)."""
+
+
+def checkpoint(now: datetime | None = None) -> Checkpoint:
+    """The chain as it stands, if it is intact (a broken chain is not worth anchoring)."""
+    intact, count, broken, _ = _walk()
+    if not intact:
+        raise CheckpointError(f"the chain is broken at event {broken}; no checkpoint is taken")
+    head = db.session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    return Checkpoint(count, head, (now or utcnow()).isoformat())
+
+
+def read_checkpoint(raw: Any) -> Checkpoint:
+    """A checkpoint from its JSON, its signature checked."""
+    try:
+        found = Checkpoint(int(raw["events"]), str(raw["head"]), str(raw["at"]))
+        signature = str(raw["signature"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError("not an audit checkpoint (it needs events, head, at and signature)") from exc
+    if not hmac.compare_digest(found.signature(), signature):
+        raise CheckpointError("the checkpoint's signature does not match EVALUATION_AUDIT_KEY")
+    return found
+
+
+@dataclass
+class Verdict:
+    intact: bool
+    events: int
+    first_broken_id: int | None
+    problem: str | None  # in words, for the operator
+
+
+def verify_against(checkpoints: list[Checkpoint]) -> Verdict:
+    """The chain walked, and every checkpoint found in it: as many events at least, the same head at that
+    length. A deleted tail, a wiped table or a history re-chained since fails here even when the chain that is
+    left is consistent."""
+    intact, count, broken, heads = _walk({c.events for c in checkpoints})
+    if not intact:
+        return Verdict(False, count, broken, f"event {broken} does not follow from the one before")
+    for point in sorted(checkpoints, key=lambda c: c.events):
+        if count < point.events:
+            return Verdict(
+                False,
+                count,
+                None,
+                f"the checkpoint of {point.at} counted {point.events} events; {count} remain (deleted events)",
+            )
+        if point.events and heads.get(point.events) != point.head:
+            return Verdict(
+                False,
+                count,
+                None,
+                f"the chain differs from the checkpoint of {point.at} at its {point.events}th event "
+                "(history rewritten)",
+            )
+    return Verdict(True, count, None, None)

@@ -123,3 +123,95 @@ def test_a_second_writer_waits_for_the_first_to_commit(app_ctx) -> None:
     thread.join()
     assert done == [first_hash]
     assert verify() == (True, 2, None)
+
+
+# --- a chain that holds against someone with the database ------------------------------------------------------
+
+
+def _events(n: int) -> list[AuditEvent]:
+    made = [record("score.submitted", "sheet", i, {"total": 60 + i}) for i in range(n)]
+    db.session.commit()
+    return made
+
+
+def _rechain(digest) -> None:
+    """What a forger with database access does after editing: recompute every link with ``digest``."""
+    prev = GENESIS
+    for event in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)):
+        body = [
+            prev,
+            event.occurred_dt.isoformat(),
+            event.actor_id,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.data,
+        ]
+        event.prev_hash, event.hash = prev, digest(body)
+        prev = event.hash
+        db.session.flush()
+    db.session.commit()
+
+
+def _checkpoint_file(runner, tmp_path):
+    path = tmp_path / "audit-checkpoints.jsonl"
+    result = runner.invoke(args=["audit", "checkpoint", "--out", str(path)])
+    assert result.exit_code == 0 and '"signature"' in result.output
+    return path
+
+
+def test_a_checkpoint_catches_a_deleted_tail_and_a_wiped_table(app_ctx, runner, tmp_path) -> None:
+    events = _events(5)
+    path = _checkpoint_file(runner, tmp_path)
+    assert runner.invoke(args=["audit", "verify", "--checkpoint", str(path)]).exit_code == 0
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id >= events[3].id))
+    db.session.commit()
+    assert verify()[0] is True  # what is left is a consistent chain: only the checkpoint knows
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(path)])
+    assert result.exit_code != 0 and "5 events; 3 remain" in result.output
+    db.session.execute(sa.delete(AuditEvent))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(path), "--json"])
+    assert result.exit_code != 0 and '"intact": false' in result.output
+
+
+def test_an_edit_re_chained_without_the_key_is_named(app_ctx, runner) -> None:
+    import hashlib
+    import json
+
+    events = _events(4)
+    db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == events[1].id).values(data={"total": 99}))
+    db.session.commit()
+
+    def plain(body) -> str:
+        return hashlib.sha256(
+            json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
+        ).hexdigest()
+
+    _rechain(plain)
+    assert verify() == (False, 0, events[0].id)  # the first link is already not ours
+
+
+def test_a_history_re_chained_with_the_key_differs_from_the_checkpoint(app_ctx, runner, tmp_path) -> None:
+    from evaluation.audit import operations
+
+    events = _events(4)
+    path = _checkpoint_file(runner, tmp_path)
+    db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == events[1].id).values(data={"total": 99}))
+    db.session.commit()
+    _rechain(lambda body: operations._digest(*body))  # even with the key (an insider)
+    assert verify()[0] is True
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(path)])
+    assert result.exit_code != 0 and "history rewritten" in result.output
+
+
+def test_a_checkpoint_not_signed_with_the_key_is_refused(app_ctx, runner, tmp_path) -> None:
+    import json
+
+    _events(2)
+    path = _checkpoint_file(runner, tmp_path)
+    forged = json.loads(path.read_text())
+    forged["events"] = 1
+    path.write_text(json.dumps(forged) + "\n")
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(path)])
+    assert result.exit_code != 0 and "line 1" in result.output and "signature" in result.output

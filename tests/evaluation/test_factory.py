@@ -16,7 +16,7 @@ PRODUCTION = {"SQLALCHEMY_DATABASE_URI": "sqlite://"}
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("SECRET_KEY", "DATABASE_URL", "EVALUATION_PII_KEY", "FLASK_DEBUG"):
+    for name in ("SECRET_KEY", "DATABASE_URL", "EVALUATION_PII_KEY", "EVALUATION_AUDIT_KEY", "FLASK_DEBUG"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -32,9 +32,17 @@ def test_refuses_production_without_pii_key(clean_env: pytest.MonkeyPatch) -> No
         create_app(PRODUCTION)
 
 
-def test_starts_in_production_with_secret_and_pii_key(clean_env: pytest.MonkeyPatch) -> None:
+def test_refuses_production_without_an_audit_key(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("SECRET_KEY", "a-real-secret")
     clean_env.setenv("EVALUATION_PII_KEY", Fernet.generate_key().decode())
+    with pytest.raises(ConfigError, match="EVALUATION_AUDIT_KEY"):
+        create_app(PRODUCTION)
+
+
+def test_starts_in_production_with_secret_pii_and_audit_keys(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("SECRET_KEY", "a-real-secret")
+    clean_env.setenv("EVALUATION_PII_KEY", Fernet.generate_key().decode())
+    clean_env.setenv("EVALUATION_AUDIT_KEY", "an-audit-key-kept-elsewhere")
     app = create_app(PRODUCTION)
     assert not app.debug and not app.testing
     assert app.config["SESSION_COOKIE_SECURE"] is True
