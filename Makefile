@@ -35,7 +35,7 @@ demo: install
 	FLASK_DEBUG=1 $(FLASK) db upgrade
 	FLASK_DEBUG=1 $(FLASK) demo seed
 	@echo "Serving the demo on http://$(HOST):$(PORT) (Ctrl-C stops it)"
-	FLASK_DEBUG=1 EVALUATION_SECURE_COOKIES=0 $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+	FLASK_DEBUG=1 EVALUATION_SECURE_COOKIES=0 $(FLASK) run --host $(HOST) --port $(PORT) --no-reload --no-debugger
 
 ## test: install, lint (ruff, format, mypy), run the whole suite (browser journeys are `make e2e`)
 test: install lint

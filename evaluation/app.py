@@ -48,6 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         problems += filter(None, [config_module.problem(app.config, debug=app.debug)])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config.get("PROPAGATE_EXCEPTIONS") is None and not app.testing:
+        # Even with FLASK_DEBUG (the demo) an error is our 500 page, never a traceback or the debugger's console.
+        app.config["PROPAGATE_EXCEPTIONS"] = False
 
     crypto.configure(app.config["EVALUATION_PII_KEY"] or crypto.DEVELOPMENT_PII_KEY)
 

@@ -41,6 +41,11 @@ MESSAGES: dict[str, str] = {
     "datetime_from_date_parsing": _DATETIME,
     "datetime_object_invalid": _DATETIME,
     "timezone_aware": _DATETIME,
+    "code_characters": N_(
+        "An identifier is sent exactly as stored: no spaces, control characters or full-width characters."
+    ),
+    "nul_character": N_("Text cannot contain the NUL character."),
+    "datetime_out_of_range": N_("Enter a date between the years %(low)s and %(high)s."),
     "date_parsing": _DATE,
     "date_type": _DATE,
     "date_from_datetime_parsing": _DATE,

@@ -134,6 +134,16 @@ def localized(zh: str | None, en: str | None) -> str:
     return zh or en or ""
 
 
+MAX_PAGE = 1_000_000
+
+
+def page_arg() -> int:
+    """The ?page= of a list, as a page that exists in principle: not a number, below 1 or absurdly large
+    (beyond what the database can take as an offset) reads as the nearest sensible page."""
+    number = request.args.get("page", 1, type=int) or 1
+    return min(max(number, 1), MAX_PAGE)
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
@@ -186,9 +196,13 @@ def init_app(app: Flask) -> None:
         code = error.code or 500
         slug = (error.name or "").lower().replace(" ", "_") or None
         description = error.description if wants_json() and code == 413 else None
-        return _render_error(
+        body, status = _render_error(
             code if code in ERROR_TITLES else 500 if code >= 500 else code, description, slug
         )
+        # What the exception says in headers stays said: 405's Allow, 401's WWW-Authenticate, 429's Retry-After.
+        keep = {"allow", "www-authenticate", "retry-after"}
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() in keep]
+        return body, status, headers
 
     app.register_error_handler(UserError, _refused)
     # A race lost in a view's own flush (a unique key, a stale version) is the same answer as one lost at commit.

@@ -18,7 +18,7 @@ from evaluation.cases.models import Case
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.labels import label
-from evaluation.web import refusal_to
+from evaluation.web import page_arg, refusal_to
 from panels import draw as draws
 from panels.assignment import REASONS
 from panels.models import Draw, Member, Recusal
@@ -92,7 +92,7 @@ def exclusions(draw_id: int) -> str:
         query = query.where(Case.external_id.contains(needle, autoescape=True))
     page = db.paginate(
         query,
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["EVALUATION_PAGE_SIZE"],
         error_out=False,
     )

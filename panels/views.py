@@ -18,7 +18,7 @@ from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.org.models import Department, Region
 from evaluation.text import N_, UserError
-from evaluation.web import explain, mark, refusal_to
+from evaluation.web import explain, mark, page_arg, refusal_to
 from panels import invitations, pool
 from panels.forms import (
     ConflictForm,
@@ -61,7 +61,7 @@ def index() -> str:
     account = request.args.get("account") or None
     if account == "none":
         query = query.where(Member.user_id.is_(None))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     codes = {m.district_code for m in page.items if m.district_code}
     districts = dict(
         db.session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all()

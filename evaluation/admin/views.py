@@ -21,7 +21,7 @@ from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.org.models import Department
 from evaluation.text import UserError
-from evaluation.web import mark, refusal_to
+from evaluation.web import mark, page_arg, refusal_to
 from procurement.models import Agency
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,7 +41,7 @@ def users() -> str:
                 )
             )
         )
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     return render_template("evaluation/admin/users.html", page=page, q=needle)
 
 

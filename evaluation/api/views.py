@@ -57,6 +57,8 @@ def _json_body() -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "too_deep", "the body's JSON is nested too deeply") from None
 
 
 def _department_json(d: Department, parent_code: str | None) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from evaluation.jobs import reminders
 from evaluation.org.models import Department
 from evaluation.scoring.models import ScoreSheet, SheetState, late_seats
 from evaluation.text import N_, UserError
-from evaluation.web import local_datetime, mark, refusal_to
+from evaluation.web import local_datetime, mark, page_arg, refusal_to
 from panels.forms import DeclineForm
 from panels.invitations import invite_batch, reopen, replace_silent
 from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat, batch_seats
@@ -304,9 +304,7 @@ def monitor(batch_id: int) -> str:
     batch = get_or_403(Batch, batch_id, _visible)
     show = request.args.get("show", "all")
     needle = (request.args.get("q") or "").strip()
-    data = monitor_data(
-        batch, show, needle, request.args.get("page", 1, type=int), current_app.config["EVALUATION_PAGE_SIZE"]
-    )
+    data = monitor_data(batch, show, needle, page_arg(), current_app.config["EVALUATION_PAGE_SIZE"])
     return render_template(
         "evaluation/batches/monitor.html",
         batch=batch,

@@ -170,6 +170,14 @@ def _semantic_errors(v: _Valid, departments: dict[str, Department]) -> list[dict
                 ),
             }
         )
+    if case.due_at is not None and case.due_at < case.received_at:
+        errors.append(
+            {
+                "field": _join(v.prefix, "due_at"),
+                "code": "due_before_receipt",
+                "message": gettext("The due date is before the case was received."),
+            }
+        )
     if case.lead_department not in departments:
         errors.append(
             {

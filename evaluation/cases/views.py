@@ -39,7 +39,7 @@ from evaluation.extensions import db
 from evaluation.org.models import Department, Region
 from evaluation.privacy import Visibility, present
 from evaluation.text import N_, UserError
-from evaluation.web import explain, refusal_to
+from evaluation.web import explain, page_arg, refusal_to
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -106,12 +106,15 @@ def index() -> Any:
     _filter_choices(form)
     if not form.validate():
         flash(_("Please correct the marked fields."), "error")
+        for field in form:
+            if field.errors:
+                field.data = None  # an unknown value filters nothing; the field says why
     query = (
         _filtered(form).options(joinedload(Case.lead_department)).order_by(Case.received_dt.desc(), Case.id)
     )
     page = db.paginate(
         query,
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["EVALUATION_PAGE_SIZE"],
         error_out=False,
     )

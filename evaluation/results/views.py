@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -10,6 +10,7 @@ from evaluation.accounts.models import Role
 from evaluation.assessments.models import Assessment
 from evaluation.extensions import db
 from evaluation.org.models import Department
+from evaluation.web import page_arg
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -29,5 +30,5 @@ def index() -> str:
             .options(joinedload(Assessment.case), joinedload(Assessment.department))
             .order_by(Assessment.published_dt.desc(), Assessment.id)
         )
-        page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+        page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     return render_template("evaluation/results/index.html", page=page)

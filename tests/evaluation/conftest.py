@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from evaluation.accounts.operations import create_client
 from evaluation.batches.models import Batch
 from evaluation.extensions import db
+from evaluation.org.models import DepartmentKind
 from evaluation.scoring.models import ScoreSheet
 from panels.models import Seat
 from tests import factories
+from tests.conftest import make_department
 
 
 @pytest.fixture
@@ -46,3 +49,26 @@ def scoring(world, client, auth) -> Seat:
             ~sa.exists().where(ScoreSheet.seat_id == Seat.id),
         )
     )
+
+
+@pytest.fixture
+def api(client):
+    """The main system: two departments and a client with write scopes, posting and putting JSON."""
+    make_department("CD-ZJ", "成都市住房和城乡建设局")
+    make_department("D-510107", "武侯区人民政府", DepartmentKind.DISTRICT)
+    _, token, _ = create_client("main-system", ["cases:write", "departments:write"], None)
+    db.session.commit()
+
+    class Api:
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def post(self, path, body, **kwargs):
+            return client.post(path, json=body, headers=self.headers, **kwargs)
+
+        def put(self, path, body):
+            return client.put(path, json=body, headers=self.headers)
+
+        def get(self, path):
+            return client.get(path, headers=self.headers)
+
+    return Api()

@@ -12,33 +12,10 @@ from evaluation.accounts.operations import create_client
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import Case, CaseStatus, HandlingStep
 from evaluation.extensions import db
-from evaluation.org.models import Department, DepartmentKind
+from evaluation.org.models import Department
 from rubrics.operations import import_version, load_template
-from tests.conftest import make_department
 from tests.factories import CASE
 from tests.factories import case_payload as case
-
-
-@pytest.fixture
-def api(client):
-    make_department("CD-ZJ", "成都市住房和城乡建设局")
-    make_department("D-510107", "武侯区人民政府", DepartmentKind.DISTRICT)
-    _, token, _ = create_client("main-system", ["cases:write", "departments:write"], None)
-    db.session.commit()
-
-    class Api:
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def post(self, path, body, **kwargs):
-            return client.post(path, json=body, headers=self.headers, **kwargs)
-
-        def put(self, path, body):
-            return client.put(path, json=body, headers=self.headers)
-
-        def get(self, path):
-            return client.get(path, headers=self.headers)
-
-    return Api()
 
 
 def count(model) -> int:
