@@ -13,7 +13,9 @@ the edge holds for every endpoint, pages and API alike.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -22,6 +24,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     flash,
     has_request_context,
     jsonify,
@@ -34,7 +37,7 @@ from flask import (
 from flask_babel import format_datetime, get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -44,6 +47,7 @@ from evaluation.labels import label
 from evaluation.text import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 REFUSAL_TARGET = "refusal_target"
 
 # (endpoint, label, roles that see it), in menu order.
@@ -68,6 +72,7 @@ ERROR_TITLES = {
     413: lazy_gettext("Upload too large"),
     429: lazy_gettext("Too many attempts"),
     500: lazy_gettext("Something went wrong"),
+    503: lazy_gettext("Temporarily unavailable"),
 }
 ERROR_HINTS = {
     400: lazy_gettext("The request could not be understood. Go back and try again."),
@@ -77,6 +82,9 @@ ERROR_HINTS = {
     413: lazy_gettext("The file is larger than the platform accepts."),
     429: lazy_gettext("Too many attempts in a short time. Wait a minute and try again."),
     500: lazy_gettext("An unexpected error occurred. It has been logged; please try again later."),
+    503: lazy_gettext(
+        "The platform cannot reach its database just now. Nothing you sent was saved; try again in a minute."
+    ),
 }
 
 
@@ -144,6 +152,24 @@ def page_arg() -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
+def _is_outage(error: Exception) -> bool:
+    """A lost or refused connection, as opposed to a statement the database refused (SQLite's "database is
+    locked" after its busy timeout counts: the database cannot serve now)."""
+    if getattr(error, "connection_invalidated", False) or isinstance(error, InterfaceError):
+        return True
+    text = str(getattr(error, "orig", error)).lower()
+    return any(
+        words in text
+        for words in (
+            "connection",
+            "could not connect",
+            "server closed",
+            "database is locked",
+            "unable to open",
+        )
+    )
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
@@ -203,6 +229,19 @@ def init_app(app: Flask) -> None:
         keep = {"allow", "www-authenticate", "retry-after"}
         headers = [(k, v) for k, v in error.get_headers() if k.lower() in keep]
         return body, status, headers
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unreachable(error: Exception) -> Any:
+        """The database is down or unreachable: a 503 that says so, rendered without touching it."""
+        if _is_outage(error):
+            log.error("database unreachable: %s", error)
+            with suppress(Exception):
+                db.session.rollback()
+            g._login_user = login_manager.anonymous_user()  # the page's header must not ask the database
+            body, status = _render_error(503)
+            return body, status, [("Retry-After", "30")]
+        raise error
 
     app.register_error_handler(UserError, _refused)
     # A race lost in a view's own flush (a unique key, a stale version) is the same answer as one lost at commit.
