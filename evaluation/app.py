@@ -144,6 +144,7 @@ def _register_commands(app: Flask) -> None:
 
 def _register_jobs() -> None:
     """What each kind of background job runs (``flask jobs work`` and the tests find them here)."""
+    from evaluation import mailer
     from evaluation.cases import importer
     from evaluation.jobs import reminders, runner
     from panels import invitations
@@ -152,3 +153,4 @@ def _register_jobs() -> None:
     runner.register("batch.escalate", reminders.escalate_job)
     runner.register("seats.expire", invitations.expire_job)
     runner.register("imports.sweep", importer.sweep_job)
+    runner.register(mailer.SEND_JOB, mailer.send_job)

@@ -58,6 +58,8 @@ def from_environment(instance_path: str, problems: list[str] | None = None) -> d
         # Mail (Flask-Mail reads these names).
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int("MAIL_PORT", 25, problems),
+        # Seconds to wait for the mail server; a message that cannot leave is retried by the jobs worker.
+        "EVALUATION_MAIL_TIMEOUT": _int("EVALUATION_MAIL_TIMEOUT", 10, problems),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

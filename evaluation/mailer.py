@@ -8,25 +8,32 @@ job with no request makes the same links as a page."""
 
 from __future__ import annotations
 
+import json
 import logging
+import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
-from flask_mail import Message
+from flask_mail import Connection, Message
 from markupsafe import Markup
 
-from evaluation.extensions import db, mail
+from evaluation import crypto
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.jobs.models import Job, JobState
 from evaluation.text import Reason
 
 log = logging.getLogger(__name__)
 QUEUE = "outgoing_mail"
 LANGUAGES = ("zh_CN", "en")  # the order a bilingual message reads in
+SEND_JOB = "mail.send"
 _MUTED: ContextVar[bool] = ContextVar("mail_muted", default=False)
 
 
@@ -71,21 +78,67 @@ def queue_template(recipient: str, template: str, subject: Reason, **context: An
     queue(recipient, " / ".join(subjects), "\n\n— — —\n\n".join(texts) + "\n", html)
 
 
+class _TimedConnection(Connection):
+    """Flask-Mail's connection, with a timeout: a mail server that does not answer holds no request for
+    long (``EVALUATION_MAIL_TIMEOUT`` seconds)."""
+
+    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
+        timeout = float(current_app.config.get("EVALUATION_MAIL_TIMEOUT", 10))
+        kind = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = kind(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+def deliver(recipient: str, subject: str, body: str, html: str | None) -> None:
+    """Send one message now; raises when the server refuses or does not answer."""
+    message = Message(
+        subject=subject,
+        recipients=[recipient],
+        body=body,
+        html=html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+    )
+    with _TimedConnection(current_app.extensions["mail"]) as connection:
+        message.send(connection)
+
+
+def _retry_later(recipient: str, subject: str, body: str, html: str | None, error: Exception) -> None:
+    """A message that could not leave becomes a job the worker retries (with backoff, then marked failed and
+    listed for the organizers); its content is sealed with the personal-data key, since it may carry a link
+    that sets a password."""
+    sealed = crypto.encrypt(json.dumps({"to": recipient, "subject": subject, "body": body, "html": html}))
+    with db.engine.begin() as connection:  # the request's own transaction has already ended
+        connection.execute(
+            sa.insert(Job).values(
+                kind=SEND_JOB,
+                run_at_dt=utcnow() + timedelta(minutes=1),
+                payload={"sealed": sealed.decode(), "to": recipient, "subject": subject},
+                state=JobState.PENDING,
+                attempts=0,
+                last_error=f"{type(error).__name__}: {error}"[:500],
+                created_dt=utcnow(),
+            )
+        )
+
+
+def send_job(payload: dict[str, Any], now: Any) -> None:
+    """The worker's retry of a message that could not leave at first."""
+    message = json.loads(crypto.decrypt(payload["sealed"].encode()))
+    deliver(message["to"], message["subject"], message["body"], message["html"])
+
+
 def _send_all(session: sa.orm.Session) -> None:
     messages = session.info.pop(QUEUE, [])
     for recipient, subject, body, html in messages:
         try:
-            mail.send(
-                Message(
-                    subject=subject,
-                    recipients=[recipient],
-                    body=body,
-                    html=html,
-                    sender=current_app.config["MAIL_DEFAULT_SENDER"],
-                )
-            )
+            deliver(recipient, subject, body, html)
         except Exception as exc:  # a mail server outage must not undo a committed decision
-            log.warning("mail to a member could not be sent (%s): %s", type(exc).__name__, exc)
+            log.warning("mail could not be sent (%s); the worker will retry it", type(exc).__name__)
+            _retry_later(recipient, subject, body, html, exc)
 
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")

@@ -10,6 +10,8 @@ from evaluation.assessments.models import Assessment
 from evaluation.batches.models import Batch
 from evaluation.cases.models import Case
 from evaluation.extensions import db
+from evaluation.jobs.models import Job, JobState
+from evaluation.mailer import SEND_JOB
 from evaluation.org.models import Department
 from panels.models import Member, Seat
 
@@ -34,6 +36,13 @@ def dashboard() -> str:
         )
         sections["batches"] = db.session.scalars(
             sa.select(Batch).order_by(Batch.created_dt.desc()).limit(10)
+        ).all()
+        # Mail that could not leave: waiting for the worker's retry, or given up after the last attempt.
+        sections["unsent_mail"] = db.session.scalars(
+            sa.select(Job)
+            .where(Job.kind == SEND_JOB, Job.state.in_([JobState.PENDING, JobState.RUNNING, JobState.FAILED]))
+            .order_by(Job.created_dt.desc())
+            .limit(20)
         ).all()
     if current_user.has_role(Role.MEMBER):
         member = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id))
