@@ -39,7 +39,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from evaluation.accounts.models import Role, User
 from evaluation.extensions import db, login_manager
@@ -230,18 +230,7 @@ def init_app(app: Flask) -> None:
         headers = [(k, v) for k, v in error.get_headers() if k.lower() in keep]
         return body, status, headers
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    def _database_unreachable(error: Exception) -> Any:
-        """The database is down or unreachable: a 503 that says so, rendered without touching it."""
-        if _is_outage(error):
-            log.error("database unreachable: %s", error)
-            with suppress(Exception):
-                db.session.rollback()
-            g._login_user = login_manager.anonymous_user()  # the page's header must not ask the database
-            body, status = _render_error(503)
-            return body, status, [("Retry-After", "30")]
-        raise error
+    _guard_input_and_outages(app, _render_error)
 
     app.register_error_handler(UserError, _refused)
     # A race lost in a view's own flush (a unique key, a stale version) is the same answer as one lost at commit.
@@ -254,6 +243,33 @@ def init_app(app: Flask) -> None:
     def _server_error(error: Exception) -> Any:
         db.session.rollback()
         return _render_error(500)
+
+
+def _guard_input_and_outages(app: Flask, render_error: Callable[[int], Any]) -> None:
+    """Text a database cannot store, refused up front; a database that cannot be reached, a 503."""
+
+    @app.before_request
+    def _no_nul_characters() -> None:
+        """No database stores a NUL character in text (PostgreSQL refuses it outright): a query string or a form
+        carrying one is a bad request, answered before anything reads it."""
+        # The form only when the body is one: reading it here would read an API body before its own size limit.
+        forms = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        sources = (request.args, request.form) if forms else (request.args,)
+        if any("\x00" in value for values in sources for value in values.values()):
+            raise BadRequest()
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unreachable(error: Exception) -> Any:
+        """The database is down or unreachable: a 503 that says so, rendered without touching it."""
+        if _is_outage(error):
+            log.error("database unreachable: %s", error)
+            with suppress(Exception):
+                db.session.rollback()
+            g._login_user = login_manager.anonymous_user()  # the page's header must not ask the database
+            body, status = render_error(503)
+            return body, status, [("Retry-After", "30")]
+        raise error
 
 
 def explain(exc: UserError) -> str:

@@ -98,3 +98,10 @@ def test_lists_take_unknown_filters_and_absurd_pages_without_a_500(client, auth,
     auth.login("root")
     response = client.get(url)
     assert response.status_code in (200, 302, 400), (url, response.status_code)
+    if "%00" in url:
+        assert response.status_code == 400 and "请求有误" in response.get_data(as_text=True)
+
+
+def test_a_form_with_a_nul_character_is_a_400_before_anything_reads_it(client) -> None:
+    response = client.post("/login", data={"username": "li\x00wen", "password": "whatever password"})
+    assert response.status_code == 400 and "请求有误" in response.get_data(as_text=True)

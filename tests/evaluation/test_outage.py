@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation import create_app
+from evaluation.extensions import db
 
 
 @pytest.fixture
@@ -20,7 +21,9 @@ def no_database(app_ctx):
             "SESSION_COOKIE_SECURE": False,
         }
     )
-    return app.test_client()
+    yield app.test_client()
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_a_page_that_needs_the_database_says_503_in_words(no_database) -> None:

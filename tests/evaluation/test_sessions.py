@@ -152,6 +152,8 @@ def test_the_client_address_comes_from_the_configured_proxy_only(app_ctx, hops, 
         for n in range(3)
     ]
     assert codes == ([401, 401, 401] if separate else [401, 401, 429])
+    with app.app_context():
+        db.engine.dispose()  # this second app's connections to the test database
 
 
 @pytest.mark.parametrize(
