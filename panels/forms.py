@@ -8,7 +8,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     FieldList,
     Form,
     FormField,
@@ -18,8 +17,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from evaluation.forms import optional_email_field
 from evaluation.labels import lazy_label
 from panels.models import ConflictSource, MemberRole
 
@@ -124,14 +124,7 @@ class MemberForm(FlaskForm):
     max_cases = IntegerField(
         _l("Cases per batch at most"), default=15, validators=[InputRequired(), NumberRange(min=0, max=500)]
     )
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            Optional(),
-            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
-            Length(max=254),
-        ],
-    )
+    email = optional_email_field()
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
     active = BooleanField(_l("Active (may be drawn)"), default=True)
 

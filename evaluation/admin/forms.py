@@ -6,30 +6,23 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length
 
 from evaluation.accounts.models import Role
+from evaluation.forms import optional_email_field
 from evaluation.labels import lazy_label
 
 
 class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            Optional(),
-            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
-            Length(max=254),
-        ],
-    )
+    email = optional_email_field()
     roles = SelectMultipleField(
         _l("Roles"),
         choices=[SelectChoice(r.value, lazy_label(r)) for r in Role],
