@@ -13,15 +13,17 @@ the edge holds for every endpoint, pages and API alike.
 from __future__ import annotations
 
 import hmac
+import io
 import logging
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
     Flask,
+    Request,
     Response,
     current_app,
     flash,
@@ -174,7 +176,23 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
+class InMemoryUploads(Request):
+    """Uploads are held in memory, never spooled to a temporary file: a spreadsheet of citizens' names and
+    numbers is not written to disk in clear, and a body cut off at the size limit leaves no file open. The size
+    limit (MAX_CONTENT_LENGTH, 20 MB by default) bounds what one request holds."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        return io.BytesIO()
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = InMemoryUploads
     login_manager.login_view = "accounts.login"
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
     login_manager.login_message_category = "info"
@@ -222,6 +240,11 @@ def init_app(app: Flask) -> None:
         code = error.code or 500
         slug = (error.name or "").lower().replace(" ", "_") or None
         description = error.description if wants_json() and code == 413 else None
+        if code == 413 and description is None and request.max_content_length:
+            description = gettext(
+                "The upload is larger than the %(mb)d MB the platform accepts. Split the file and upload the parts.",
+                mb=max(1, round(request.max_content_length / (1024 * 1024))),
+            )
         body, status = _render_error(
             code if code in ERROR_TITLES else 500 if code >= 500 else code, description, slug
         )

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from evaluation.api.auth import require_scope
 from evaluation.api.errors import ApiError
@@ -53,6 +54,9 @@ def _json_body() -> Any:
             415, "unsupported_media_type", "send the body as JSON with 'Content-Type: application/json'"
         )
     raw = request.get_data(cache=False)  # past the size limit this raises 413, answered as JSON
+    if request.content_length is None and len(raw) >= (request.max_content_length or len(raw) + 1):
+        # A chunked body is read up to the limit and no further, silently: one that reaches it is over it.
+        raise RequestEntityTooLarge()
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
