@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -23,6 +23,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _SET_NOW: ContextVar[datetime | None] = ContextVar("set_now", default=None)
 
@@ -114,10 +116,60 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
 
 
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_on_read(view: F) -> F:
+    """Mark a view answering GET that writes (records that a case was viewed, that a seat was first opened): on
+    SQLite its transaction takes the write lock at its start like any POST's. Outermost, under the route."""
+    view.writes_on_read = True  # type: ignore[attr-defined]
+    return view
+
+
+_WRITING_APART: ContextVar[bool] = ContextVar("writing_apart", default=False)
+
+
+def takes_write_lock() -> bool:
+    """Whether this transaction writes: outside a request (jobs, commands) always; in a request, unless it is a
+    read (GET, HEAD) by a view not marked ``writes_on_read``."""
+    from flask import current_app, has_request_context, request
+
+    if _WRITING_APART.get() or not has_request_context() or request.method not in READS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes_on_read", False))
+
+
+@contextmanager
+def writing_apart(engine: Engine) -> Iterator[sa.Connection]:
+    """A short transaction of its own, committed at the end of the block, for a read's bookkeeping (when an API
+    client was last used) without turning the read itself into a writer. Only in a read: a writer's own
+    transaction already holds SQLite's lock, and this one would wait for it."""
+    token = _WRITING_APART.set(True)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        _WRITING_APART.reset(token)
+
+
 @sa.event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: sa.Connection) -> None:
-    # IMMEDIATE: a transaction takes the write lock at its start, so concurrent writers (workers, the
-    # threads of a server) wait their turn (busy_timeout) instead of failing when two deferred transactions
-    # both try to upgrade from reading to writing. Readers are not blocked (WAL).
+    # A transaction that will write takes SQLite's write lock at its start (IMMEDIATE), so concurrent writers
+    # (workers, the threads of a server) wait their turn (busy_timeout) instead of failing when two deferred
+    # transactions both try to upgrade from reading to writing. A read begins deferred and never takes the
+    # lock: one slow import does not hold up everyone's pages. Readers and the writer run side by side (WAL).
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if takes_write_lock() else "BEGIN")
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _reads_do_not_write(session: sa.orm.Session, _context: Any, _instances: Any) -> None:
+    # A read that writes would upgrade a deferred SQLite transaction, which fails at once (SQLITE_BUSY) when
+    # another writer committed in between. Found by the tests, where the app is testing, rather than in use.
+    from flask import current_app, has_request_context
+
+    if not has_request_context() or not current_app.testing or takes_write_lock():
+        return
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise RuntimeError("a GET view writes; mark it @writes_on_read")

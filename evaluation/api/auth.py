@@ -12,7 +12,7 @@ from flask import g, request
 
 from evaluation.accounts.models import SCOPES, ApiClient, hash_token  # noqa: F401 - SCOPES: the API speaks of them
 from evaluation.api.errors import ApiError
-from evaluation.db import utcnow
+from evaluation.db import takes_write_lock, utcnow, writing_apart
 from evaluation.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,7 +48,14 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
                 )
             now = utcnow()
             if client.last_used_dt is None or now - client.last_used_dt > timedelta(minutes=5):
-                client.last_used_dt = now  # coarse, so reads do not write on every request
+                # coarse, so reads do not write on every request; a read records it beside its own transaction
+                if takes_write_lock():
+                    client.last_used_dt = now
+                else:
+                    with writing_apart(db.engine) as connection:
+                        connection.execute(
+                            sa.update(ApiClient).where(ApiClient.id == client.id).values(last_used_dt=now)
+                        )
             g.api_client = client
             return view(*args, **kwargs)
 

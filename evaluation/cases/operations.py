@@ -18,6 +18,7 @@ from evaluation.cases.models import (
     VerificationCall,
     case_assisting_departments,
 )
+from evaluation.db import takes_write_lock, writing_apart
 from evaluation.extensions import db
 from evaluation.org.models import Department
 from evaluation.privacy import Visibility
@@ -70,7 +71,15 @@ def case_visibility(user: User, case: Case) -> Visibility | None:
 
 
 def record_view(case: Case, user: User, visibility: Visibility) -> None:
-    db.session.add(CaseView(case_id=case.id, user_id=user.id, context=visibility.value))
+    """Log that ``user`` read ``case``. A page that only reads logs it in a short transaction of its own, so the
+    read never holds SQLite's write lock (the log stands even if the page then fails to render)."""
+    if takes_write_lock():
+        db.session.add(CaseView(case_id=case.id, user_id=user.id, context=visibility.value))
+        return
+    with writing_apart(db.engine) as connection:
+        connection.execute(
+            sa.insert(CaseView).values(case_id=case.id, user_id=user.id, context=visibility.value)
+        )
 
 
 class ScreeningAction(StrEnum):

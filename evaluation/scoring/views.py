@@ -15,6 +15,7 @@ from evaluation.accounts.models import Role
 from evaluation.batches.models import BatchItem, BatchState
 from evaluation.cases.models import Case
 from evaluation.cases.operations import record_view
+from evaluation.db import writes_on_read
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.privacy import Visibility, present
@@ -90,6 +91,7 @@ def _deliberation(seat: Seat, sheet: Any) -> dict[str, Any] | None:
 
 
 @bp.get("/seats/<int:seat_id>")
+@writes_on_read  # the first open of a seat starts its sheet
 @roles_required(Role.MEMBER)
 def sheet(seat_id: int) -> Any:
     seat = _seat(seat_id)
