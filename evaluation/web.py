@@ -386,9 +386,16 @@ def _rolled_back(response: Response) -> Response:
     return response
 
 
+def keep_on_refusal() -> None:
+    """Commit what this request wrote even though it answers 4xx: a refusal that must leave a trace (a failed
+    login's audit event). Never for a 5xx."""
+    g.keep_on_refusal = True
+
+
 def _finish(response: Response) -> Response:
-    """The request's one commit: after a view that answered below 400; anything else rolls back."""
-    if response.status_code >= 400:
+    """The request's one commit: after a view that answered below 400 (or a refusal asked to be kept, see
+    ``keep_on_refusal``); anything else rolls back."""
+    if response.status_code >= 500 or (response.status_code >= 400 and not g.get("keep_on_refusal")):
         db.session.rollback()
         return response
     try:

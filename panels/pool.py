@@ -112,12 +112,16 @@ def save_policy(policy: CompositionPolicy | None, values: dict[str, Any]) -> Com
     clash = db.session.scalar(sa.select(CompositionPolicy.id).where(CompositionPolicy.name == values["name"]))
     if clash is not None and (policy is None or clash != policy.id):
         raise PoolError("name", N_("A policy with this name already exists."))
+    created = policy is None
     if policy is None:
         policy = CompositionPolicy()
         db.session.add(policy)
+    changed = {k: v for k, v in values.items() if created or getattr(policy, k) != v}
     for key, value in values.items():
         setattr(policy, key, value)
     db.session.flush()
+    if changed:  # a policy decides who sits on the panels drawn under it
+        record("policy.created" if created else "policy.changed", "policy", policy.id, changed)
     return policy
 
 
@@ -140,6 +144,8 @@ def save_member(
                 N_("No department has the code %(code)s."),
                 code=values["affiliation_code"],
             )
+    created = member is None
+    before = {} if member is None else _audited(member)
     if member is None:
         member = Member()
         db.session.add(member)
@@ -155,7 +161,33 @@ def save_member(
     member.max_cases, member.active = values["max_cases"], values.get("active", True)
     member.email, member.phone = values.get("email") or None, values.get("phone") or None
     db.session.flush()
+    after = _audited(member)
+    changed = {
+        key: "changed" if key in CONTACT and value else value
+        for key, value in after.items()
+        if before.get(key) != value
+    }
+    if created or changed:
+        # Role, department and district decide which panels a member may sit on and which cases are off limits.
+        record("member.created" if created else "member.changed", "member", member.id, changed)
     return member
+
+
+CONTACT = {"email", "phone"}  # the audit records that they changed, not what they say
+
+
+def _audited(member: Member) -> dict[str, Any]:
+    return {
+        "name": member.name,
+        "role": member.role.value if member.role else None,
+        "affiliation": member.affiliation.code if member.affiliation else None,
+        "district": member.district_code,
+        "expertise": list(member.expertise or []),
+        "max_cases": member.max_cases,
+        "active": member.active,
+        "email": member.email,
+        "phone": member.phone,
+    }
 
 
 def add_past_affiliation(
@@ -341,6 +373,8 @@ def import_members(filename: str, data: bytes) -> tuple[list[Member], list[RowEr
             imported.append(save_member(None, form.values(), departments))
         except PoolError as exc:
             errors.append(RowError(number, exc.field, exc.message, exc.params))
+    if imported and not errors:
+        record("members.imported", "file", filename, {"members": [m.id for m in imported]})
     return imported, errors
 
 

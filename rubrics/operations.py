@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from evaluation.audit.operations import record
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.text import N_, UserError
@@ -133,6 +134,8 @@ def import_version(spec: dict[str, Any], *, publish: bool = False) -> RubricVers
         version.state = VersionState.PUBLISHED
         version.published_dt = utcnow()
     db.session.flush()
+    if publish:
+        _record_published(version)
     return version
 
 
@@ -265,6 +268,17 @@ def publish(version: RubricVersion) -> None:
     version.state = VersionState.PUBLISHED
     version.published_dt = utcnow()
     db.session.flush()
+    _record_published(version)
+
+
+def _record_published(version: RubricVersion) -> None:
+    # What counts from now on: batches and projects may pin this version.
+    record(
+        "rubric.published",
+        "rubric_version",
+        version.id,
+        {"rubric": version.rubric_id, "number": version.number},
+    )
 
 
 def retire(version: RubricVersion) -> None:
@@ -274,6 +288,12 @@ def retire(version: RubricVersion) -> None:
     version.state = VersionState.RETIRED
     version.retired_dt = utcnow()
     db.session.flush()
+    record(
+        "rubric.retired",
+        "rubric_version",
+        version.id,
+        {"rubric": version.rubric_id, "number": version.number},
+    )
 
 
 def delete_draft(version: RubricVersion) -> None:

@@ -27,17 +27,22 @@ def _decoy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
-def authenticate(username: str, password: str) -> User | None:
+def authenticate(username: str, password: str, address: str | None = None) -> User | None:
     """The user if the username and password match an active account, else None (never says which failed).
+    Both are audited, with the client's address; a failure names the account only if it exists (what was typed
+    as a username may be someone's password).
 
     An unknown username costs the same password hashing as a known one, so the time taken tells nothing."""
     user: User | None = db.session.scalar(sa.select(User).where(User.username == username.strip()))
     if user is None:
         check_password_hash(_decoy_hash(), password)
+        record("account.login_failed", "user", "unknown", {"address": address})
         return None
     if not user.check_password(password) or not user.active:
+        record("account.login_failed", "user", user.id, {"address": address, "inactive": not user.active})
         return None
     user.last_login_dt = utcnow()
+    record("account.login", "user", user.id, {"address": address}, actor_id=user.id)
     return user
 
 
@@ -104,6 +109,12 @@ def create_client(name: str, scopes: list[str], webhook_url: str | None) -> tupl
     )
     db.session.add(client)
     db.session.flush()
+    record(
+        "api_client.created",
+        "api_client",
+        client.id,
+        {"name": name, "scopes": client.scopes, "webhook": bool(webhook_url)},
+    )
     return client, token, secret
 
 
@@ -115,6 +126,7 @@ def revoke_client(name: str) -> ApiClient:
         raise AccountError(f"client {name!r} was already revoked")
     client.revoked_dt = utcnow()
     db.session.flush()
+    record("api_client.revoked", "api_client", client.id, {"name": name})
     return client
 
 

@@ -15,7 +15,7 @@ from evaluation.accounts.operations import authenticate
 from evaluation.db import utcnow
 from evaluation.extensions import db, limiter
 from evaluation.text import UserError
-from evaluation.web import explain, mark
+from evaluation.web import explain, keep_on_refusal, mark
 from panels import pool
 
 bp = Blueprint("accounts", __name__)
@@ -48,10 +48,11 @@ def login() -> str | Response | tuple[str, int]:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data or "", form.password.data or "")
+        user = authenticate(form.username.data or "", form.password.data or "", request.remote_addr)
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+        keep_on_refusal()  # the failure's audit event stands, though the answer is a 401
         flash(_("The username or password is incorrect."), "error")
         return render_template("evaluation/accounts/login.html", form=form), 401
     status = 400 if form.is_submitted() else 200

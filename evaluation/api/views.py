@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -26,7 +26,7 @@ from evaluation.api.schemas import (
     ErrorOut,
     field_errors,
 )
-from evaluation.cases.intake import ingest_cases
+from evaluation.cases.intake import ingest_cases, record_intake
 from evaluation.cases.models import Case
 from evaluation.extensions import csrf, db
 from evaluation.org.models import Department
@@ -188,6 +188,7 @@ def post_cases() -> Any:
                 f"at most {MAX_CASES_PER_REQUEST} cases in one request, not {len(items)}",
             )
         results = ingest_cases(items, list_mode=True)
+        record_intake(results, "api", client=g.api_client.name)
         summary = {key: 0 for key in ("created", "updated", "unchanged", "rejected")}
         for r in results:
             summary[r.result] += 1
@@ -200,6 +201,7 @@ def post_cases() -> Any:
             errors=[{"field": "$", "code": "model_type", "message": "Input should be an object"}],
         )
     (result,) = ingest_cases([body], list_mode=False)
+    record_intake([result], "api", client=g.api_client.name)
     status = {"created": 201, "updated": 200, "unchanged": 200}.get(
         result.result, 409 if result.conflict else 422
     )

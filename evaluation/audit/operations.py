@@ -62,7 +62,12 @@ def record(
     event per row (inviting a batch, settling its cases) does not query per row. Writers take turns: on
     PostgreSQL a transaction-scoped advisory lock is taken before the head is read and held until commit, so a
     second writer waits for the first instead of failing (SQLite's transactions already begin IMMEDIATE, one
-    writer at a time). The unique prev_hash stays as the last guard: the chain never forks."""
+    writer at a time). The unique prev_hash stays as the last guard: the chain never forks.
+
+    Without ``actor_id``, the actor is the user logged in to the request, if any (jobs and commands have none).
+    """
+    if actor_id is None:
+        actor_id = _current_actor()
     prev_hash = db.session.info.get(LAST_HASH)
     if prev_hash is None:
         if db.engine.dialect.name == "postgresql":
@@ -70,7 +75,9 @@ def record(
         last = db.session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
         prev_hash = last or GENESIS
     occurred = utcnow()
-    data = data or {}
+    # As the JSON column will give it back (enums as their values, keys as strings), so that what was hashed is
+    # what a later verify reads.
+    data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
     event = AuditEvent(
         occurred_dt=occurred,
         actor_id=actor_id,
@@ -85,6 +92,15 @@ def record(
     db.session.flush()
     db.session.info[LAST_HASH] = event.hash
     return event
+
+
+def _current_actor() -> int | None:
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user.is_authenticated:
+        return int(current_user.id)
+    return None
 
 
 @sa.event.listens_for(sa.orm.Session, "after_transaction_end")

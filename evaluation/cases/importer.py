@@ -25,7 +25,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from evaluation import crypto
-from evaluation.cases.intake import ingest_cases
+from evaluation.cases.intake import ingest_cases, record_intake
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.runner import schedule
@@ -290,7 +290,7 @@ def dry_run(rows: list[dict[str, Any]]) -> list[Any]:
         savepoint.rollback()
 
 
-def commit(rows: list[dict[str, Any]]) -> dict[str, int]:
+def commit(rows: list[dict[str, Any]], filename: str = "") -> dict[str, int]:
     """Take in every staged row, or none: a row that has become invalid since the preview (its case entered
     review meanwhile) refuses the whole file."""
     results = ingest_cases(rows, list_mode=True)
@@ -298,6 +298,7 @@ def commit(rows: list[dict[str, Any]]) -> dict[str, int]:
         raise ImportFileError(
             N_("Nothing was imported: some rows are no longer valid. Upload the file again to see why.")
         )
+    record_intake(results, "file", filename=filename)
     return {key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged")}
 
 

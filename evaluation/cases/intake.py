@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from evaluation.audit.operations import record
 from evaluation.cases.models import (
     CallbackRating,
     Case,
@@ -145,6 +146,16 @@ def ingest_cases(raw_items: list[Any], *, list_mode: bool) -> list[ItemResult]:
                     ],
                 )
     return [r for r in results if r is not None]
+
+
+def record_intake(results: list[ItemResult], via: str, **detail: Any) -> None:
+    """One audit event for an import or an API request that created or changed cases: who, how, and which."""
+    counts = {
+        key: sum(r.result == key for r in results) for key in ("created", "updated", "unchanged", "rejected")
+    }
+    written = [f"{r.source}/{r.external_id}" for r in results if r.result in ("created", "updated")]
+    if written:
+        record("cases.imported", "intake", via, {**counts, **detail, "cases": written})
 
 
 def _department_codes(case: CaseIn) -> set[str]:

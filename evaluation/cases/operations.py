@@ -9,6 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 
 from evaluation.accounts.models import Role, User
+from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import (
     Case,
@@ -111,6 +112,10 @@ def screen_cases(
         if case.status not in sources:
             skipped += 1
             continue
+        detail: dict[str, str | None] = {"from": case.status.value, "to": target.value}
+        if target == CaseStatus.EXCLUDED:
+            detail["reason"] = reason.value if reason else None
+        record("case.screened", "case", case.id, detail)  # what counts: a case taken in or left out
         case.status = target
         if target == CaseStatus.EXCLUDED:
             case.exclusion_reason, case.exclusion_note = reason, note

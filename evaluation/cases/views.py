@@ -275,7 +275,7 @@ def import_commit() -> Any:
     form.validate_on_submit()
     folder = importer.staging_folder(current_app.instance_path)
     payload = importer.staged(folder, form.token.data or "", current_user.id)
-    counts = importer.commit(payload["rows"])
+    counts = importer.commit(payload["rows"], payload["filename"])
     importer.unstage(folder, form.token.data)
     flash(
         _(

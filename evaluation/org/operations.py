@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from evaluation.audit.operations import record
 from evaluation.extensions import db
 from evaluation.org.models import Department, DepartmentKind
 from evaluation.org.schemas import DepartmentIn
@@ -42,10 +43,17 @@ def upsert_department(code: str, data: DepartmentIn) -> tuple[Department, str]:
         department = Department(code=code, **values)
         db.session.add(department)
         db.session.flush()
+        record("department.created", "department", code, {**values, "parent": data.parent})
         return department, "created"
-    if all(getattr(department, k) == v for k, v in values.items()):
+    changed = {k: v for k, v in values.items() if getattr(department, k) != v}
+    if not changed:
         return department, "unchanged"
+    if "parent_id" in changed:
+        # Re-parenting widens the new parent's view (a district sees its streets' cases) and narrows the old one's.
+        changed["parent"] = data.parent
+        changed["former_parent"] = department.parent.code if department.parent else None
     for key, value in values.items():
         setattr(department, key, value)
     db.session.flush()
+    record("department.changed", "department", code, changed)
     return department, "updated"
