@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -52,9 +53,17 @@ def _refusing(callback: Callable[..., Any], problem: str) -> Callable[..., Any]:
 
 
 def guard_commands(group: click.Group, problem: str) -> None:
-    """Every command under ``group`` not marked ``needs_no_settings`` refuses to run, saying ``problem``."""
-    for command in group.commands.values():
+    """Every command under ``group`` not marked ``needs_no_settings`` refuses to run, saying ``problem``.
+
+    The refusing commands are copies in this app's group: the command objects are module-level and shared by
+    every app of the process, which must not inherit one app's refusal (tests build several)."""
+    for name, command in list(group.commands.items()):
         if isinstance(command, click.Group):
-            guard_commands(command, problem)
+            guarded_group = copy.copy(command)
+            guarded_group.commands = dict(command.commands)
+            guard_commands(guarded_group, problem)
+            group.commands[name] = guarded_group
         elif command.callback is not None and not getattr(command.callback, MARK, False):
-            command.callback = _refusing(command.callback, problem)
+            guarded = copy.copy(command)
+            guarded.callback = _refusing(command.callback, problem)
+            group.commands[name] = guarded
