@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from evaluation.audit.operations import record
+from evaluation.audit.records import draw_digest
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, CaseStatus
 from evaluation.clock import to_local
@@ -311,7 +312,7 @@ def run_draw(draw: Draw) -> dict[str, Any]:
     if solution.status != "infeasible":
         _seat(draw, result)
         batch.state = BatchState.PANELS_DRAWN
-    record(
+    draw.audit_hash = record(
         "draw.made",
         "draw",
         draw.id,
@@ -322,9 +323,10 @@ def run_draw(draw: Draw) -> dict[str, Any]:
             "problem_hash": problem_hash(problem),
             "status": solution.status,
             "objective": solution.objective,
+            "digest": draw_digest(draw),
         },
         actor_id=draw.created_by_id,
-    )
+    ).hash
     db.session.flush()
     return result
 

@@ -185,6 +185,7 @@ class Draw(Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     solved_dt: Mapped[datetime | None]
+    audit_hash: Mapped[str | None] = mapped_column(sa.String(64))  # the event that made it (audit.records)
 
     batch: Mapped[Batch] = relationship()
 

@@ -47,6 +47,7 @@ class Assessment(Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     finalized_dt: Mapped[datetime] = mapped_column(default=utcnow)
     published_dt: Mapped[datetime | None] = mapped_column(index=True)
+    audit_hash: Mapped[str | None] = mapped_column(sa.String(64))  # the event that settled it (audit.records)
 
     case: Mapped[Case] = relationship()
     batch_item: Mapped[BatchItem] = relationship()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from evaluation.assessments.models import Assessment, Verdict
 from evaluation.audit.operations import record
+from evaluation.audit.records import assessment_digest
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import CaseStatus
 from evaluation.db import utcnow
@@ -76,7 +77,9 @@ def settle(
     ]
     assessment = Assessment(
         case=item.case,
+        case_id=item.case_id,  # before the flush too: the audit digest names them
         batch_item=item,
+        batch_item_id=item.id,
         department_id=item.case.lead_department_id,
         verdict=Verdict(winner),
         total=round(summary.total or 0.0, 2),
@@ -176,6 +179,22 @@ def silent_outliers(batch: Batch) -> list[str]:
     return _silent_outliers(_items(batch))
 
 
+def _record_settled(batch: Batch, item: BatchItem, assessment: Assessment, user_id: int | None) -> None:
+    """The verdict's event, with a digest of the assessment, whose hash the assessment keeps (audit.records)."""
+    assessment.audit_hash = record(
+        "verdict.settled",
+        "case",
+        item.case_id,
+        {
+            "batch": batch.id,
+            "verdict": assessment.verdict.value,
+            "total": assessment.total,
+            "digest": assessment_digest(assessment),
+        },
+        actor_id=user_id,
+    ).hash
+
+
 def finalize(
     batch: Batch,
     decisions: dict[int, tuple[str, str]],
@@ -244,13 +263,7 @@ def finalize(
         )
         item.case.status = CaseStatus.ASSESSED
         settled += 1
-        record(
-            "verdict.settled",
-            "case",
-            item.case_id,
-            {"batch": batch.id, "verdict": assessment.verdict.value, "total": assessment.total},
-            actor_id=user_id,
-        )
+        _record_settled(batch, item, assessment, user_id)
     batch.state, batch.finalized_dt = BatchState.FINALIZED, now
     record("batch.finalized", "batch", batch.id, {"assessments": settled}, actor_id=user_id)
     db.session.flush()

@@ -34,7 +34,8 @@ def _checkpoints(path: Path) -> list:
 )
 def verify_command(as_json: bool, checkpoint_file: Path | None) -> None:
     """Recompute the audit chain and report the first broken link; with --checkpoint, also find every
-    checkpointed length and head in it (deleted tails, a wiped table, a rewritten history)."""
+    checkpointed length and head in it (deleted tails, a wiped table, a rewritten history). Then check the score
+    sheets, assessments and draws against the events that recorded them."""
     points = _checkpoints(checkpoint_file) if checkpoint_file else []
     verdict = verify_against(points)
     if as_json:
@@ -46,12 +47,19 @@ def verify_command(as_json: bool, checkpoint_file: Path | None) -> None:
                     "first_broken_id": verdict.first_broken_id,
                     "checkpoints": len(points),
                     "problem": verdict.problem,
+                    "records": verdict.records,
+                    "record_problems": [p.as_json() for p in verdict.record_problems],
                 }
             )
         )
     elif verdict.intact:
-        click.echo(f"audit log intact: {verdict.events} events; checkpoints that hold: {len(points)}")
+        click.echo(
+            f"audit log intact: {verdict.events} events; checkpoints that hold: {len(points)}; "
+            f"records that match their events: {verdict.records}"
+        )
     if not verdict.intact:
+        for problem in verdict.record_problems[1:]:
+            click.echo(problem.problem, err=True)
         where = f"broken at event {verdict.first_broken_id}" if verdict.first_broken_id else "broken"
         raise click.ClickException(
             f"audit log {where} after {verdict.events} intact events: {verdict.problem}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -187,6 +187,8 @@ class Verdict:
     events: int
     first_broken_id: int | None
     problem: str | None  # in words, for the operator
+    records: int = 0  # sheets, assessments and draws checked against their events
+    record_problems: list[Any] = field(default_factory=list)  # audit.records.RecordProblem
 
 
 def verify_against(checkpoints: list[Checkpoint]) -> Verdict:
@@ -212,4 +214,9 @@ def verify_against(checkpoints: list[Checkpoint]) -> Verdict:
                 f"the chain differs from the checkpoint of {point.at} at its {point.events}th event "
                 "(history rewritten)",
             )
-    return Verdict(True, count, None, None)
+    from evaluation.audit.records import verify_records
+
+    records, problems = verify_records()
+    if problems:
+        return Verdict(False, count, None, problems[0].problem, records, problems)
+    return Verdict(True, count, None, None, records)

@@ -35,6 +35,9 @@ class ScoreSheet(Model):
     submitted_dt: Mapped[datetime | None]
     revised_dt: Mapped[datetime | None]
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    audit_hash: Mapped[str | None] = mapped_column(
+        sa.String(64)
+    )  # the event of its last submission (audit.records)
 
     seat: Mapped[Seat] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="sheet", cascade="all, delete-orphan")

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from evaluation.audit.operations import record
+from evaluation.audit.records import sheet_digest
 from evaluation.batches.models import BatchState
 from evaluation.db import utcnow
 from evaluation.extensions import db
@@ -188,13 +189,13 @@ def submit(seat: Seat, answers: Answers, expected_version: int | None, user_id: 
         )
     )
     db.session.flush()
-    record(
+    sheet.audit_hash = record(
         "score.submitted",
         "sheet",
         sheet.id,
-        {"seat": seat.id, "total": sheet.total, "revision": number},
+        {"seat": seat.id, "total": sheet.total, "revision": number, "digest": sheet_digest(sheet)},
         actor_id=user_id,
-    )
+    ).hash
     return sheet
 
 
@@ -232,7 +233,13 @@ def revise(seat: Seat, answers: Answers, reason: str, user_id: int | None) -> Sc
         )
     )
     db.session.flush()
-    record("score.revised", "sheet", sheet.id, {"seat": seat.id, "total": sheet.total}, actor_id=user_id)
+    sheet.audit_hash = record(
+        "score.revised",
+        "sheet",
+        sheet.id,
+        {"seat": seat.id, "total": sheet.total, "digest": sheet_digest(sheet)},
+        actor_id=user_id,
+    ).hash
     return sheet
 
 
