@@ -15,13 +15,24 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"
+# A response's body: one model, or several that it may be (anyOf), or none.
+Body = type[BaseModel] | tuple[type[BaseModel], ...] | None
+
+
+def _each(body: Body) -> tuple[type[BaseModel], ...]:
+    return body if isinstance(body, tuple) else (body,) if body is not None else ()
+
+
+def _schema(body: Body) -> dict[str, Any]:
+    refs = [{"$ref": REF.format(model=model.__name__)} for model in _each(body)]
+    return refs[0] if len(refs) == 1 else {"anyOf": refs}
 
 
 @dataclass
 class Operation:
     summary: str
     tags: list[str]
-    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    responses: dict[int, tuple[str, Body]]
     request: type[BaseModel] | None = None
     request_schema: dict[str, Any] | None = None
     description: str = ""
@@ -33,7 +44,7 @@ def documented(
     summary: str,
     *,
     tags: list[str],
-    responses: dict[int, tuple[str, type[BaseModel] | None]],
+    responses: dict[int, tuple[str, Body]],
     request: type[BaseModel] | None = None,
     request_schema: dict[str, Any] | None = None,
     description: str = "",
@@ -59,7 +70,7 @@ def documented(
 def _models(operations: list[Operation]) -> list[type[BaseModel]]:
     seen: dict[str, type[BaseModel]] = {}
     for op in operations:
-        for model in [op.request, *op.models, *(m for _, m in op.responses.values())]:
+        for model in [op.request, *op.models, *(m for _, body in op.responses.values() for m in _each(body))]:
             if model is not None:
                 seen.setdefault(model.__name__, model)
     return list(seen.values())
@@ -101,15 +112,7 @@ def build_spec(app: Flask, *, title: str, version: str, description: str) -> dic
                 "responses": {
                     str(code): {
                         "description": text,
-                        **(
-                            {
-                                "content": {
-                                    "application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}
-                                }
-                            }
-                            if model
-                            else {}
-                        ),
+                        **({"content": {"application/json": {"schema": _schema(model)}}} if model else {}),
                     }
                     for code, (text, model) in sorted(op.responses.items())
                 },

@@ -161,12 +161,15 @@ def list_departments() -> Any:
     "the case until it enters a review batch, and is refused with 409 after that. Each item is atomic.",
     responses={
         201: ("one case created", CaseResultOut),
-        200: ("one case updated or unchanged; or a list's results", CaseBatchOut),
+        200: ("one case updated or unchanged; or a list's results", (CaseResultOut, CaseBatchOut)),
         400: ("malformed JSON", ErrorOut),
         409: ("the case is already under review", CaseResultOut),
         413: ("body too large or more than 1,000 cases", ErrorOut),
         415: ("not JSON", ErrorOut),
-        422: ("the case was rejected; every error names its field", CaseResultOut),
+        422: (
+            "the case was rejected, every error naming its field; or the body is not a case nor a list of cases",
+            (CaseResultOut, ErrorOut),
+        ),
         **COMMON_ERRORS,
     },
 )
