@@ -257,8 +257,8 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(UserError, _refused)
     # A race lost in a view's own flush (a unique key, a stale version) is the same answer as one lost at commit.
-    app.register_error_handler(IntegrityError, lambda exc: _rolled_back(_lost_race()))
-    app.register_error_handler(StaleDataError, lambda exc: _rolled_back(_lost_race()))
+    app.register_error_handler(IntegrityError, _race_lost_in_flush)
+    app.register_error_handler(StaleDataError, _race_lost_in_flush)
     # Registered first, so it runs last: after every other after_request hook has had its say.
     app.after_request_funcs.setdefault(None, []).insert(0, _finish)
 
@@ -380,10 +380,12 @@ def _lost_race() -> Response:
     return response
 
 
-def _rolled_back(response: Response) -> Response:
+def _race_lost_in_flush(_error: Exception) -> Response:
+    # Rolled back before the answer is rendered: the page reads the user (and its locale) from the session,
+    # which cannot be used until the failed flush is rolled back.
     db.session.rollback()
-    session.pop("_flashes", None)
-    return response
+    session.pop("_flashes", None)  # the view's "saved" would be untrue
+    return _lost_race()
 
 
 def keep_on_refusal() -> None:

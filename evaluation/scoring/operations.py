@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from evaluation.audit.operations import record
 from evaluation.audit.records import sheet_digest
@@ -38,11 +39,17 @@ class SheetError(UserError):
 
 
 def sheet_for(seat: Seat) -> ScoreSheet:
-    sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.seat_id == seat.id))
+    """The seat's sheet, started on its first open. Two first opens at once (two tabs, a double click) both get
+    the one sheet: the second insert fails on the unique seat, inside a savepoint, and reads the first's."""
+    query = sa.select(ScoreSheet).where(ScoreSheet.seat_id == seat.id)
+    sheet = db.session.scalar(query)
     if sheet is None:
-        sheet = ScoreSheet(seat=seat, state=SheetState.DRAFT)
-        db.session.add(sheet)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                sheet = ScoreSheet(seat=seat, state=SheetState.DRAFT)
+                db.session.add(sheet)
+        except IntegrityError:
+            sheet = db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
     return sheet
 
 

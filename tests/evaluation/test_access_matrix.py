@@ -142,12 +142,11 @@ class Objects:
     tokens: dict[str, str]
 
 
-def _objects(world: factories.World) -> Objects:
-    _finalized(world)
+def _someone_elses(world: factories.World) -> dict[str, Any]:
+    """An agency holding the world's batch, and beside the world: another batch and its assessment, a case of a
+    department outside the world's, periods of two members, a past affiliation and a conflict."""
     version = world.batch.rubric_version
     item = world.batch.items[0]
-    own_seat = next(s for s in item.panel.seats if s.member_id == world.member.id)
-    other_seat = next(s for s in item.panel.seats if s.member_id != world.member.id)
     housing = item.case.lead_department
     street_case = db.session.scalar(sa.select(Case).where(Case.external_id.like("N%")).limit(1))
     agency = Agency(name="明理中心", credit_code="52510107MJ6CX3Q2K0")
@@ -186,12 +185,33 @@ def _objects(world: factories.World) -> Objects:
         [agency, contract, other_batch, other_assessment, own_period, other_period, affiliation, conflict]
     )
     db.session.flush()
+    return {
+        "agency": agency,
+        "street_case": street_case,
+        "other_batch": other_batch,
+        "other_assessment": other_assessment,
+        "own_period": own_period,
+        "other_period": other_period,
+        "affiliation": affiliation,
+        "conflict": conflict,
+    }
+
+
+def _objects(world: factories.World) -> Objects:
+    _finalized(world)
+    rows = _someone_elses(world)
+    version = world.batch.rubric_version
+    item = world.batch.items[0]
+    own_seat = next(s for s in item.panel.seats if s.member_id == world.member.id)
+    other_seat = next(s for s in item.panel.seats if s.member_id != world.member.id)
+    housing = item.case.lead_department
+    other_member = world.panel_members[0]
     users = {
         "admin": make_user("admin", Role.ADMIN),
         "organizer": world.organizer,
         "member": world.member_user,
         "department": make_user("dept", Role.DEPARTMENT, department=housing),
-        "agency": make_user("agent", Role.AGENCY, agency=agency),
+        "agency": make_user("agent", Role.AGENCY, agency=rows["agency"]),
     }
     tokens = {
         scope: create_client(f"client-{scope}", [scope], None)[1]
@@ -205,7 +225,7 @@ def _objects(world: factories.World) -> Objects:
         "case_id": item.case_id,
         "assessment_id": own_assessment.id,
         "seat_id": own_seat.id,
-        "period_id": own_period.id,
+        "period_id": rows["own_period"].id,
         "member_id": other_member.id,
         "user_id": world.organizer.id,
         "draw_id": draw.id,
@@ -213,7 +233,7 @@ def _objects(world: factories.World) -> Objects:
         "version_id": version.id,
         "criterion_id": criterion.id,
         "policy_id": world.batch.policy_id,
-        "conflict_id": conflict.id,
+        "conflict_id": rows["conflict"].id,
         "decision": "accept",
         "action": "invite",
         "token": "no-such-token",
@@ -224,14 +244,14 @@ def _objects(world: factories.World) -> Objects:
         "external_id": item.case.external_id,
     }
     someone_elses = {
-        "batch_id": other_batch.id,
-        "case_id": street_case.id,
-        "assessment_id": other_assessment.id,
+        "batch_id": rows["other_batch"].id,
+        "case_id": rows["street_case"].id,
+        "assessment_id": rows["other_assessment"].id,
         "seat_id": other_seat.id,
-        "period_id": other_period.id,
+        "period_id": rows["other_period"].id,
     }
     db.session.commit()
-    common["affiliation_id"] = affiliation.id
+    common["affiliation_id"] = rows["affiliation"].id
     return Objects(common, {**common, **someone_elses}, users, tokens)
 
 
