@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from openpyxl import load_workbook
@@ -162,3 +162,37 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+# --- writing: every export goes through these, so a cell never runs as a formula ---------------------------------
+
+# What a spreadsheet program reads as the start of a formula (OWASP's list for CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV export: text that a spreadsheet would run as a formula is prefixed with an apostrophe,
+    which Excel and WPS show as text and do not evaluate."""
+    return "'" + value if is_formula_like(value) else value
+
+
+def write_csv(rows: Iterable[Sequence[Any]]) -> bytes:
+    """A CSV export, UTF-8 with the BOM that makes Excel open it as UTF-8, every cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def append_row(sheet: Any, values: Sequence[Any]) -> None:
+    """Append a row to an openpyxl sheet with every formula-looking text kept as text: openpyxl itself would
+    store "=…" as a formula."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if is_formula_like(cell.value):
+            cell.data_type = "s"

@@ -7,7 +7,6 @@ and a push accept and refuse exactly the same things.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -29,7 +28,7 @@ from evaluation.cases.intake import ingest_cases, record_intake
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.runner import schedule
-from evaluation.tabular import TableError, cell_text, read_table
+from evaluation.tabular import TableError, append_row, cell_text, read_table, write_csv
 from evaluation.text import N_, UserError
 
 # (field, Chinese header, example) in template order; the field is a path in the API's case object.
@@ -109,8 +108,8 @@ def template_xlsx() -> bytes:
     sheet = workbook.create_sheet(index=0)
     workbook.remove(workbook.worksheets[1])
     sheet.title = "不满意件"
-    sheet.append([header for _, header, _ in COLUMNS])
-    sheet.append([example for _, _, example in COLUMNS])
+    append_row(sheet, [header for _, header, _ in COLUMNS])
+    append_row(sheet, [example for _, _, example in COLUMNS])
     for index, (_, header, _) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(12, 2 * len(header) + 2)
     buffer = io.BytesIO()
@@ -119,11 +118,7 @@ def template_xlsx() -> bytes:
 
 
 def template_csv() -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([header for _, header, _ in COLUMNS])
-    writer.writerow([example for _, _, example in COLUMNS])
-    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel open it as UTF-8
+    return write_csv([[header for _, header, _ in COLUMNS], [example for _, _, example in COLUMNS]])
 
 
 def parse(filename: str, data: bytes, timezone: str) -> ParsedFile:

