@@ -54,7 +54,9 @@ def from_environment(instance_path: str, problems: list[str] | None = None) -> d
     return {
         "SECRET_KEY": env.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: an error logged by SQLAlchemy names its statement but not the values bound to it, so a
+        # log line never carries a citizen's text or a token (the stored values are encrypted, but not all are).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # Mail (Flask-Mail reads these names).
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int("MAIL_PORT", 25, problems),

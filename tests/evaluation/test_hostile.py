@@ -105,3 +105,20 @@ def test_lists_take_unknown_filters_and_absurd_pages_without_a_500(client, auth,
 def test_a_form_with_a_nul_character_is_a_400_before_anything_reads_it(client) -> None:
     response = client.post("/login", data={"username": "li\x00wen", "password": "whatever password"})
     assert response.status_code == 400 and "请求有误" in response.get_data(as_text=True)
+
+
+def test_a_database_error_names_its_statement_but_not_the_values(app_ctx) -> None:
+    """What SQLAlchemy puts in an error (and so in a log line) leaves out the bound values."""
+    from sqlalchemy.exc import IntegrityError
+
+    from evaluation.org.models import Department
+    from tests.conftest import make_department
+
+    make_department("CD-ZJ", "成都市住房和城乡建设局")
+    db.session.commit()
+    db.session.add(Department(code="CD-ZJ", name="张三丰 13812345678"))
+    with pytest.raises(IntegrityError) as caught:
+        db.session.flush()
+    db.session.rollback()
+    assert "INSERT INTO departments" in str(caught.value)
+    assert "13812345678" not in str(caught.value) and "张三丰" not in str(caught.value)
