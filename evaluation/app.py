@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -63,8 +64,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from evaluation import i18n, security, web
+    from evaluation import i18n, logfilter, security, web
 
+    logfilter.install(app.logger, logging.getLogger("evaluation"))
     i18n.init_app(app)
     security.init_app(app)
     web.init_app(app)

@@ -9,7 +9,6 @@ job with no request makes the same links as a page."""
 from __future__ import annotations
 
 import json
-import logging
 import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +23,13 @@ from flask_babel import force_locale, gettext
 from flask_mail import Connection, Message
 from markupsafe import Markup
 
-from evaluation import crypto
+from evaluation import crypto, logfilter
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.models import Job, JobState
 from evaluation.text import Reason
 
-log = logging.getLogger(__name__)
+log = logfilter.logger(__name__)
 QUEUE = "outgoing_mail"
 LANGUAGES = ("zh_CN", "en")  # the order a bilingual message reads in
 SEND_JOB = "mail.send"

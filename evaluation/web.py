@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hmac
 import io
-import logging
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
@@ -43,13 +42,14 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from evaluation import logfilter
 from evaluation.accounts.models import Role, User
 from evaluation.extensions import db, login_manager
 from evaluation.labels import label
 from evaluation.text import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger(__name__)
+log = logfilter.logger(__name__)
 REFUSAL_TARGET = "refusal_target"
 
 # (endpoint, label, roles that see it), in menu order.

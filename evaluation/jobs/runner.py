@@ -7,7 +7,6 @@ so workers do not queue behind each other)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -15,11 +14,12 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from evaluation import logfilter
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.jobs.models import Job, JobState
 
-log = logging.getLogger(__name__)
+log = logfilter.logger(__name__)
 Handler = Callable[[dict[str, Any], datetime], None]
 HANDLERS: dict[str, Handler] = {}
 MAX_ATTEMPTS = 5
