@@ -40,7 +40,7 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -167,18 +167,63 @@ def _alpha_from_coincidences(o: NDArray[np.float64], level: str, domain: NDArray
     return float(1.0 - (n - 1.0) * observed / expected)
 
 
+def _labels(ratings: ArrayLike, level: str, values: ArrayLike | None) -> tuple[Any, Any]:
+    """Categorical labels of any kind (``"upheld"``, not only numbers) as their positions in the domain: the
+    declared ``values`` in their order, or the labels seen, sorted. Missing is ``None`` or NaN. Positions are
+    all the nominal and ordinal metrics need; interval and ratio need numbers."""
+    raw = np.asarray(ratings, dtype=object)
+    if raw.ndim != 2:
+        raise ValueError(f"ratings must be a 2-D array of shape (n_units, n_raters), not {raw.ndim}-D")
+    if level not in ("nominal", "ordinal"):
+        raise ValueError(f"the {level} metric needs numeric ratings, not labels")
+    missing = np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)(raw).astype(bool)
+    labels = (
+        np.asarray(values, dtype=object).tolist()
+        if values is not None
+        else sorted({v for v in raw[~missing].tolist()}, key=str)
+    )
+    position = {label: float(i) for i, label in enumerate(labels)}
+    unknown = {v for v in raw[~missing].tolist() if v not in position}
+    if unknown:
+        raise ValueError(
+            f"ratings contain labels outside the declared domain: {sorted(unknown, key=str)[:5]}"
+        )
+    codes = np.full(raw.shape, np.nan)
+    codes[~missing] = [position[v] for v in raw[~missing].tolist()]
+    return codes, np.arange(len(labels), dtype=np.float64)
+
+
+def _numeric_or_labels(ratings: ArrayLike, level: str, values: ArrayLike | None) -> tuple[Any, Any]:
+    kind = np.asarray(ratings).dtype.kind
+    if kind in "OUS":
+        return _labels(ratings, level, values)
+    return ratings, values
+
+
+def _pairable_units(counts: NDArray[np.int64]) -> None:
+    if int((counts.sum(axis=1) >= 2).sum()) == 1:  # none at all is "fewer than two pairable values", below
+        raise UndefinedStatistic(
+            "alpha needs at least two units rated by two or more raters: one unit carries no information on "
+            "reliability"
+        )
+
+
 def krippendorff_alpha(
     ratings: ArrayLike, level: Level = "interval", values: ArrayLike | None = None
 ) -> float:
-    """Krippendorff's alpha for any number of raters, with missing ratings."""
+    """Krippendorff's alpha for any number of raters, with missing ratings. Ratings may be numbers or, for the
+    nominal and ordinal metrics, labels of any kind (see ``_labels``)."""
     _check_level(level)
+    ratings, values = _numeric_or_labels(ratings, level, values)
     data = _matrix(ratings)
     domain = _domain(data, values)
     if domain.size == 0:
         raise UndefinedStatistic("alpha needs at least two pairable values; there are no ratings")
     if level == "ratio" and (domain < 0).any():
         raise ValueError("the ratio metric needs non-negative values")
-    return _alpha_from_coincidences(_coincidences(_unit_counts(data, domain)), level, domain)
+    counts = _unit_counts(data, domain)
+    _pairable_units(counts)
+    return _alpha_from_coincidences(_coincidences(counts), level, domain)
 
 
 def bootstrap_alpha(
@@ -199,9 +244,11 @@ def bootstrap_alpha(
         raise ValueError("confidence must lie strictly between 0 and 1")
     if n_boot < 1:
         raise ValueError("n_boot must be at least 1")
+    ratings, values = _numeric_or_labels(ratings, level, values)
     data = _matrix(ratings)
     domain = _domain(data, values)
     counts = _unit_counts(data, domain)
+    _pairable_units(counts)
     _alpha_from_coincidences(_coincidences(counts), level, domain)  # raises when alpha itself is undefined
     n_units = counts.shape[0]
     k = domain.size

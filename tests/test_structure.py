@@ -22,6 +22,7 @@ PURE = (
     "evaluation.severity",
     "rubrics.scoring",
     "evaluation.privacy",
+    "evaluation.figures",
 )
 PROBLEM = ROOT / "tests" / "fixtures" / "draw_problem.json"
 

@@ -18,6 +18,7 @@ from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.figures import CaseFigures, batch_figures
 from evaluation.scoring.models import Answer, ScoreSheet, SheetState
 from evaluation.text import N_, UserError
 from panels.models import Panel, Seat, SeatState
@@ -50,8 +51,10 @@ def settle(
     tie: tuple[str, str] | None = None,
     now: datetime | None = None,
     previous: Assessment | None = None,
+    figures: CaseFigures | None = None,
 ) -> Assessment:
-    """The assessment of one case. A tie needs ``tie`` = (verdict, the organizer's written reason)."""
+    """The assessment of one case. A tie needs ``tie`` = (verdict, the organizer's written reason); ``figures``
+    are the case's spread and severity-adjusted total from the batch's figures."""
     codes = _codes_by_role(spec)
     summary = summarise(spec, sheets)
     winner, counts = verdict_of(spec, sheets)
@@ -83,6 +86,8 @@ def settle(
         department_id=item.case.lead_department_id,
         verdict=Verdict(winner),
         total=round(summary.total or 0.0, 2),
+        adjusted_total=figures.adjusted_total if figures else None,
+        agreement={"spread": figures.spread, "group": figures.group} if figures else {},
         votes=votes,
         dissent=dissent,
         tie_break_reason=tie_reason,
@@ -101,8 +106,13 @@ def settle(
 
 def panel_sheets(batch: Batch) -> dict[int, list[Answers]]:
     """Every batch item's submitted (or revised) sheets as answers, in three queries whatever the size."""
+    return {item: [answers for _member, answers in panel] for item, panel in panel_answers(batch).items()}
+
+
+def panel_answers(batch: Batch) -> dict[int, list[tuple[int, Answers]]]:
+    """Every batch item's submitted (or revised) sheets as (member id, answers), in three queries."""
     rows = db.session.execute(
-        sa.select(BatchItem.id, ScoreSheet.id)
+        sa.select(BatchItem.id, ScoreSheet.id, Seat.member_id)
         .join(Panel, Panel.batch_item_id == BatchItem.id)
         .join(Seat, Seat.panel_id == Panel.id)
         .join(ScoreSheet, ScoreSheet.seat_id == Seat.id)
@@ -118,7 +128,7 @@ def panel_sheets(batch: Batch) -> dict[int, list[Answers]]:
         ).all()
     )
     answers: dict[int, Answers] = defaultdict(dict)
-    sheet_ids = [sheet_id for _item, sheet_id in rows]
+    sheet_ids = [sheet_id for _item, sheet_id, _member in rows]
     for start in range(0, len(sheet_ids), 900):
         for sheet_id, criterion_id, num, text, comment in db.session.execute(
             sa.select(
@@ -131,9 +141,9 @@ def panel_sheets(batch: Batch) -> dict[int, list[Answers]]:
                 else (int(num) if num is not None and float(num).is_integer() else num)
             )
             answers[sheet_id][codes[criterion_id]] = {"value": value, "comment": comment}
-    out: dict[int, list[Answers]] = defaultdict(list)
-    for item_id, sheet_id in rows:
-        out[item_id].append(answers[sheet_id])
+    out: dict[int, list[tuple[int, Answers]]] = defaultdict(list)
+    for item_id, sheet_id, member_id in rows:
+        out[item_id].append((member_id, answers[sheet_id]))
     return out
 
 
@@ -220,7 +230,8 @@ def finalize(
     if silent:
         record("batch.outliers_waived", "batch", batch.id, {"cases": silent}, actor_id=user_id)
     spec = export_version(batch.rubric_version)
-    sheets = panel_sheets(batch)
+    panels = panel_answers(batch)
+    sheets = {item: [answers for _member, answers in panel] for item, panel in panels.items()}
     now = utcnow()
     quorum = batch.policy.quorum_size if batch.policy else 3
     short = [item.case.external_id for item in items if len(sheets.get(item.id, [])) < quorum]
@@ -250,6 +261,8 @@ def finalize(
         .order_by(Assessment.version)
     ):
         latest[a.case_id] = a
+    figures = batch_figures(spec, {item.id: panels[item.id] for item in items}, seed=batch.id)
+    batch.figures = figures.as_json()
     settled = 0
     for item in items:
         assessment = settle(
@@ -260,6 +273,7 @@ def finalize(
             decisions.get(item.id),
             now,
             previous=latest.get(item.case_id),
+            figures=figures.cases.get(item.id),
         )
         item.case.status = CaseStatus.ASSESSED
         settled += 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import contains_eager
 
 from evaluation.assessments.models import Assessment
@@ -39,6 +40,37 @@ def questions(spec: dict[str, Any]) -> list[Question]:
         for role in QUESTION_ROLES
         if role in by_role
     ]
+
+
+READINGS = {
+    "reliable": lazy_gettext("reliable"),
+    "tentative": lazy_gettext("tentative: draw conclusions with care"),
+    "too_low": lazy_gettext("too low to draw conclusions"),
+}
+UNDEFINED = {
+    "one_unit": lazy_gettext("one case carries no information on agreement"),
+    "too_few_pairable": lazy_gettext("too few cases scored by two or more members"),
+    "no_variation": lazy_gettext("every member gave the same answer, so agreement cannot be measured"),
+    "bootstrap_unstable": lazy_gettext("too little variation to estimate an interval"),
+    "perfect_agreement": lazy_gettext("the members agree perfectly; no interval can be estimated"),
+    "units_do_not_vary": lazy_gettext("the cases do not differ, so agreement cannot be measured"),
+    "too_few_complete": lazy_gettext("too few cases scored by every seat of their panel"),
+    "too_few_scores": lazy_gettext("too few scores to tell the members' strictness apart"),
+    "undefined": lazy_gettext("not defined on these scores"),
+}
+
+
+@dataclass
+class FigureRow:
+    title: dict[str, str]
+    figures: dict[str, Any]
+
+
+def figure_rows(batch: Batch, spec: dict[str, Any]) -> list[FigureRow]:
+    """The batch's agreement figures by criterion, in the rubric's order (the verdict question last)."""
+    stored = (batch.figures or {}).get("criteria", {})
+    ordered = sorted(spec["criteria"], key=lambda c: c["role"] == "verdict")
+    return [FigureRow(c["title"], stored[c["code"]]) for c in ordered if c["code"] in stored]
 
 
 def criteria_titles(spec: dict[str, Any]) -> dict[str, dict[str, str]]:

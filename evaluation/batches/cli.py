@@ -1,4 +1,4 @@
-"""`flask --app evaluation batches list`."""
+"""`flask --app evaluation batches list` and `batches finalize ID`."""
 
 from __future__ import annotations
 
@@ -25,3 +25,35 @@ def list_command(as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['id']}\t{row['state']}\t{row['name']}")
+
+
+@batches_cli.command("finalize")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--without-silent-outliers",
+    is_flag=True,
+    help="Go on although an outlier has not given a reason (as the page's box; recorded in the audit trail).",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"batch", "assessments", "figures"}.')
+def finalize_command(batch_id: int, without_silent_outliers: bool, as_json: bool) -> None:
+    """Settle every case of batch BATCH_ID and compute its figures, as the batch page's button does. A tied
+    panel's verdict needs the organizer's written reason: decide ties on the page."""
+    from evaluation.assessments.operations import SettleError, finalize
+
+    batch = db.session.get(Batch, batch_id)
+    if batch is None:
+        raise click.ClickException(f"no batch {batch_id}")
+    try:
+        settled = finalize(batch, {}, None, without_silent_outliers=without_silent_outliers)
+    except SettleError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"batch": batch.id, "assessments": settled, "figures": batch.figures}, ensure_ascii=False
+            )
+        )
+        return
+    click.echo(f"finalized batch {batch.id}: {settled} assessments")

@@ -50,6 +50,8 @@ class Batch(Model):
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     finalized_dt: Mapped[datetime | None]
     published_dt: Mapped[datetime | None]
+    # Its figures at finalization (evaluation.figures): agreement per criterion, rater severity.
+    figures: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     rubric_version: Mapped[RubricVersion] = relationship()
     policy: Mapped[CompositionPolicy | None] = relationship()

@@ -18,7 +18,7 @@ from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
 from evaluation.assessments import operations as settle_ops
 from evaluation.assessments.models import Verdict
-from evaluation.assessments.results import batch_results, questions
+from evaluation.assessments.results import READINGS, UNDEFINED, batch_results, figure_rows, questions
 from evaluation.batches import operations as batch_ops
 from evaluation.batches.forms import REASON_MAX, NewBatchForm, SeatDeadlineForm, WindowForm, WithdrawForm
 from evaluation.batches.models import Batch, BatchItem, BatchState
@@ -140,6 +140,7 @@ def show(batch_id: int) -> str:
         else set()
     )
     window_closed = batch.closes_dt is not None and batch.closes_dt <= utcnow()
+    spec = export_version(batch.rubric_version)
     unsubmitted = (
         db.session.scalar(sa.select(sa.func.count()).select_from(late_seats(batch.id).subquery()))
         if batch.state == BatchState.SCORING
@@ -163,7 +164,11 @@ def show(batch_id: int) -> str:
         blockers=batch_ops.blockers(batch) if scoring and window_closed else [],
         readiness=batch_ops.readiness(batch) if batch.state == BatchState.PANELS_DRAWN else None,
         results=batch_results(batch) if batch.state in (BatchState.FINALIZED, BatchState.PUBLISHED) else [],
-        questions=questions(export_version(batch.rubric_version)),
+        questions=questions(spec),
+        figure_rows=figure_rows(batch, spec) if batch.figures else [],
+        severity=(batch.figures or {}).get("severity"),
+        readings=READINGS,
+        undefined_words=UNDEFINED,
         deadline_form=SeatDeadlineForm(formdata=None, deadline=to_local(utcnow() + timedelta(days=3))),
         withdraw_form=WithdrawForm(formdata=None),
     )

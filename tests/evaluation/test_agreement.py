@@ -556,3 +556,31 @@ def test_severity_warns_about_disconnected_groups() -> None:
 def test_severity_refuses_duplicate_scores() -> None:
     with pytest.raises(ValueError, match="same case twice"):
         rater_severity([1, 1, 2], ["a", "a", "b"], [1.0, 2.0, 3.0])
+
+
+def test_alpha_on_a_single_unit_is_undefined_with_its_reason() -> None:
+    with pytest.raises(UndefinedStatistic, match="one unit carries no information"):
+        krippendorff_alpha([[1, 2, 3]], "interval")
+    with pytest.raises(UndefinedStatistic, match="one unit carries no information"):
+        bootstrap_alpha([[1, 2, 3], [4, NAN, NAN]], "interval")
+
+
+def test_alpha_takes_labels_as_the_rubrics_nominal_answers_are() -> None:
+    labels = [
+        ["upheld", "upheld", "not_upheld"],
+        ["partly_upheld", "partly_upheld", None],
+        ["upheld", NAN, "upheld"],
+    ]
+    codes = {"upheld": 0.0, "partly_upheld": 1.0, "not_upheld": 2.0}
+    numeric = [[codes.get(v, NAN) if isinstance(v, str) else NAN for v in row] for row in labels]
+    domain = ["upheld", "partly_upheld", "not_upheld"]
+    assert krippendorff_alpha(labels, "nominal", domain) == pytest.approx(
+        krippendorff_alpha(numeric, "nominal", [0, 1, 2])
+    )
+    assert krippendorff_alpha(labels, "nominal") == pytest.approx(krippendorff_alpha(numeric, "nominal"))
+    low, high = bootstrap_alpha(labels * 5, "ordinal", values=domain, n_boot=200)
+    assert low <= high
+    with pytest.raises(ValueError, match="outside the declared domain"):
+        krippendorff_alpha(labels, "nominal", ["upheld"])
+    with pytest.raises(ValueError, match="needs numeric ratings"):
+        krippendorff_alpha(labels, "interval")
