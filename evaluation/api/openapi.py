@@ -38,6 +38,9 @@ class Operation:
     description: str = ""
     parameters: dict[str, str] = field(default_factory=dict)  # path parameter -> description
     models: list[type[BaseModel]] = field(default_factory=list)  # referenced by a hand-written request_schema
+    query: dict[str, tuple[dict[str, Any], str]] = field(
+        default_factory=dict
+    )  # name -> (schema, description)
 
 
 def documented(
@@ -50,6 +53,7 @@ def documented(
     description: str = "",
     parameters: dict[str, str] | None = None,
     models: list[type[BaseModel]] | None = None,
+    query: dict[str, tuple[dict[str, Any], str]] | None = None,
 ) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         view._openapi = Operation(  # type: ignore[attr-defined]
@@ -61,6 +65,7 @@ def documented(
             description,
             parameters or {},
             models or [],
+            query or {},
         )
         return view
 
@@ -119,8 +124,12 @@ def build_spec(app: Flask, *, title: str, version: str, description: str) -> dic
             }
             if op.description:
                 body["description"] = op.description
+            body["parameters"] = [
+                {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+                for name, (schema, text) in op.query.items()
+            ]
             if rule.arguments:
-                body["parameters"] = [
+                body["parameters"] += [
                     {
                         "name": arg,
                         "in": "path",
@@ -130,6 +139,8 @@ def build_spec(app: Flask, *, title: str, version: str, description: str) -> dic
                     }
                     for arg in sorted(rule.arguments)
                 ]
+            if not body["parameters"]:
+                del body["parameters"]
             if scopes:
                 body["security"] = [{"bearer": []}]
                 body["description"] = (

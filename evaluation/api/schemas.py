@@ -69,3 +69,43 @@ class DepartmentListOut(BaseModel):
 
 class ErrorOut(BaseModel):
     error: dict[str, Any] = Field(description='{"status", "code", "message"}; "errors": [FieldError] on 422')
+
+
+class AssessmentCaseOut(BaseModel):
+    source: str
+    external_id: str
+
+
+class AssessmentOut(BaseModel):
+    """A published assessment, as pushed by webhook and pulled here alike."""
+
+    id: str = Field(description="the assessment's id; a correction has its own id and names this one")
+    version: int
+    supersedes: str | None = Field(description="the id of the version this one corrects")
+    case: AssessmentCaseOut
+    department: str = Field(description="the evaluated department's code")
+    batch: dict[str, Any] = Field(description='{"id", "name"}')
+    rubric: dict[str, Any] = Field(description='{"code", "version"}')
+    panel: dict[str, Any] = Field(description='{"size", "sheets", "roles": {role: members}}; never names')
+    verdict: Literal["upheld", "partly_upheld", "not_upheld"]
+    answers: dict[str, str | None] = Field(description="the majority answer of each other verdict question")
+    total: float
+    adjusted_total: float | None = Field(
+        description="the total less the panel's severity; null when not computable"
+    )
+    criteria: dict[str, Any] = Field(description="per criterion: n, mean, median, sd")
+    dissent: dict[str, Any] = Field(
+        description='{"count", "reasons": [{"verdict", "reason"}]}, reasons masked'
+    )
+    agreement: dict[str, Any] = Field(
+        description='{"spread": {"n", "sd", "range"}, "batch": {criterion: {"alpha", "reading"}}}'
+    )
+    published_at: datetime
+    content_hash: str = Field(description="SHA-256 of this object's canonical JSON without content_hash")
+
+
+class AssessmentPageOut(BaseModel):
+    items: list[AssessmentOut]
+    next: str | None = Field(
+        description="the cursor to pass as `after` for what follows; null when nothing was published after `after`"
+    )

@@ -16,6 +16,8 @@ from evaluation.api.errors import ApiError
 from evaluation.api.openapi import build_spec, documented
 from evaluation.api.schemas import (
     MAX_CASES_PER_REQUEST,
+    AssessmentOut,
+    AssessmentPageOut,
     CaseBatchOut,
     CaseIn,
     CaseResultOut,
@@ -26,6 +28,7 @@ from evaluation.api.schemas import (
     ErrorOut,
     field_errors,
 )
+from evaluation.assessments.models import Assessment
 from evaluation.cases.intake import ingest_cases, record_intake
 from evaluation.cases.models import Case
 from evaluation.extensions import csrf, db
@@ -234,6 +237,87 @@ def get_case(source: str, external_id: str) -> Any:
         received_at=case.received_dt.isoformat(),
         updated_at=case.updated_dt.isoformat(),
     )
+
+
+MAX_PAGE = 1000
+CURSOR = re.compile(r"^[0-9]{1,18}$")
+
+
+def _query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not CURSOR.match(raw) or not low <= int(raw) <= high:
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            f"{name} must be a whole number from {low} to {high}",
+            errors=[
+                {
+                    "field": name,
+                    "code": "invalid_parameter",
+                    "message": f"a whole number from {low} to {high}",
+                }
+            ],
+        )
+    return int(raw)
+
+
+@bp.get("/assessments")
+@require_scope("assessments:read")
+@documented(
+    "Published assessments, in the order of publication",
+    tags=["assessments"],
+    description="Pass the `next` of one page as `after` for the next. The order is the order in which "
+    "publications became visible, so a reader that follows the cursor while a batch is being published never "
+    "skips or repeats an assessment. A correction is a new item (a new id and version, naming the one it "
+    "supersedes).",
+    query={
+        "after": (
+            {"type": "string", "pattern": "^[0-9]{1,18}$"},
+            "a cursor from an earlier page; 0 from the start",
+        ),
+        "limit": ({"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "items per page, 100 by default"),
+    },
+    responses={
+        200: ("a page of assessments", AssessmentPageOut),
+        400: ("a malformed cursor or limit", ErrorOut),
+        **COMMON_ERRORS,
+    },
+)
+def list_assessments() -> Any:
+    after = _query_int("after", 0, 0, 10**18 - 1)
+    limit = _query_int("limit", 100, 1, MAX_PAGE)
+    rows = db.session.execute(
+        sa.select(Assessment.published_seq, Assessment.publication)
+        .where(Assessment.published_seq > after, Assessment.publication.is_not(None))
+        .order_by(Assessment.published_seq)
+        .limit(limit)
+    ).all()
+    return jsonify(items=[publication for _seq, publication in rows], next=str(rows[-1][0]) if rows else None)
+
+
+@bp.get("/assessments/<assessment_id>")
+@require_scope("assessments:read")
+@documented(
+    "One published assessment, any version",
+    tags=["assessments"],
+    parameters={"assessment_id": "the assessment's id"},
+    responses={
+        200: ("the assessment", AssessmentOut),
+        404: ("no such published assessment", ErrorOut),
+        **COMMON_ERRORS,
+    },
+)
+def get_assessment(assessment_id: str) -> Any:
+    publication = db.session.scalar(
+        sa.select(Assessment.publication).where(
+            Assessment.public_id == assessment_id, Assessment.publication.is_not(None)
+        )
+    )
+    if publication is None:
+        raise ApiError(404, "not_found", f"no published assessment {assessment_id}")
+    return jsonify(publication)
 
 
 @bp.get("/openapi.json")

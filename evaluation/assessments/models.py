@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evaluation.db import enum_type, utcnow
 from evaluation.extensions import Model
+from evaluation.text import N_, UserError
 
 if TYPE_CHECKING:
     from evaluation.batches.models import BatchItem
@@ -48,6 +49,11 @@ class Assessment(Model):
     finalized_dt: Mapped[datetime] = mapped_column(default=utcnow)
     published_dt: Mapped[datetime | None] = mapped_column(index=True)
     audit_hash: Mapped[str | None] = mapped_column(sa.String(64))  # the event that settled it (audit.records)
+    # Set once, when published (evaluation.publication): the order of publication (the pull API's cursor), the
+    # object as the main system receives it, and the SHA-256 of that object. Immutable from then on.
+    published_seq: Mapped[int | None] = mapped_column(unique=True)
+    publication: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     case: Mapped[Case] = relationship()
     batch_item: Mapped[BatchItem] = relationship()
@@ -80,3 +86,20 @@ class Appeal(Model):
     decided_dt: Mapped[datetime | None]
 
     assessment: Mapped[Assessment] = relationship()
+
+
+class ImmutableAssessment(UserError):
+    status = 409
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _published_is_immutable(session: sa.orm.Session, _context: Any, _instances: Any) -> None:
+    """A published assessment never changes: what the main system received stays what we hold."""
+    for obj in session.dirty:
+        if not isinstance(obj, Assessment) or not session.is_modified(obj):
+            continue
+        before = sa.inspect(obj).attrs.published_dt.history.unchanged
+        if before and before[0] is not None:  # it was published before this flush
+            raise ImmutableAssessment(
+                N_("A published assessment cannot change; publish a correction instead.")
+            )

@@ -1,4 +1,4 @@
-"""`flask --app evaluation batches list` and `batches finalize ID`."""
+"""`flask --app evaluation batches list`, `batches finalize ID` and `batches publish ID`."""
 
 from __future__ import annotations
 
@@ -57,3 +57,26 @@ def finalize_command(batch_id: int, without_silent_outliers: bool, as_json: bool
         )
         return
     click.echo(f"finalized batch {batch.id}: {settled} assessments")
+
+
+@batches_cli.command("publish")
+@click.argument("batch_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help='Print {"batch", "published"}.')
+def publish_command(batch_id: int, as_json: bool) -> None:
+    """Publish the finalized batch BATCH_ID, as the batch page's button does: its assessments go to the main
+    system (webhook messages for every subscribed client, and the pull API)."""
+    from evaluation.publication.operations import PublishError, publish_batch
+
+    batch = db.session.get(Batch, batch_id)
+    if batch is None:
+        raise click.ClickException(f"no batch {batch_id}")
+    try:
+        published = publish_batch(batch, None)
+    except PublishError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps({"batch": batch.id, "published": published}))
+        return
+    click.echo(f"published batch {batch.id}: {published} assessments")

@@ -30,6 +30,7 @@ from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.jobs import reminders
 from evaluation.org.models import Department
+from evaluation.publication.operations import publish_batch
 from evaluation.scoring.models import ScoreSheet, SheetState, late_seats
 from evaluation.text import N_, UserError
 from evaluation.web import local_datetime, mark, page_arg, refusal_to
@@ -361,6 +362,23 @@ def finalize(batch_id: int) -> Any:
         without_silent_outliers=request.form.get("without_silent_outliers") == "yes",
     )
     flash(_("The batch is finalized: %(n)d assessments are ready to publish.", n=count), "success")
+    return redirect(_to_batch(batch.id))
+
+
+@bp.post("/<int:batch_id>/publish")
+@roles_required(Role.ORGANIZER)
+@refusal_to(_to_batch)
+def publish(batch_id: int) -> Any:
+    """Every assessment of the finalized batch goes to the main system; asked to confirm, as it cannot be undone."""
+    batch = get_or_403(Batch, batch_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if request.form.get("confirmed") != "yes":
+        raise UserError(
+            N_("Tick the box to confirm: published assessments cannot be changed, only corrected.")
+        )
+    count = publish_batch(batch, current_user.id)
+    flash(_("Published %(n)d assessments; the main system receives them now.", n=count), "success")
     return redirect(_to_batch(batch.id))
 
 

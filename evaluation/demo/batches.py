@@ -5,8 +5,8 @@ from the substitutes), scoring opens at nine in the morning, members submit over
 requires, the job runner sends the reminders and the escalation when they fall due, scoring closes, outliers give
 their reasons, the organizer decides tied panels and finalizes.
 
-The first batch is published too. Publication to the main case system is not built yet (it comes with the
-publication issue); until then the demo marks that batch published itself, with its audit event.
+The first batch is published too, through the publication operation (its webhook messages wait in the outbox
+for any client the demo's operator subscribes).
 
 The third batch is still scoring: its window closes tomorrow evening, some members are late, and the organizer
 can take it to finalized in the interface (close early, reopen a seat or withdraw a case, finalize).
@@ -26,9 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from evaluation.accounts.models import User
-from evaluation.assessments.models import Assessment
 from evaluation.assessments.operations import finalize, panel_sheets, ties
-from evaluation.audit.operations import record
 from evaluation.batches import operations as batch_ops
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, CaseStatus
@@ -39,6 +37,7 @@ from evaluation.extensions import db
 from evaluation.jobs import runner
 from evaluation.jobs.reminders import offsets
 from evaluation.mailer import muted
+from evaluation.publication.operations import publish_batch
 from evaluation.scoring import operations as scoring
 from panels.draw import open_draw, run_draw
 from panels.invitations import accept, decline, invite_batch
@@ -324,21 +323,6 @@ class _Story:
         finalize(self.current, decisions, self.ctx.organizer.id)
 
     def publish(self, moment: datetime) -> None:
-        batch = self.current
-        assessments = db.session.scalars(
-            sa.select(Assessment)
-            .join(BatchItem, BatchItem.case_id == Assessment.case_id)
-            .where(BatchItem.batch_id == batch.id)
-        ).all()
-        for assessment in assessments:
-            assessment.published_dt = moment
-            assessment.case.status = CaseStatus.PUBLISHED
-        batch.state, batch.published_dt = BatchState.PUBLISHED, moment
-        record(
-            "batch.published",
-            "batch",
-            batch.id,
-            {"name": batch.name, "assessments": len(assessments)},
-            actor_id=self.ctx.organizer.id,
-        )
-        db.session.flush()
+        publish_batch(
+            self.current, self.ctx.organizer.id
+        )  # at ``moment``: the timeline holds the clock there

@@ -26,6 +26,7 @@ from evaluation.assessments.models import Assessment, Verdict
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import Case
 from evaluation.extensions import db
+from evaluation.publication.operations import publish_batch
 from panels.models import Conflict, ConflictSource, Draw, MemberAffiliation, MemberUnavailability
 from procurement.models import Agency, Contract
 from rubrics.models import Criterion
@@ -58,6 +59,9 @@ ACCESS: dict[str, Any] = {
     "api.put_department": "scope:departments:write",
     "api.post_cases": "scope:cases:write",
     "api.get_case": "scope:cases:write",
+    "api.list_assessments": "scope:assessments:read",
+    "api.get_assessment": "scope:assessments:read",
+    "batches.publish": {"organizer"},
     "assessments.show": {"organizer", "agency"},
     "results.index": {"department"},
     "cases.index": {"organizer"},
@@ -199,6 +203,7 @@ def _someone_elses(world: factories.World) -> dict[str, Any]:
 
 def _objects(world: factories.World) -> Objects:
     _finalized(world)
+    publish_batch(world.batch, world.organizer.id)
     rows = _someone_elses(world)
     version = world.batch.rubric_version
     item = world.batch.items[0]
@@ -242,6 +247,7 @@ def _objects(world: factories.World) -> Objects:
         "code": housing.code,
         "source": item.case.source,
         "external_id": item.case.external_id,
+        "public_assessment_id": own_assessment.public_id,
     }
     someone_elses = {
         "batch_id": rows["other_batch"].id,
@@ -288,6 +294,8 @@ def _url(app: Flask, endpoint: str, values: dict[str, Any]) -> str:
     args = {name: values[name] for name in rule.arguments}
     if endpoint == "panels.remove_past_affiliation":
         args["period_id"] = values["affiliation_id"]
+    if endpoint == "api.get_assessment":
+        args["assessment_id"] = values["public_assessment_id"]
     with app.test_request_context():
         return url_for(endpoint, **args)
 

@@ -278,6 +278,8 @@ def test_the_openapi_document_is_valid_and_describes_the_api(client) -> None:
         "/api/v1/cases/{source}/{external_id}",
         "/api/v1/departments",
         "/api/v1/departments/{code}",
+        "/api/v1/assessments",
+        "/api/v1/assessments/{assessment_id}",
     }
     case_schema = document["components"]["schemas"]["CaseIn"]
     assert {
