@@ -128,6 +128,7 @@ def _register_commands(app: Flask) -> None:
     from evaluation.batches.cli import batches_cli
     from evaluation.demo.cli import demo_cli
     from evaluation.jobs.cli import jobs_cli
+    from evaluation.publication.cli import outbox_cli
     from panels.cli import panels_cli
     from rubrics.cli import rubrics_cli
 
@@ -140,6 +141,7 @@ def _register_commands(app: Flask) -> None:
         panels_cli,
         batches_cli,
         jobs_cli,
+        outbox_cli,
     ):
         app.cli.add_command(group)
 

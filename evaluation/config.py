@@ -62,6 +62,12 @@ def from_environment(instance_path: str, problems: list[str] | None = None) -> d
         "MAIL_PORT": _int("MAIL_PORT", 25, problems),
         # Seconds to wait for the mail server; a message that cannot leave is retried by the jobs worker.
         "EVALUATION_MAIL_TIMEOUT": _int("EVALUATION_MAIL_TIMEOUT", 10, problems),
+        # Webhook deliveries (evaluation.publication.outbox): the first retry's wait (doubling, with full
+        # jitter), the attempts before a message is dead, the answer's timeout and a delivery's lease.
+        "EVALUATION_OUTBOX_BACKOFF_S": _int("EVALUATION_OUTBOX_BACKOFF_S", 30, problems),
+        "EVALUATION_OUTBOX_MAX_ATTEMPTS": _int("EVALUATION_OUTBOX_MAX_ATTEMPTS", 12, problems),
+        "EVALUATION_OUTBOX_TIMEOUT_S": _int("EVALUATION_OUTBOX_TIMEOUT_S", 10, problems),
+        "EVALUATION_OUTBOX_LEASE_S": _int("EVALUATION_OUTBOX_LEASE_S", 60, problems),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

@@ -123,3 +123,27 @@ def revoke_client_command(name: str) -> None:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"revoked client {name}")
+
+
+@clients_cli.command("rotate-secret")
+@click.argument("name")
+@click.option("--grace-hours", default=24, show_default=True, help="How long the old secret still signs.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"webhook_secret": …, "old_secret_until": …}.')
+def rotate_secret_command(name: str, grace_hours: int, as_json: bool) -> None:
+    """Issue client NAME a new webhook secret; until the grace period ends, deliveries carry two signatures,
+    one with each secret, so the receiver can switch at its own pace."""
+    from evaluation.accounts.operations import rotate_webhook_secret
+
+    try:
+        secret, until = rotate_webhook_secret(name, grace_hours)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps({"webhook_secret": secret, "old_secret_until": until.isoformat()}))
+        return
+    click.echo(f"webhook secret: {secret}")
+    click.echo(
+        f"the old secret signs too until {until.isoformat()}; store the new one now: it is not shown again."
+    )

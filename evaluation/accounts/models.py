@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from datetime import datetime
@@ -118,6 +119,9 @@ class ApiClient(Model):
     webhook_url: Mapped[str | None] = mapped_column(sa.String(2000))
     # Kept recoverable (encrypted, not hashed): the platform signs every webhook body with it.
     webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    # After a rotation, the secret before it still signs (beside the new one) until the grace period ends.
+    previous_webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    previous_secret_until_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_dt: Mapped[datetime | None]
     revoked_dt: Mapped[datetime | None]
@@ -128,6 +132,22 @@ class ApiClient(Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])
+
+    @staticmethod
+    def new_webhook_secret() -> str:
+        """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets a delivery is signed with now: the current one, and the previous one in its grace."""
+        found = [self.webhook_secret] if self.webhook_secret else []
+        if (
+            self.previous_webhook_secret
+            and self.previous_secret_until_dt
+            and now < self.previous_secret_until_dt
+        ):
+            found.append(self.previous_webhook_secret)
+        return found
 
 
 class TokenPurpose(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,7 +100,7 @@ def create_client(name: str, scopes: list[str], webhook_url: str | None) -> tupl
     if db.session.scalar(sa.select(ApiClient.id).where(ApiClient.name == name)) is not None:
         raise AccountError(f"a client named {name!r} already exists")
     token = ApiClient.new_token()
-    secret = "whsec_" + secrets.token_urlsafe(32) if webhook_url else None
+    secret = ApiClient.new_webhook_secret() if webhook_url else None
     client = ApiClient(
         name=name,
         token_hash=hash_token(token),
@@ -116,6 +117,23 @@ def create_client(name: str, scopes: list[str], webhook_url: str | None) -> tupl
         {"name": name, "scopes": client.scopes, "webhook": bool(webhook_url)},
     )
     return client, token, secret
+
+
+def rotate_webhook_secret(name: str, grace_hours: int) -> tuple[str, datetime]:
+    """A new webhook secret for client ``name``; the old one signs beside it for ``grace_hours``. Flushes."""
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.name == name))
+    if client is None or client.revoked_dt is not None:
+        raise AccountError(f"no active client named {name!r}")
+    if not client.webhook_url:
+        raise AccountError(f"client {name!r} has no webhook")
+    if grace_hours < 0:
+        raise AccountError("the grace period cannot be negative")
+    until = utcnow() + timedelta(hours=grace_hours)
+    client.previous_webhook_secret, client.previous_secret_until_dt = client.webhook_secret, until
+    client.webhook_secret = ApiClient.new_webhook_secret()
+    db.session.flush()
+    record("api_client.secret_rotated", "api_client", client.id, {"name": name, "grace_hours": grace_hours})
+    return client.webhook_secret, until
 
 
 def revoke_client(name: str) -> ApiClient:

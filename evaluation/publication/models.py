@@ -36,3 +36,5 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_dt: Mapped[datetime | None]
+    # While a worker delivers it: a worker killed mid-delivery leaves it to be taken again once this passes.
+    lease_until_dt: Mapped[datetime | None]
