@@ -111,6 +111,10 @@ LABELS: dict[str, Any] = {
     "earlier_panel": _l("Sat on an earlier panel of this case"),
     # draw statuses
     "pending": _l("Pending"),
+    # webhook deliveries
+    "retrying": _l("Retrying"),
+    "delivered": _l("Delivered"),
+    "dead": _l("Given up"),
     "optimal": _l("Drawn"),
     "infeasible": _l("Infeasible"),
     "feasible": _l("Drawn"),

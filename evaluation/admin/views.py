@@ -1,5 +1,5 @@
 """The administrator's pages: users (create, edit roles, department and agency, deactivate, reactivate, send a
-password link). The command line stays for scripts; nothing an office needs is only there."""
+password link) and the webhook deliveries (by state, dead ones sent again). The command line stays for scripts; nothing an office needs is only there."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from wtforms import SelectChoice
 
 from evaluation.access import roles_required
 from evaluation.accounts import links
-from evaluation.accounts.models import Role, User
+from evaluation.accounts.models import ApiClient, Role, User
 from evaluation.accounts.operations import save_user
 from evaluation.admin.forms import UserForm
 from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.org.models import Department
+from evaluation.publication.models import OutboxMessage, OutboxState
+from evaluation.publication.outbox import replay
 from evaluation.text import UserError
 from evaluation.web import mark, page_arg, refusal_to
 from procurement.models import Agency
@@ -122,3 +124,48 @@ def send_password_link(user_id: int) -> Any:
         "success",
     )
     return redirect(_to_user(user.id))
+
+
+# --- webhook deliveries: by state, with attempts and the last error; dead ones replayed ------------------------
+
+
+@bp.get("/outbox")
+@roles_required(Role.ADMIN)
+def outbox() -> str:
+    counts = dict(
+        db.session.execute(
+            sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)
+        ).all()
+    )
+    shown = request.args.get("state") or "dead"
+    try:
+        state = OutboxState(shown)
+    except ValueError:
+        state = OutboxState.DEAD
+    query = sa.select(OutboxMessage).where(OutboxMessage.state == state).order_by(OutboxMessage.id.desc())
+    page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
+    clients = dict(db.session.execute(sa.select(ApiClient.id, ApiClient.name)).all())
+    return render_template(
+        "evaluation/admin/outbox.html",
+        page=page,
+        state=state,
+        states=list(OutboxState),
+        counts=counts,
+        clients=clients,
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/outbox/replay")
+@roles_required(Role.ADMIN)
+def replay_outbox() -> Any:
+    """Dead messages due again: the ones ticked, or all of them."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("message_ids") if i.isdigit()]
+    if not ids and request.form.get("all") != "yes":
+        flash(_("Tick the messages to send again, or send all of them."), "error")
+        return redirect(url_for(".outbox"))
+    count = replay(None if request.form.get("all") == "yes" else ids)
+    flash(_("%(n)d messages will be sent again.", n=count), "success")
+    return redirect(url_for(".outbox", state="pending"))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from evaluation.accounts.models import ApiClient
+from evaluation.accounts.models import ApiClient, Role, User, UserRole
 from evaluation.assessments.models import Assessment
 from evaluation.assessments.results import QUESTION_ROLES, batch_results
 from evaluation.audit.operations import record
@@ -26,6 +27,7 @@ from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
+from evaluation.mailer import external_url, queue_template
 from evaluation.privacy import mask_text
 from evaluation.publication.models import OutboxMessage
 from evaluation.scoring.models import ScoreSheet, SheetState
@@ -161,7 +163,35 @@ def publish_batch(batch: Batch, user_id: int | None) -> int:
             )
     batch.state, batch.published_dt = BatchState.PUBLISHED, now
     db.session.flush()
+    _tell_departments(batch, loaded)
     return len(loaded)
+
+
+def _tell_departments(batch: Batch, published: Sequence[Assessment]) -> None:
+    """Each evaluated department's users hear of their results by e-mail, sent once the publication commits."""
+    per_department: dict[int, int] = defaultdict(int)
+    for assessment in published:
+        per_department[assessment.department_id] += 1
+    users = db.session.scalars(
+        sa.select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            UserRole.role == Role.DEPARTMENT,
+            User.department_id.in_(list(per_department)),
+            User.active.is_(True),
+            User.email.is_not(None),
+        )
+    ).all()
+    for user in users:
+        queue_template(
+            user.email or "",
+            "evaluation/publication/emails/published",
+            (N_("Evaluation results published: %(batch)s"), {"batch": batch.name}),
+            user_name=user.display_name,
+            batch_name=batch.name,
+            count=per_department[user.department_id or 0],
+            results_url=external_url("results.index"),
+        )
 
 
 def _subscribers() -> list[ApiClient]:

@@ -54,6 +54,8 @@ ACCESS: dict[str, Any] = {
     "admin.new_user": {"admin"},
     "admin.edit_user": {"admin"},
     "admin.send_password_link": {"admin"},
+    "admin.outbox": {"admin"},
+    "admin.replay_outbox": {"admin"},
     "api.openapi": ANYONE,
     "api.list_departments": "scope:departments:write|cases:write",
     "api.put_department": "scope:departments:write",

@@ -151,3 +151,25 @@ def test_a_leased_message_waits_for_its_lease_and_a_dead_one_is_replayed(
         == count
     )
     assert len(_verified(secret, receiver)) == 2 * count
+
+
+def test_the_administrator_sees_given_up_messages_and_sends_them_again(
+    published, receiver, client, auth, app_ctx, monkeypatch
+) -> None:
+    from tests.conftest import make_user
+
+    _client_id, _secret, count = published
+    monkeypatch.setitem(app_ctx.config, "EVALUATION_OUTBOX_MAX_ATTEMPTS", 1)
+    receiver.failing = 1000
+    deliver_due()
+    make_user("root", "admin")
+    db.session.commit()
+    auth.login("root")
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert f"已放弃 ({count})" in page and "HTTP 503" in page
+    first = db.session.scalar(sa.select(OutboxMessage.id).order_by(OutboxMessage.id))
+    assert "请勾选" in client.post("/admin/outbox/replay", follow_redirects=True).get_data(as_text=True)
+    client.post("/admin/outbox/replay", data={"message_ids": [str(first)]})
+    assert db.session.get(OutboxMessage, first).state == OutboxState.PENDING
+    client.post("/admin/outbox/replay", data={"all": "yes"})
+    assert db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.state == OutboxState.DEAD)) == 0

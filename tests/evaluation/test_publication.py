@@ -99,3 +99,23 @@ def test_the_main_system_pulls_page_by_page(finalized, client, runner) -> None:
     bad = client.get("/api/v1/assessments?after=-1", headers=headers)
     assert bad.status_code == 400 and bad.get_json()["error"]["errors"][0]["field"] == "after"
     assert client.get("/api/v1/assessments?limit=0", headers=headers).status_code == 400
+
+
+def test_the_evaluated_department_hears_of_its_results_once_published(finalized, client, auth, inbox) -> None:
+    from evaluation.accounts.models import Role
+    from tests.conftest import make_user
+
+    world, _ = finalized
+    housing = world.batch.items[0].case.lead_department
+    make_user("zj", Role.DEPARTMENT, department=housing, email="zj@example.gov")
+    make_user("other", Role.DEPARTMENT, department=world.panel_members[0].affiliation, email="ga@example.gov")
+    db.session.commit()
+    auth.login("organizer")
+    client.post(f"/batches/{world.batch.id}/publish")  # not confirmed: nothing published, nobody told
+    assert inbox.to("zj@example.gov") == []
+    client.post(f"/batches/{world.batch.id}/publish", data={"confirmed": "yes"})
+    (message,) = inbox.to("zj@example.gov")
+    text = message.get_body(("plain",)).get_content()
+    assert "评议结果已发布" in message["Subject"] and f"{len(world.batch.items)} 项评议结果" in text
+    assert "/results/" in text
+    assert inbox.to("ga@example.gov") == []  # its department had no case in the batch
