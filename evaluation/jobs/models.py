@@ -35,3 +35,5 @@ class Job(Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     finished_dt: Mapped[datetime | None]
+    # While running: a worker killed mid-job leaves it to be taken again once this passes.
+    lease_until_dt: Mapped[datetime | None]

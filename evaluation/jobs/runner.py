@@ -23,6 +23,9 @@ log = logfilter.logger(__name__)
 Handler = Callable[[dict[str, Any], datetime], None]
 HANDLERS: dict[str, Handler] = {}
 MAX_ATTEMPTS = 5
+LEASE = timedelta(
+    minutes=10
+)  # longer than any job runs; a worker that died leaves its job to others after it
 
 
 def register(kind: str, function: Handler) -> None:
@@ -45,11 +48,19 @@ def schedule(
     return job
 
 
-def _claim(job_id: int) -> bool:
+def _takeable(now: datetime) -> sa.ColumnElement[bool]:
+    """Pending, or running under a lease that has passed (its worker died)."""
+    return sa.or_(
+        Job.state == JobState.PENDING,
+        sa.and_(Job.state == JobState.RUNNING, Job.lease_until_dt.is_not(None), Job.lease_until_dt <= now),
+    )
+
+
+def _claim(job_id: int, now: datetime) -> bool:
     result = db.session.execute(
         sa.update(Job)
-        .where(Job.id == job_id, Job.state == JobState.PENDING)
-        .values(state=JobState.RUNNING, attempts=Job.attempts + 1)
+        .where(Job.id == job_id, _takeable(now))
+        .values(state=JobState.RUNNING, attempts=Job.attempts + 1, lease_until_dt=now + LEASE)
     )
     claimed = cast("sa.CursorResult[Any]", result).rowcount  # an UPDATE's result has a row count
     db.session.commit()
@@ -61,7 +72,7 @@ def run_due(now: datetime | None = None, limit: int = 100) -> int:
     now = now or utcnow()
     query = (
         sa.select(Job.id)
-        .where(Job.state == JobState.PENDING, Job.run_at_dt <= now)
+        .where(_takeable(utcnow()), Job.run_at_dt <= now)
         .order_by(Job.run_at_dt, Job.id)
         .limit(limit)
     )
@@ -71,7 +82,7 @@ def run_due(now: datetime | None = None, limit: int = 100) -> int:
     db.session.commit()
     ran = 0
     for job_id in candidates:
-        if not _claim(job_id):
+        if not _claim(job_id, utcnow()):
             continue  # another worker has it
         job = db.session.get_one(Job, job_id)
         try:
@@ -81,11 +92,11 @@ def run_due(now: datetime | None = None, limit: int = 100) -> int:
             job = db.session.get_one(Job, job_id)
             job.last_error = f"{type(exc).__name__}: {exc}"
             retry = job.attempts < MAX_ATTEMPTS
-            job.state = JobState.PENDING if retry else JobState.FAILED
+            job.state, job.lease_until_dt = (JobState.PENDING if retry else JobState.FAILED), None
             job.run_at_dt = now + timedelta(minutes=5 * 2**job.attempts) if retry else job.run_at_dt
             log.warning("job %s (%s) failed: %s", job_id, job.kind, job.last_error)
         else:
-            job.state, job.finished_dt = JobState.DONE, utcnow()
+            job.state, job.finished_dt, job.lease_until_dt = JobState.DONE, utcnow(), None
             ran += 1
         db.session.commit()
     return ran

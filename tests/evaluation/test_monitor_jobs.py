@@ -175,3 +175,37 @@ def test_moving_the_window_reschedules_and_the_old_jobs_stay_silent(scoring_batc
     assert inbox.messages == []  # the old 72 h reminder belongs to a window that no longer exists
     run_due(now=scoring_batch.closes_dt - timedelta(hours=72))
     assert len(inbox.messages) == len(_late_members(scoring_batch))
+
+
+def test_a_job_whose_worker_died_is_taken_again_once_its_lease_passes(app_ctx, monkeypatch) -> None:
+    from datetime import timedelta
+
+    from evaluation.db import utcnow
+    from evaluation.jobs import runner
+    from evaluation.jobs.models import Job, JobState
+
+    ran: list[int] = []
+    monkeypatch.setitem(runner.HANDLERS, "test.job", lambda payload, now: ran.append(payload["n"]))
+    now = utcnow()
+    died = Job(
+        kind="test.job",
+        payload={"n": 1},
+        state=JobState.RUNNING,
+        run_at_dt=now,
+        attempts=1,
+        lease_until_dt=now - timedelta(seconds=1),
+    )
+    busy = Job(
+        kind="test.job",
+        payload={"n": 2},
+        state=JobState.RUNNING,
+        run_at_dt=now,
+        attempts=1,
+        lease_until_dt=now + timedelta(minutes=5),
+    )
+    db.session.add_all([died, busy])
+    db.session.commit()
+    assert runner.run_due() == 1 and ran == [1]  # the other is still leased to a live worker
+    db.session.expire_all()
+    assert db.session.get(Job, died.id).state == JobState.DONE and db.session.get(Job, died.id).attempts == 2
+    assert db.session.get(Job, busy.id).state == JobState.RUNNING
