@@ -173,3 +173,84 @@ def test_the_administrator_sees_given_up_messages_and_sends_them_again(
     assert db.session.get(OutboxMessage, first).state == OutboxState.PENDING
     client.post("/admin/outbox/replay", data={"all": "yes"})
     assert db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.state == OutboxState.DEAD)) == 0
+
+
+def test_two_workers_at_once_never_deliver_a_message_twice(published, receiver, app_ctx) -> None:
+    _client_id, secret, count = published
+    db.session.commit()  # the test's own transaction would hold SQLite's write lock against the workers
+    deliveries: list[list[int]] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        with app_ctx.app_context():
+            start.wait()
+            deliveries.append([deliver_due()])
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [headers["webhook-id"] for headers, _body, _status in receiver.received]
+    assert len(ids) == len(set(ids)) == count  # each once, by one of the two
+    assert sum(d[0] for d in deliveries) == count
+    assert len(_verified(secret, receiver)) == count
+
+
+def test_a_worker_killed_mid_delivery_leaves_its_message_to_the_next_after_the_lease(
+    published, receiver, app_ctx
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from evaluation.db import clock_at
+
+    _client_id, secret, count = published
+    arrived = threading.Event()
+    hold = threading.Event()
+    original = receiver.server.RequestHandlerClass.do_POST
+
+    def stall(handler) -> None:  # the first delivery hangs until the test lets go: the worker is mid-delivery
+        arrived.set()
+        hold.wait(timeout=60)
+        original(handler)
+
+    receiver.server.RequestHandlerClass.do_POST = stall
+    db.session.commit()  # the test's own transaction would hold SQLite's write lock against the worker
+    env = {
+        **os.environ,
+        "FLASK_DEBUG": "1",
+        "DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+        "EVALUATION_OUTBOX_LEASE_S": "120",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "evaluation", "outbox", "work", "--once"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert arrived.wait(timeout=60)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        hold.set()
+        receiver.server.RequestHandlerClass.do_POST = original
+    db.session.expire_all()
+    leased = db.session.scalar(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.lease_until_dt.is_not(None), OutboxMessage.state != OutboxState.DELIVERED
+        )
+    )
+    assert leased is not None  # the dead worker's message, still leased to it
+    assert deliver_due() == count - 1  # every other message; that one waits for its lease
+    with clock_at(leased.lease_until_dt + timedelta(seconds=1)):  # once the lease has passed
+        assert deliver_due() == 1
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, leased.id).state == OutboxState.DELIVERED
+    ids = [headers["webhook-id"] for headers, _body, _status in receiver.received]
+    assert set(ids) == {m.delivery_id for m in db.session.scalars(sa.select(OutboxMessage))}
+    assert len(_verified(secret, receiver)) >= count  # at least once; the receiver dedupes on webhook-id
