@@ -8,7 +8,7 @@ PORT ?= 5000
 LOCK := requirements.lock
 
 .PHONY: help install catalogs demo serve test lint format lock e2e translations clean \
-        bench-agreement bench-assignment bench-ingest bench-hostile
+        bench-agreement bench-assignment bench-ingest bench-hostile bench-finalize
 
 ## help: list the targets
 help:
@@ -69,6 +69,10 @@ bench-agreement: install
 ## bench-assignment: the panel draw solver vs a full MILP
 bench-assignment: install
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/assignment.py
+
+## bench-finalize: finalizing a 5,000-case batch with its statistics, on SQLite and PostgreSQL
+bench-finalize: install
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/finalize.py
 
 ## bench-hostile: what each hostile upload costs before its 400, beside a legitimate 5,000-row file
 bench-hostile: install

@@ -154,6 +154,13 @@ class CaseSummary:
     rule: str  # the rule actually applied: weighted_mean or trimmed_mean
 
 
+def _sample_sd(values: Sequence[float]) -> float:
+    """The sample standard deviation in floating point (statistics.stdev computes exactly, with fractions, at
+    some hundred times the cost: a 5,000-case batch settles 45,000 of them)."""
+    mean = math.fsum(values) / len(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
 def summarise(spec: Mapping[str, Any], sheets: Sequence[Answers]) -> CaseSummary:
     """Per-criterion mean, median, SD and n, and the case total by the version's aggregation rule."""
     stats: dict[str, CriterionStats] = {}
@@ -167,7 +174,7 @@ def summarise(spec: Mapping[str, Any], sheets: Sequence[Answers]) -> CaseSummary
                 n=len(present),
                 mean=statistics.fmean(present),
                 median=statistics.median(present),
-                sd=statistics.stdev(present) if len(present) > 1 else None,
+                sd=_sample_sd(present) if len(present) > 1 else None,
             )
             if criterion.get("role", "score") == "score":
                 means[code] = statistics.fmean(normalised(criterion, v) for v in present)

@@ -202,6 +202,7 @@ def _record_settled(batch: Batch, item: BatchItem, assessment: Assessment, user_
             "digest": assessment_digest(assessment),
         },
         actor_id=user_id,
+        flush=False,  # finalize flushes once, after every case
     ).hash
 
 

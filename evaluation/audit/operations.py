@@ -54,9 +54,17 @@ def _digest(
 
 
 def record(
-    action: str, obj_type: str, obj_id: Any, data: dict[str, Any] | None = None, actor_id: int | None = None
+    action: str,
+    obj_type: str,
+    obj_id: Any,
+    data: dict[str, Any] | None = None,
+    actor_id: int | None = None,
+    *,
+    flush: bool = True,
 ) -> AuditEvent:
-    """Append one event to the chain. Flushes; the caller's request commits.
+    """Append one event to the chain. Flushes (unless ``flush`` is False: a loop recording an event per row
+    flushes once at its end, and the events are inserted in the order they were recorded); the caller's
+    request commits.
 
     The chain's head is read once per transaction and then carried in the session, so a loop that records an
     event per row (inviting a batch, settling its cases) does not query per row. Writers take turns: on
@@ -89,7 +97,8 @@ def record(
         hash=_digest(prev_hash, occurred.isoformat(), actor_id, action, obj_type, str(obj_id), data),
     )
     db.session.add(event)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     db.session.info[LAST_HASH] = event.hash
     return event
 
