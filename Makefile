@@ -8,7 +8,7 @@ PORT ?= 5000
 LOCK := requirements.lock
 
 .PHONY: help install catalogs demo serve test lint format lock e2e translations clean \
-        bench-agreement bench-assignment bench-ingest bench-hostile bench-finalize
+        bench-agreement bench-assignment bench-ingest bench-hostile bench-finalize bench-outbox
 
 ## help: list the targets
 help:
@@ -73,6 +73,10 @@ bench-assignment: install
 ## bench-finalize: finalizing a 5,000-case batch with its statistics, on SQLite and PostgreSQL
 bench-finalize: install
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/finalize.py
+
+## bench-outbox: webhook deliveries per second, four workers on PostgreSQL, beside one loop of signed POSTs
+bench-outbox: install
+	$(BIN)/python bench/outbox.py
 
 ## bench-hostile: what each hostile upload costs before its 400, beside a legitimate 5,000-row file
 bench-hostile: install

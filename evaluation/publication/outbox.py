@@ -61,17 +61,32 @@ def backoff(attempts: int, base_seconds: float) -> float:
     return random.uniform(0, min(base_seconds * 2 ** max(attempts - 1, 0), 86400.0))  # noqa: S311 - not secret
 
 
-def _claim(message_id: int, now: datetime, lease: timedelta) -> bool:
-    result = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.state.in_(DUE),
-            sa.or_(OutboxMessage.lease_until_dt.is_(None), OutboxMessage.lease_until_dt <= now),
-        )
-        .values(lease_until_dt=now + lease, attempts=OutboxMessage.attempts + 1)
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        OutboxMessage.state.in_(DUE),
+        OutboxMessage.next_attempt_dt <= now,
+        sa.or_(OutboxMessage.lease_until_dt.is_(None), OutboxMessage.lease_until_dt <= now),
     )
-    claimed = cast("sa.CursorResult[Any]", result).rowcount == 1
+
+
+def _claim(message_id: int, now: datetime, lease: timedelta) -> bool:
+    """Lease one message (as a worker does before it delivers it); whether this call got it."""
+    return message_id in _claim_batch(now, lease, [message_id])
+
+
+def _claim_batch(now: datetime, lease: timedelta, candidates: list[int]) -> list[int]:
+    """Lease those of the candidates still due, in one conditional UPDATE: whatever another worker leased in the
+    meantime no longer matches, so no message is leased to two workers. Commits (the lease must be seen)."""
+    if not candidates:
+        return []
+    claimed = list(
+        db.session.scalars(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates), _due(now))
+            .values(lease_until_dt=now + lease, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id)
+        )
+    )
     db.session.commit()
     return claimed
 
@@ -92,57 +107,71 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> str
 
 
 def deliver_due(limit: int = 100) -> int:
-    """Deliver the messages due now (each claimed first); returns how many were delivered."""
-    config = current_app.config
-    lease = timedelta(seconds=config["EVALUATION_OUTBOX_LEASE_S"])
+    """Deliver the messages due now, leased first in one statement; returns how many were delivered.
+
+    No transaction stays open while the receivers answer (on SQLite it would hold every other writer off):
+    the leased messages are read and the transaction ends, the POSTs go out, and the outcomes are written
+    together. A worker that dies in between leaves its messages leased; they go out again after the lease."""
+    lease = timedelta(seconds=current_app.config["EVALUATION_OUTBOX_LEASE_S"])
     now = utcnow()
     query = (
         sa.select(OutboxMessage.id)
-        .where(
-            OutboxMessage.state.in_(DUE),
-            OutboxMessage.next_attempt_dt <= now,
-            sa.or_(OutboxMessage.lease_until_dt.is_(None), OutboxMessage.lease_until_dt <= now),
-        )
+        .where(_due(now))
         .order_by(OutboxMessage.next_attempt_dt, OutboxMessage.id)
         .limit(limit)
     )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    candidates = list(db.session.scalars(query))
+    claimed = _claim_batch(utcnow(), lease, list(db.session.scalars(query)))
+    if not claimed:
+        db.session.commit()
+        return 0
+    messages = list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed))))
+    client_ids = {m.client_id for m in messages if m.client_id is not None}
+    clients = {c.id: c for c in db.session.scalars(sa.select(ApiClient).where(ApiClient.id.in_(client_ids)))}
+    for loaded in [*messages, *clients.values()]:
+        db.session.expunge(loaded)  # kept as read: the transaction ends before the first POST
     db.session.commit()
-    delivered = 0
-    for message_id in candidates:
-        if not _claim(message_id, utcnow(), lease):
-            continue  # another worker has it
-        delivered += _deliver(db.session.get_one(OutboxMessage, message_id))
-    return delivered
+    outcomes = [(m.id, m.attempts, _send(m, clients.get(m.client_id or 0))) for m in messages]
+    _record_outcomes(outcomes)
+    return sum(1 for _id, _attempts, error in outcomes if error is None)
 
 
-def _deliver(message: OutboxMessage) -> int:
-    config = current_app.config
-    client = db.session.get(ApiClient, message.client_id) if message.client_id else None
-    now = utcnow()
+def _send(message: OutboxMessage, client: ApiClient | None) -> str | None:
     if client is None or not client.webhook_url or client.revoked_dt is not None:
-        error: str | None = "the client has no webhook or was revoked"
-    else:
-        body, headers = request_for(message, client, now)
-        error = _post(client.webhook_url, body, headers, config["EVALUATION_OUTBOX_TIMEOUT_S"])
-    message.lease_until_dt = None
-    if error is None:
-        message.state, message.delivered_dt, message.last_error = OutboxState.DELIVERED, utcnow(), None
-    else:
-        message.last_error = error
-        if message.attempts >= config["EVALUATION_OUTBOX_MAX_ATTEMPTS"]:
-            message.state = OutboxState.DEAD
-            log.warning(
-                "outbox message %s is dead after %d attempts: %s", message.id, message.attempts, error
+        return "the client has no webhook or was revoked"
+    body, headers = request_for(message, client, utcnow())
+    return _post(client.webhook_url, body, headers, current_app.config["EVALUATION_OUTBOX_TIMEOUT_S"])
+
+
+def _record_outcomes(outcomes: list[tuple[int, int, str | None]]) -> None:
+    config = current_app.config
+    now = utcnow()
+    delivered = [message_id for message_id, _attempts, error in outcomes if error is None]
+    if delivered:
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(delivered))
+            .values(state=OutboxState.DELIVERED, delivered_dt=now, last_error=None, lease_until_dt=None)
+        )
+    for message_id, attempts, error in outcomes:
+        if error is None:
+            continue
+        dead = attempts >= config["EVALUATION_OUTBOX_MAX_ATTEMPTS"]
+        wait = timedelta(seconds=backoff(attempts, config["EVALUATION_OUTBOX_BACKOFF_S"]))
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(
+                state=OutboxState.DEAD if dead else OutboxState.RETRYING,
+                last_error=error,
+                lease_until_dt=None,
+                next_attempt_dt=now if dead else now + wait,
             )
-        else:
-            message.state = OutboxState.RETRYING
-            wait = backoff(message.attempts, config["EVALUATION_OUTBOX_BACKOFF_S"])
-            message.next_attempt_dt = utcnow() + timedelta(seconds=wait)
+        )
+        if dead:
+            log.warning("outbox message %s is given up after %d attempts: %s", message_id, attempts, error)
     db.session.commit()
-    return 1 if error is None else 0
 
 
 def work(once: bool = False, idle_seconds: float = 1.0) -> int:
