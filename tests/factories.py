@@ -254,3 +254,14 @@ def world(stage: str = "scoring", n_cases: int = 6, *, spares: bool = False) -> 
     open_scoring(batch)
     db.session.commit()
     return World(batch, organizer, member_user, panel_members[3], panel_members, spare)
+
+
+def close_with_every_sheet(world: World) -> None:
+    """Every seat of the world's batch submits, the window closes and scoring with it (nothing flagged)."""
+    from evaluation.batches.operations import close_scoring
+
+    for item in world.batch.items:
+        for seat in item.panel.seats:
+            submit(seat)
+    world.batch.closes_dt = utcnow() - timedelta(minutes=1)
+    close_scoring(world.batch, 100)

@@ -5,15 +5,12 @@ spread and adjusted total."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from evaluation.assessments.models import Assessment
-from evaluation.batches.operations import close_scoring
-from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.figures import batch_figures, reading
 from rubrics.operations import load_template
@@ -100,11 +97,7 @@ def test_what_cannot_be_computed_says_why_and_is_never_a_number() -> None:
 
 @pytest.fixture
 def closed(world):
-    for item in world.batch.items:
-        for seat in item.panel.seats:
-            factories.submit(seat)
-    world.batch.closes_dt = utcnow() - timedelta(minutes=1)
-    close_scoring(world.batch, 100)
+    factories.close_with_every_sheet(world)
     db.session.commit()
     return world
 

@@ -20,6 +20,7 @@ from evaluation.extensions import db
 from evaluation.publication.models import OutboxMessage, OutboxState
 from evaluation.publication.operations import publish_batch
 from evaluation.publication.outbox import _claim, deliver_due
+from tests.evaluation.test_races import _at_once
 from tests.evaluation.test_results import _finalized
 
 
@@ -177,24 +178,10 @@ def test_the_administrator_sees_given_up_messages_and_sends_them_again(
 
 def test_two_workers_at_once_never_deliver_a_message_twice(published, receiver, app_ctx) -> None:
     _client_id, secret, count = published
-    db.session.commit()  # the test's own transaction would hold SQLite's write lock against the workers
-    deliveries: list[list[int]] = []
-    start = threading.Barrier(2)
-
-    def worker() -> None:
-        with app_ctx.app_context():
-            start.wait()
-            deliveries.append([deliver_due()])
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    delivered = _at_once(app_ctx, [deliver_due, deliver_due])
     ids = [headers["webhook-id"] for headers, _body, _status in receiver.received]
     assert len(ids) == len(set(ids)) == count  # each once, by one of the two
-    assert sum(d[0] for d in deliveries) == count
+    assert sum(delivered) == count
     assert len(_verified(secret, receiver)) == count
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,8 +14,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from evaluation.assessments.models import Assessment
-from evaluation.batches.operations import close_scoring
-from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.scoring.models import ScoreSheet, SheetRevision, SheetState
 from tests import factories
@@ -59,11 +56,7 @@ def test_first_opens_of_a_seat_all_get_the_one_sheet(app_ctx, world) -> None:
 
 
 def test_two_revisions_at_once_one_stands_and_the_other_is_told(app_ctx, world) -> None:
-    for item in world.batch.items:
-        for seat in item.panel.seats:
-            factories.submit(seat)
-    world.batch.closes_dt = utcnow() - timedelta(minutes=1)
-    close_scoring(world.batch, 100)
+    factories.close_with_every_sheet(world)
     world.batch.items[0].in_deliberation = True  # as if its panel disagreed: each member may revise once
     db.session.commit()
     seat_id = next(s.id for s in world.batch.items[0].panel.seats if s.member_id == world.member.id)
@@ -93,11 +86,7 @@ def test_two_revisions_at_once_one_stands_and_the_other_is_told(app_ctx, world) 
 
 
 def test_two_finalizes_at_once_settle_each_case_once(app_ctx, world) -> None:
-    for item in world.batch.items:
-        for seat in item.panel.seats:
-            factories.submit(seat)
-    world.batch.closes_dt = utcnow() - timedelta(minutes=1)
-    close_scoring(world.batch, 100)
+    factories.close_with_every_sheet(world)
     db.session.commit()
     batch_id, cases = world.batch.id, len(world.batch.items)
     clients = [_logged_in(app_ctx, "organizer") for _ in range(2)]
