@@ -101,10 +101,17 @@ def build(n_cases: int) -> int:
                 }
             )
     db.session.execute(sa.insert(Seat), seats)
+    _sheets(spec, version.id, rng)
+    db.session.commit()
+    return batch.id
+
+
+def _sheets(spec: dict, version_id: int, rng: random.Random) -> None:
+    """A submitted sheet for every seat, with its answers: three members of a panel agree on the verdict."""
     seat_rows = db.session.execute(sa.select(Seat.id, Seat.panel_id).order_by(Seat.id)).all()
     codes = dict(
         db.session.execute(
-            sa.select(Criterion.code, Criterion.id).where(Criterion.version_id == version.id)
+            sa.select(Criterion.code, Criterion.id).where(Criterion.version_id == version_id)
         ).all()
     )
     verdicts = ["upheld", "partly_upheld", "not_upheld"]
@@ -145,8 +152,6 @@ def build(n_cases: int) -> int:
                 }
             )
     db.session.execute(sa.insert(Answer), rows)
-    db.session.commit()
-    return batch.id
 
 
 def run(url: str, n_cases: int) -> dict[str, float]:
