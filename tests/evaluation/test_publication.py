@@ -99,6 +99,8 @@ def test_the_main_system_pulls_page_by_page(finalized, client, runner) -> None:
     bad = client.get("/api/v1/assessments?after=-1", headers=headers)
     assert bad.status_code == 400 and bad.get_json()["error"]["errors"][0]["field"] == "after"
     assert client.get("/api/v1/assessments?limit=0", headers=headers).status_code == 400
+    beyond = client.get("/api/v1/assessments?after=999999999999999999", headers=headers)
+    assert beyond.status_code == 200 and beyond.get_json() == {"items": [], "next": None}
 
 
 def test_the_evaluated_department_hears_of_its_results_once_published(finalized, client, auth, inbox) -> None:
