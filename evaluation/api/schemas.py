@@ -101,6 +101,10 @@ class AssessmentOut(BaseModel):
         description='{"spread": {"n", "sd", "range"}, "batch": {criterion: {"alpha", "reading"}}}'
     )
     published_at: datetime
+    audit: dict[str, Any] | None = Field(
+        description='the audit chain at publication, signed: {"events", "head", "at", "signature"}; keep it, and '
+        "`audit verify --checkpoint` a file of them proves the chain was not cut or rewritten since"
+    )
     content_hash: str = Field(description="SHA-256 of this object's canonical JSON without content_hash")
 
 

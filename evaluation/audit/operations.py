@@ -178,6 +178,17 @@ def checkpoint(now: datetime | None = None) -> Checkpoint:
     return Checkpoint(count, head, (now or utcnow()).isoformat())
 
 
+def checkpoint_here(now: datetime | None = None) -> Checkpoint:
+    """The chain as this transaction leaves it so far, signed, without walking it: for a writer that holds the
+    chain's lock (it has recorded an event), to hand the anchor to someone outside, as a publication does."""
+    head = db.session.info.get(LAST_HASH)
+    if head is None:
+        raise CheckpointError("record an event first: only a writer holding the chain knows its head")
+    db.session.flush()
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) or 0
+    return Checkpoint(count, head, (now or utcnow()).isoformat())
+
+
 def read_checkpoint(raw: Any) -> Checkpoint:
     """A checkpoint from its JSON, its signature checked."""
     try:

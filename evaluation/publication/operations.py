@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 from evaluation.accounts.models import ApiClient, Role, User, UserRole
 from evaluation.assessments.models import Assessment
 from evaluation.assessments.results import QUESTION_ROLES, batch_results
-from evaluation.audit.operations import record
+from evaluation.audit.operations import checkpoint_here, record
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import CaseStatus
 from evaluation.db import utcnow
@@ -83,7 +83,12 @@ def _majority(tally: dict[str, int]) -> str | None:
 
 
 def assessment_object(
-    assessment: Assessment, batch: Batch, spec: dict[str, Any], panel: dict[str, Any], published: datetime
+    assessment: Assessment,
+    batch: Batch,
+    spec: dict[str, Any],
+    panel: dict[str, Any],
+    published: datetime,
+    audit: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The assessment as the main system receives it (push and pull alike)."""
     figures = (batch.figures or {}).get("criteria", {})
@@ -122,6 +127,7 @@ def assessment_object(
             },
         },
         "published_at": published.isoformat(),
+        "audit": audit,
     }
     obj["content_hash"] = content_hash(obj)
     return obj
@@ -134,7 +140,9 @@ def publish_batch(batch: Batch, user_id: int | None) -> int:
     now = utcnow()
     assessments = [a for a in batch_results(batch) if a.published_dt is None]
     record("batch.published", "batch", batch.id, {"assessments": len(assessments)}, actor_id=user_id)
-    # After the event: the chain's lock is held until commit, so the numbers below follow commit order.
+    # After the event: the chain's lock is held until commit, so the numbers below follow commit order, and the
+    # audit chain's signed length and head, carried in every assessment, anchor it in the main system's hands.
+    anchor = checkpoint_here(now).as_json()
     last = db.session.scalar(sa.select(sa.func.max(Assessment.published_seq))) or 0
     spec = export_version(batch.rubric_version)
     panels = _panels(batch)
@@ -148,7 +156,9 @@ def publish_batch(batch: Batch, user_id: int | None) -> int:
         .order_by(Assessment.id)
     ).all()
     for number, assessment in enumerate(loaded, start=last + 1):
-        obj = assessment_object(assessment, batch, spec, panels.get(assessment.batch_item_id, {}), now)
+        obj = assessment_object(
+            assessment, batch, spec, panels.get(assessment.batch_item_id, {}), now, anchor
+        )
         assessment.published_dt, assessment.published_seq = now, number
         assessment.publication, assessment.content_hash = obj, obj["content_hash"]
         assessment.case.status = CaseStatus.PUBLISHED

@@ -121,3 +121,22 @@ def test_the_evaluated_department_hears_of_its_results_once_published(finalized,
     assert "评议结果已发布" in message["Subject"] and f"{len(world.batch.items)} 项评议结果" in text
     assert "/results/" in text
     assert inbox.to("ga@example.gov") == []  # its department had no case in the batch
+
+
+def test_every_published_assessment_carries_a_signed_anchor_of_the_audit_chain(
+    finalized, runner, tmp_path
+) -> None:
+    from evaluation.audit.models import AuditEvent
+
+    world, _ = finalized
+    publish_batch(world.batch, None)
+    db.session.commit()
+    anchor = db.session.scalars(sa.select(Assessment)).first().publication["audit"]
+    assert set(anchor) == {"events", "head", "at", "signature"}
+    kept = tmp_path / "anchors.jsonl"  # what the main system keeps, from what it received
+    kept.write_text(json.dumps(anchor) + "\n")
+    assert runner.invoke(args=["audit", "verify", "--checkpoint", str(kept)]).exit_code == 0
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id > anchor["events"] - 2))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(kept)])
+    assert result.exit_code != 0 and "deleted events" in result.output
