@@ -34,10 +34,15 @@ def show(assessment_id: int) -> str:
         sa.select(Assessment).where(Assessment.case_id == assessment.case_id).order_by(Assessment.version)
     ).all()
     dissent = [
-        {"verdict": d.get("verdict"), "reason": mask_text(d.get("reason"))} for d in assessment.dissent
+        {"verdict": d.get("verdict"), "reason": mask_text(d.get("reason"), name=item.case.citizen_name)}
+        for d in assessment.dissent
     ]
     # What the organizer wrote may name people too: it is masked like the panel's reasons.
-    tie_break = mask_text(assessment.tie_break_reason) if assessment.tie_break_reason else None
+    tie_break = (
+        mask_text(assessment.tie_break_reason, name=item.case.citizen_name)
+        if assessment.tie_break_reason
+        else None
+    )
     return render_template(
         "evaluation/assessments/show.html",
         tie_break=tie_break,

@@ -82,6 +82,15 @@ def _majority(tally: dict[str, int]) -> str | None:
     return winners[0] if len(winners) == 1 else None
 
 
+def _masked(reason: str | None, assessment: Assessment) -> str | None:
+    """A member's reason as it leaves the office: the citizen's name and numbers masked, and for a confidential
+    report (举报) taken out entirely, as the evaluated department's pages show it."""
+    if not reason:
+        return None
+    case = assessment.case
+    return mask_text(reason, name=case.citizen_name, remove=case.confidential)
+
+
 def assessment_object(
     assessment: Assessment,
     batch: Batch,
@@ -115,7 +124,7 @@ def assessment_object(
             "reasons": [
                 {
                     "verdict": d.get("verdict"),
-                    "reason": mask_text(d.get("reason")) if d.get("reason") else None,
+                    "reason": _masked(d.get("reason"), assessment),
                 }
                 for d in assessment.dissent
             ],

@@ -61,6 +61,8 @@ def test_the_published_object_names_no_member_and_masks_the_dissent(finalized) -
     for member in world.panel_members:
         assert member.name not in text
     assert "13812345678" not in text  # a dissenting member's reason quoted the citizen's phone (test_results)
+    named = db.session.scalars(sa.select(Assessment).order_by(Assessment.id)).first()
+    assert named.case.citizen_name and named.case.citizen_name not in text
     first = db.session.scalars(sa.select(Assessment).order_by(Assessment.id)).first().publication
     assert first["panel"]["size"] == 5 and sum(first["panel"]["roles"].values()) == 5
     assert first["case"]["source"] and first["department"] == "CD-ZJ" and first["rubric"]["version"] == 1
@@ -140,3 +142,20 @@ def test_every_published_assessment_carries_a_signed_anchor_of_the_audit_chain(
     db.session.commit()
     result = runner.invoke(args=["audit", "verify", "--checkpoint", str(kept)])
     assert result.exit_code != 0 and "deleted events" in result.output
+
+
+def test_a_reason_that_names_the_citizen_leaves_masked_and_a_reports_not_at_all(finalized) -> None:
+    world, _ = finalized
+    first, second = db.session.scalars(sa.select(Assessment).order_by(Assessment.id)).all()[:2]
+    for assessment in (first, second):
+        name = assessment.case.citizen_name
+        assessment.dissent = [{"verdict": "not_upheld", "reason": f"{name}说电梯还是坏的，电话13812345678"}]
+    second.case.confidential = True
+    db.session.commit()
+    publish_batch(world.batch, None)
+    db.session.commit()
+    for assessment in (first, second):
+        reason = assessment.publication["dissent"]["reasons"][0]["reason"]
+        assert assessment.case.citizen_name not in reason and "13812345678" not in reason
+    assert "138****5678" in first.publication["dissent"]["reasons"][0]["reason"]
+    assert "138" not in second.publication["dissent"]["reasons"][0]["reason"]  # a report: taken out entirely
