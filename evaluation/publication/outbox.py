@@ -33,6 +33,7 @@ from evaluation.publication.models import OutboxMessage, OutboxState
 
 log = logfilter.logger(__name__)
 DUE = (OutboxState.PENDING, OutboxState.RETRYING)
+NO_WEBHOOK = "no_webhook"  # stored as the last error, shown in words on the deliveries page (labels)
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -139,7 +140,7 @@ def deliver_due(limit: int = 100) -> int:
 
 def _send(message: OutboxMessage, client: ApiClient | None) -> str | None:
     if client is None or not client.webhook_url or client.revoked_dt is not None:
-        return "the client has no webhook or was revoked"
+        return NO_WEBHOOK
     body, headers = request_for(message, client, utcnow())
     return _post(client.webhook_url, body, headers, current_app.config["EVALUATION_OUTBOX_TIMEOUT_S"])
 

@@ -167,7 +167,7 @@ def test_the_administrator_sees_given_up_messages_and_sends_them_again(
     db.session.commit()
     auth.login("root")
     page = client.get("/admin/outbox").get_data(as_text=True)
-    assert f"已放弃 ({count})" in page and "HTTP 503" in page
+    assert f"已放弃 ({count})" in page and "HTTP 503" in page and "评议结论已发布" in page
     first = db.session.scalar(sa.select(OutboxMessage.id).order_by(OutboxMessage.id))
     assert "请勾选" in client.post("/admin/outbox/replay", follow_redirects=True).get_data(as_text=True)
     client.post("/admin/outbox/replay", data={"message_ids": [str(first)]})
