@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.accounts.views import bp as accounts_bp
     from evaluation.admin.views import bp as admin_bp
     from evaluation.api.views import bp as api_bp
+    from evaluation.appeals.views import bp as appeals_bp
     from evaluation.assessments.views import bp as assessments_bp
     from evaluation.batches.views import bp as batches_bp
     from evaluation.cases.views import bp as cases_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
         cases_bp,
         batches_bp,
         results_bp,
+        appeals_bp,
         panels_bp,
         draws_bp,
         assessments_bp,

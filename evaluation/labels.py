@@ -109,6 +109,11 @@ LABELS: dict[str, Any] = {
     "declared_conflict": _l("Declared a conflict"),
     "recusal_request": _l("Recusal request accepted"),
     "earlier_panel": _l("Sat on an earlier panel of this case"),
+    # appeals and the items of a batch
+    "filed": _l("Waiting for a decision"),
+    "decided": _l("Re-reviewed"),
+    "review": _l("Review"),
+    "appeal_review": _l("Re-review after an appeal"),
     # draw statuses
     "pending": _l("Pending"),
     # webhook deliveries

@@ -1,7 +1,8 @@
 """Imports every package's models, so the metadata (and Alembic) sees the whole schema."""
 
 from evaluation.accounts.models import ApiClient, Role, User, UserRole
-from evaluation.assessments.models import Appeal, Assessment, Verdict
+from evaluation.appeals.models import Appeal
+from evaluation.assessments.models import Assessment, Verdict
 from evaluation.audit.models import AuditEvent
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, CaseAttachment, CaseView, HandlingStep, VerificationCall

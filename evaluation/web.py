@@ -62,6 +62,7 @@ NAVIGATION: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("panels.index", lazy_gettext("Panel members"), (Role.ORGANIZER,)),
     ("rubrics.index", lazy_gettext("Rubrics"), (Role.ORGANIZER,)),
     ("results.index", lazy_gettext("Our results"), (Role.DEPARTMENT,)),
+    ("appeals.index", lazy_gettext("Appeals"), (Role.ORGANIZER,)),
     ("procurement.index", lazy_gettext("Procurement"), (Role.ORGANIZER, Role.AGENCY)),
     ("admin.users", lazy_gettext("Users"), (Role.ADMIN,)),
     ("admin.outbox", lazy_gettext("Deliveries"), (Role.ADMIN,)),

@@ -61,33 +61,6 @@ class Assessment(Model):
     supersedes: Mapped[Assessment | None] = relationship(remote_side=[id])
 
 
-class AppealState(StrEnum):
-    FILED = "filed"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    DECIDED = "decided"
-
-
-class Appeal(Model):
-    """申请复核: a department asks for a re-review of an assessment, with its re-contact record."""
-
-    __tablename__ = "appeals"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
-    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
-    filed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    reason: Mapped[str] = mapped_column(sa.Text)
-    recontact_record: Mapped[str | None] = mapped_column(sa.Text)
-    state: Mapped[AppealState] = mapped_column(enum_type(AppealState), default=AppealState.FILED)
-    decision_note: Mapped[str | None] = mapped_column(sa.Text)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    filed_dt: Mapped[datetime] = mapped_column(default=utcnow)
-    decided_dt: Mapped[datetime | None]
-
-    assessment: Mapped[Assessment] = relationship()
-
-
 class ImmutableAssessment(UserError):
     status = 409
 

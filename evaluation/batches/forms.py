@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -14,6 +14,7 @@ class NewBatchForm(FlaskForm):
     closes = DateTimeLocalField(_l("Scoring closes (Beijing time)"), validators=[Optional()])
     category = SelectField(_l("Category"), choices=[], validators=[Optional()])
     department = SelectField(_l("Department"), choices=[], validators=[Optional()])
+    appeals_only = BooleanField(_l("Only cases re-reviewed after an accepted appeal"))
     sample_size = IntegerField(
         _l("Random sample of at most (empty: all that match)"),
         validators=[Optional(), NumberRange(min=1, max=100000)],

@@ -12,8 +12,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from evaluation.appeals.models import Appeal, AppealState
+from evaluation.appeals.operations import awaiting_review
 from evaluation.audit.operations import record
-from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.batches.models import Batch, BatchItem, BatchState, ItemPurpose
 from evaluation.cases.models import Case, CaseStatus
 from evaluation.clock import to_local
 from evaluation.db import utcnow
@@ -38,9 +40,16 @@ class BatchError(UserError):
         super().__init__(message, also=rest, **params)
 
 
-def eligible_case_ids(category: str | None = None, department_id: int | None = None) -> list[int]:
-    """The eligible cases a new batch may take: of one category, of one department and the units under it."""
+def eligible_case_ids(
+    category: str | None = None, department_id: int | None = None, *, appeals_only: bool = False
+) -> list[int]:
+    """The eligible cases a new batch may take: of one category, of one department and the units under it, or
+    only those waiting for a re-review after an accepted appeal."""
     query = sa.select(Case.id).where(Case.status == CaseStatus.ELIGIBLE)
+    if appeals_only:
+        query = query.where(
+            Case.id.in_(sa.select(Appeal.case_id).where(Appeal.state == AppealState.ACCEPTED))
+        )
     if category:
         query = query.where(Case.category == category)
     if department_id is not None:
@@ -55,6 +64,11 @@ def sample_cases(case_ids: list[int], size: int | None, seed: str) -> list[int]:
         return ordered
     rng = random.Random(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
     return sorted(rng.sample(ordered, size))
+
+
+def _purpose(case: Case, appealed: set[int]) -> ItemPurpose:
+    """A case whose appeal was accepted is re-reviewed (复核); any other is reviewed."""
+    return ItemPurpose.APPEAL_REVIEW if case.id in appealed else ItemPurpose.REVIEW
 
 
 def create_batch(
@@ -98,8 +112,9 @@ def create_batch(
         sample_seed=sample_seed,
         created_by_id=user_id,
     )
+    appealed = awaiting_review([c.id for c in cases])
     for case in cases:
-        batch.items.append(BatchItem(case=case))
+        batch.items.append(BatchItem(case=case, purpose=_purpose(case, appealed)))
         case.status = CaseStatus.QUEUED
     db.session.add(batch)
     db.session.flush()
@@ -301,12 +316,13 @@ def add_cases(batch: Batch, cases: list[Case]) -> tuple[int, int]:
     if batch.state != BatchState.DRAFT:
         raise BatchError((N_("Cases can only be added to a batch in draft."), {}))
     present = {item.case_id for item in batch.items}
+    appealed = awaiting_review([c.id for c in cases])
     added = skipped = 0
     for case in cases:
         if case.status != CaseStatus.ELIGIBLE or case.id in present:
             skipped += 1
             continue
-        batch.items.append(BatchItem(case=case))
+        batch.items.append(BatchItem(case=case, purpose=_purpose(case, appealed)))
         case.status = CaseStatus.QUEUED
         added += 1
     db.session.flush()

@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 
 from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
+from evaluation.appeals.models import Appeal, AppealState
 from evaluation.assessments import operations as settle_ops
 from evaluation.assessments.models import Verdict
 from evaluation.assessments.results import READINGS, UNDEFINED, batch_results, figure_rows, questions
@@ -188,7 +189,7 @@ def invite(batch_id: int) -> Any:
 # --- creating batches and moving them on --------------------------------------------------------------------------
 
 
-def _new_batch_form() -> tuple[NewBatchForm, int]:
+def _new_batch_form() -> tuple[NewBatchForm, dict[str, int]]:
     """The form with its choices (published rubric versions, policies, the eligible cases' categories, the
     departments), and how many cases are eligible."""
     form = NewBatchForm()
@@ -218,7 +219,13 @@ def _new_batch_form() -> tuple[NewBatchForm, int]:
     eligible = db.session.scalar(
         sa.select(sa.func.count()).select_from(Case).where(Case.status == CaseStatus.ELIGIBLE)
     )
-    return form, eligible or 0
+    re_reviews = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Appeal)
+        .join(Case, Appeal.case_id == Case.id)
+        .where(Appeal.state == AppealState.ACCEPTED, Case.status == CaseStatus.ELIGIBLE)
+    )
+    return form, {"all": eligible or 0, "re_reviews": re_reviews or 0}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -232,7 +239,9 @@ def new() -> Any:
     seed = (form.sample_seed.data or "").strip() or (secrets.token_hex(8) if form.sample_size.data else None)
     case_ids = batch_ops.sample_cases(
         batch_ops.eligible_case_ids(
-            form.category.data or None, int(form.department.data) if form.department.data else None
+            form.category.data or None,
+            int(form.department.data) if form.department.data else None,
+            appeals_only=form.appeals_only.data,
         ),
         form.sample_size.data,
         seed or "",

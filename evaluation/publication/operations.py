@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from evaluation.accounts.models import ApiClient, Role, User, UserRole
+from evaluation.appeals.operations import close_re_reviewed
 from evaluation.assessments.models import Assessment
 from evaluation.assessments.results import QUESTION_ROLES, batch_results
 from evaluation.audit.operations import checkpoint_here, record
@@ -181,6 +182,7 @@ def publish_batch(batch: Batch, user_id: int | None) -> int:
                 )
             )
     batch.state, batch.published_dt = BatchState.PUBLISHED, now
+    close_re_reviewed(loaded)
     db.session.flush()
     _tell_departments(batch, loaded)
     return len(loaded)

@@ -1,16 +1,27 @@
+"""What an evaluated department reads: its published results and those of the units under it (属地管理、分级负责),
+never a sibling's or a parent's; each result as the main system received it, and the appeal it may file."""
+
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from evaluation.access import roles_required
+from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
+from evaluation.appeals import operations as appeal_ops
+from evaluation.appeals.forms import AppealForm
+from evaluation.appeals.models import Appeal
 from evaluation.assessments.models import Assessment
+from evaluation.assessments.results import criteria_titles, questions
 from evaluation.extensions import db
 from evaluation.org.models import Department
-from evaluation.web import page_arg
+from evaluation.web import mark, page_arg
+from rubrics.operations import export_version
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -19,7 +30,7 @@ bp = Blueprint("results", __name__, url_prefix="/results")
 @roles_required(Role.DEPARTMENT)
 def index() -> str:
     """A department's published results: its own and its subordinate units', never a sibling's."""
-    page = None
+    page, appeals = None, {}
     if current_user.department_id is not None:
         query = (
             sa.select(Assessment)
@@ -31,4 +42,63 @@ def index() -> str:
             .order_by(Assessment.published_dt.desc(), Assessment.id)
         )
         page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
-    return render_template("evaluation/results/index.html", page=page)
+        case_ids = [a.case_id for a in page.items]
+        appeals = {
+            a.case_id: a for a in db.session.scalars(sa.select(Appeal).where(Appeal.case_id.in_(case_ids)))
+        }
+    return render_template("evaluation/results/index.html", page=page, appeals=appeals)
+
+
+def _reachable(assessment: Assessment) -> bool:
+    """Published, and of the user's department or a unit under it."""
+    if assessment.published_dt is None or current_user.department_id is None:
+        return False
+    subtree = Department.subtree_ids(current_user.department_id)
+    return bool(db.session.scalar(sa.select(sa.literal(assessment.department_id).in_(subtree))))
+
+
+def _page(assessment: Assessment, form: AppealForm) -> str:
+    spec = export_version(assessment.batch_item.batch.rubric_version)
+    versions = db.session.scalars(
+        sa.select(Assessment)
+        .where(Assessment.case_id == assessment.case_id, Assessment.published_dt.is_not(None))
+        .order_by(Assessment.version)
+    ).all()
+    appeal = db.session.scalar(sa.select(Appeal).where(Appeal.case_id == assessment.case_id))
+    return render_template(
+        "evaluation/results/assessment.html",
+        assessment=assessment,
+        published=assessment.publication or {},
+        questions=questions(spec),
+        titles=criteria_titles(spec),
+        versions=versions,
+        appeal=appeal,
+        decision_note=appeal_ops.note_for_department(appeal) if appeal and appeal.decision_note else None,
+        refusal=appeal_ops.why_not(assessment) if appeal is None else None,
+        deadline=appeal_ops.deadline(assessment),
+        form=form,
+    )
+
+
+@bp.get("/<int:assessment_id>")
+@roles_required(Role.DEPARTMENT)
+def assessment(assessment_id: int) -> str:
+    """One published result as the main system received it (the panel's reasons masked), and its appeal."""
+    found = get_or_403(Assessment, assessment_id, _reachable)
+    return _page(found, AppealForm())
+
+
+@bp.post("/<int:assessment_id>/appeal")
+@roles_required(Role.DEPARTMENT)
+def appeal(assessment_id: int) -> Any:
+    found = get_or_403(Assessment, assessment_id, _reachable)
+    form = AppealForm()
+    if not form.validate_on_submit():
+        return _page(found, form), 400
+    try:
+        appeal_ops.file_appeal(found, current_user, form.reason.data, form.recontact_record.data)
+    except appeal_ops.AppealError as exc:  # shown beside the form, which keeps what was typed
+        mark(form, exc)
+        return _page(found, form), exc.status
+    flash(_("Your appeal has been filed. The organizer decides on it; you will hear by e-mail."), "success")
+    return redirect(url_for("results.assessment", assessment_id=found.id))

@@ -22,6 +22,7 @@ from flask import Flask, url_for
 from evaluation import create_app
 from evaluation.accounts.models import Role, User
 from evaluation.accounts.operations import create_client
+from evaluation.appeals.models import Appeal
 from evaluation.assessments.models import Assessment, Verdict
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import Case
@@ -66,6 +67,11 @@ ACCESS: dict[str, Any] = {
     "batches.publish": {"organizer"},
     "assessments.show": {"organizer", "agency"},
     "results.index": {"department"},
+    "results.assessment": {"department"},
+    "results.appeal": {"department"},
+    "appeals.index": {"organizer"},
+    "appeals.show": {"organizer"},
+    "appeals.decide": {"organizer"},
     "cases.index": {"organizer"},
     "cases.screen": {"organizer"},
     # Then by the case: its panel's members, its departments, its batch's agency; an administrator manages accounts
@@ -226,6 +232,16 @@ def _objects(world: factories.World) -> Objects:
     }
     own_assessment = db.session.scalar(sa.select(Assessment).where(Assessment.case_id == item.case_id))
     draw = db.session.scalar(sa.select(Draw).where(Draw.batch_id == world.batch.id))
+    appeal = Appeal(
+        case_id=item.case_id,
+        assessment=own_assessment,
+        department_id=housing.id,
+        filed_by_id=users["department"].id,
+        reason="复核理由",
+        recontact_record="已回访",
+    )
+    db.session.add(appeal)
+    db.session.flush()
     criterion = db.session.scalar(sa.select(Criterion).where(Criterion.version_id == version.id).limit(1))
     common = {
         "batch_id": world.batch.id,
@@ -241,6 +257,7 @@ def _objects(world: factories.World) -> Objects:
         "criterion_id": criterion.id,
         "policy_id": world.batch.policy_id,
         "conflict_id": rows["conflict"].id,
+        "appeal_id": appeal.id,
         "decision": "accept",
         "action": "invite",
         "token": "no-such-token",
