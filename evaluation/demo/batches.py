@@ -26,6 +26,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from evaluation.accounts.models import User
+from evaluation.appeals.operations import file_appeal
+from evaluation.assessments.models import Assessment, Verdict
 from evaluation.assessments.operations import finalize, panel_sheets, ties
 from evaluation.batches import operations as batch_ops
 from evaluation.batches.models import Batch, BatchItem, BatchState
@@ -37,6 +39,7 @@ from evaluation.extensions import db
 from evaluation.jobs import runner
 from evaluation.jobs.reminders import offsets
 from evaluation.mailer import muted
+from evaluation.org.models import Department
 from evaluation.publication.operations import publish_batch
 from evaluation.scoring import operations as scoring
 from panels.draw import open_draw, run_draw
@@ -156,6 +159,7 @@ def _play(plan: Plan, batch_cases: list[Case], ctx: Context) -> None:
         timeline.at(_at(to_local(closes).date() + timedelta(days=2), 10), story.finalize)
     if plan.state == BatchState.PUBLISHED:
         timeline.at(_at(to_local(closes).date() + timedelta(days=4), 10), story.publish)
+        timeline.at(_at(to_local(closes).date() + timedelta(days=7), 16), story.appeal)
     timeline.play()
     with clock_at(ctx.now):
         _run_jobs(ctx.now)
@@ -326,3 +330,27 @@ class _Story:
         publish_batch(
             self.current, self.ctx.organizer.id
         )  # at ``moment``: the timeline holds the clock there
+
+    def appeal(self, moment: datetime) -> None:
+        """The district government appeals its first upheld result, which waits for the organizer's decision."""
+        user = db.session.scalar(sa.select(User).where(User.username == "department"))
+        if user is None or user.department_id is None:
+            return
+        found = db.session.scalars(
+            sa.select(Assessment)
+            .join(BatchItem, BatchItem.id == Assessment.batch_item_id)
+            .where(
+                BatchItem.batch_id == self.current.id,
+                Assessment.verdict == Verdict.UPHELD,
+                Assessment.department_id.in_(Department.subtree_ids(user.department_id)),
+            )
+            .order_by(Assessment.id)
+        ).first()
+        if found is not None:
+            file_appeal(
+                found,
+                user,
+                "该件已于评议后完成整改：物业已更换故障设备，街道组织了现场核查，评议时未掌握整改材料。",
+                "街道工作人员于发布后第三天上门回访诉求人，诉求人确认问题已解决，对整改结果表示认可。",
+                moment,
+            )

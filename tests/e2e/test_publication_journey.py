@@ -96,7 +96,8 @@ def _department_appeals(phone, live_server: str, case_number: str) -> None:
     )
     phone.get_by_role("button", name="提交复核申请").click()
     expect(phone.get_by_role("status").first).to_contain_text("复核申请已提交")
-    screenshot(phone, "appeal-filed-phone", full_page=True)
+    phone.locator("#appeal").scroll_into_view_if_needed()
+    screenshot(phone, "appeal-filed-phone")
 
 
 def _organizer_accepts(desktop, live_server: str, case_number: str) -> None:
@@ -219,6 +220,7 @@ def test_the_organizer_publishes_the_department_appeals_and_the_re_review_correc
         phone.get_by_role("link", name=case_number).first.click()
         expect(phone.locator("body")).to_contain_text("第 1 版")
         expect(phone.locator("#appeal")).to_contain_text("已复核")
-        screenshot(phone, "appeal-re-reviewed-phone", full_page=True)
+        phone.locator("#appeal").scroll_into_view_if_needed()
+        screenshot(phone, "appeal-re-reviewed-phone")
     finally:
         receiver.close()
