@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from evaluation.accounts.models import User
+from evaluation.appeals.models import Appeal, AppealState
 from evaluation.assessments.models import Assessment
 from evaluation.batches.models import Batch, BatchState
 from evaluation.cases.models import Case
@@ -73,6 +74,8 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
         sa.select(sa.func.count()).select_from(Assessment).where(Assessment.published_dt.is_(None))
     )
     assert published > 0 and unpublished > 0
+    (appeal,) = db.session.scalars(sa.select(Appeal)).all()  # one waits for the organizer's decision
+    assert appeal.state == AppealState.FILED and appeal.filed_by.username == "department"
     submitted = db.session.scalar(
         sa.select(sa.func.count()).select_from(ScoreSheet).where(ScoreSheet.state == "submitted")
     )
