@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.batches.views import bp as batches_bp
     from evaluation.cases.views import bp as cases_bp
     from evaluation.main.views import bp as main_bp
+    from evaluation.results.ranking_views import bp as standings_bp
     from evaluation.results.views import bp as results_bp
     from evaluation.scoring.views import bp as scoring_bp
     from panels.draw_views import bp as draws_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         batches_bp,
         results_bp,
         appeals_bp,
+        standings_bp,
         panels_bp,
         draws_bp,
         assessments_bp,
@@ -131,6 +133,7 @@ def _register_commands(app: Flask) -> None:
     from evaluation.demo.cli import demo_cli
     from evaluation.jobs.cli import jobs_cli
     from evaluation.publication.cli import outbox_cli
+    from evaluation.results.cli import results_cli
     from panels.cli import panels_cli
     from rubrics.cli import rubrics_cli
 
@@ -144,6 +147,7 @@ def _register_commands(app: Flask) -> None:
         batches_cli,
         jobs_cli,
         outbox_cli,
+        results_cli,
     ):
         app.cli.add_command(group)
 

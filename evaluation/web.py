@@ -63,6 +63,7 @@ NAVIGATION: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("rubrics.index", lazy_gettext("Rubrics"), (Role.ORGANIZER,)),
     ("results.index", lazy_gettext("Our results"), (Role.DEPARTMENT,)),
     ("appeals.index", lazy_gettext("Appeals"), (Role.ORGANIZER,)),
+    ("standings.ranking", lazy_gettext("Ranking"), (Role.ORGANIZER,)),
     ("procurement.index", lazy_gettext("Procurement"), (Role.ORGANIZER, Role.AGENCY)),
     ("admin.users", lazy_gettext("Users"), (Role.ADMIN,)),
     ("admin.outbox", lazy_gettext("Deliveries"), (Role.ADMIN,)),

@@ -23,6 +23,7 @@ PURE = (
     "rubrics.scoring",
     "evaluation.privacy",
     "evaluation.figures",
+    "evaluation.ranking",
 )
 PROBLEM = ROOT / "tests" / "fixtures" / "draw_problem.json"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -20,6 +20,10 @@ from evaluation.assessments.models import Assessment
 from evaluation.assessments.results import criteria_titles, questions
 from evaluation.extensions import db
 from evaluation.org.models import Department
+from evaluation.results import dashboard
+from evaluation.results.forms import PeriodForm
+from evaluation.results.ranking_views import period_and_filters
+from evaluation.text import UserError
 from evaluation.web import mark, page_arg
 from rubrics.operations import export_version
 
@@ -28,10 +32,18 @@ bp = Blueprint("results", __name__, url_prefix="/results")
 
 @bp.get("/")
 @roles_required(Role.DEPARTMENT)
-def index() -> str:
-    """A department's published results: its own and its subordinate units', never a sibling's."""
-    page, appeals = None, {}
+def index() -> Any:
+    """A department's dashboard for a period and its published results: its own and its subordinate units',
+    never a sibling's."""
+    page, appeals, board = None, {}, None
+    form = PeriodForm(request.args)
     if current_user.department_id is not None:
+        try:
+            period, _filters = period_and_filters(form)
+        except UserError as exc:
+            mark(form, exc)
+            return render_template("evaluation/results/index.html", page=None, form=form, board=None), 400
+        board = dashboard.build(period, current_user.department_id)
         query = (
             sa.select(Assessment)
             .where(
@@ -46,7 +58,9 @@ def index() -> str:
         appeals = {
             a.case_id: a for a in db.session.scalars(sa.select(Appeal).where(Appeal.case_id.in_(case_ids)))
         }
-    return render_template("evaluation/results/index.html", page=page, appeals=appeals)
+    return render_template(
+        "evaluation/results/index.html", page=page, appeals=appeals, form=form, board=board
+    )
 
 
 def _reachable(assessment: Assessment) -> bool:

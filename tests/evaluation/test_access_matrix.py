@@ -69,6 +69,7 @@ ACCESS: dict[str, Any] = {
     "results.index": {"department"},
     "results.assessment": {"department"},
     "results.appeal": {"department"},
+    "standings.ranking": {"organizer"},
     "appeals.index": {"organizer"},
     "appeals.show": {"organizer"},
     "appeals.decide": {"organizer"},

@@ -1,0 +1,112 @@
+"""The organizer's and leadership's views of a period: departments ranked by severity-adjusted score with their
+intervals and rank ranges, and the criterion heat map; filters by period, department kind, district and category."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from markupsafe import Markup
+from wtforms import SelectChoice
+
+from evaluation.access import roles_required
+from evaluation.accounts.models import Role
+from evaluation.cases.models import Case
+from evaluation.charts import heat_map, interval_chart
+from evaluation.clock import to_local
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.labels import lazy_label
+from evaluation.org.models import DepartmentKind, Region, RegionLevel
+from evaluation.ranking import DEFAULT_MIN_CASES
+from evaluation.results import standings as st
+from evaluation.results.forms import PeriodForm
+from evaluation.text import UserError
+from evaluation.web import localized, mark
+
+bp = Blueprint("standings", __name__, url_prefix="/standings")
+
+HEAT_MAP_ROWS = 30  # the best and worst are what a reader looks for; the table has them all
+
+
+def _choices(form: PeriodForm) -> None:
+    everything = SelectChoice("", _("All"))
+    form.kind.choices = [everything] + [SelectChoice(k.value, lazy_label(k)) for k in DepartmentKind]
+    districts = db.session.execute(
+        sa.select(Region.code, Region.name).where(Region.level == RegionLevel.DISTRICT).order_by(Region.code)
+    ).all()
+    form.district.choices = [everything] + [SelectChoice(code, name) for code, name in districts]
+    categories = db.session.scalars(sa.select(Case.category).distinct().order_by(Case.category))
+    form.category.choices = [everything] + [SelectChoice(c, c) for c in categories if c]
+
+
+def period_and_filters(form: PeriodForm) -> tuple[st.Period, st.Filters]:
+    """The form's period (six months to today when left empty) and filters; refused in the user's words."""
+    if not form.validate():
+        raise UserError(str(next(iter(form.errors.values()))[0]))
+    today = to_local(utcnow()).date()
+    period = st.Period.parse(
+        form.start.data.isoformat() if form.start.data else None,
+        form.end.data.isoformat() if form.end.data else None,
+        today,
+    )
+    return period, st.Filters(form.kind.data or None, form.district.data or None, form.category.data or None)
+
+
+def _charts(rows: list[st.Row], results: list[st.Result]) -> dict[str, Any]:
+    if not rows:
+        return {}
+    labels = [
+        f"{r.name} ({r.standing.rank_range[0]}–{r.standing.rank_range[1]})"
+        if r.standing.rank_range
+        else r.name
+        for r in rows
+    ]
+    intervals = interval_chart(
+        labels,
+        [r.standing.adjusted for r in rows],
+        [r.standing.ci for r in rows],
+        hollow=[r.standing.rank is None for r in rows],
+        title=_("Severity-adjusted score with its 95 percent interval"),
+        xlabel=_("Severity-adjusted score"),
+    )
+    titles = st.criterion_titles()
+    shown = rows[:HEAT_MAP_ROWS]
+    by_department: dict[int, list[st.Result]] = {}
+    for result in results:
+        by_department.setdefault(result.department_id, []).append(result)
+    means = [st.criterion_means(by_department.get(int(r.standing.group), [])) for r in shown]
+    codes = [c for c in titles if any(c in m for m in means)]
+    grid = heat_map(
+        [r.name for r in shown],
+        [localized(*titles[c]) for c in codes],
+        [[m.get(c) for c in codes] for m in means],
+        title=_("Mean score by criterion and department"),
+    )
+    return {"intervals": Markup(intervals), "heat_map": Markup(grid), "heat_map_rows": len(shown)}  # noqa: S704 - our own SVG
+
+
+@bp.get("/ranking")
+@roles_required(Role.ORGANIZER)
+def ranking() -> Any:
+    form = PeriodForm(request.args)
+    _choices(form)
+    try:
+        period, filters = period_and_filters(form)
+    except UserError as exc:
+        mark(form, exc)
+        return render_template("evaluation/results/ranking.html", form=form, rows=[], charts={}), 400
+    results = st.current(period, filters)
+    rows = st.ranking(results)
+    return render_template(
+        "evaluation/results/ranking.html",
+        form=form,
+        period=period,
+        rows=rows,
+        charts=_charts(rows, results),
+        min_cases=DEFAULT_MIN_CASES,
+        cases=len(results),
+        upheld_rate=st.upheld_rate(results),
+    )

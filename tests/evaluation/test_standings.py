@@ -1,0 +1,170 @@
+"""Rankings and the department's dashboard over published results: each case counted once by its current version;
+the organizer's ranking page, its chart and `results ranking --json` agree; a department sees its own unit and
+those under it, never a sibling's or a parent's — also after a unit is moved under another parent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from evaluation.accounts.models import Role
+from evaluation.assessments.models import Assessment, Verdict
+from evaluation.batches.models import Batch, BatchItem, BatchState
+from evaluation.extensions import db
+from evaluation.org.models import Department, DepartmentKind
+from evaluation.results import standings as st
+from rubrics.models import RubricVersion
+from tests import factories
+from tests.conftest import make_user
+
+WHEN = datetime(2026, 9, 10, 2, 0, tzinfo=UTC)
+PERIOD = st.Period.parse("2026-06-01", "2026-11-30", WHEN.date())
+
+
+def _published(
+    unit: Department, totals: list[float], verdict: Verdict = Verdict.UPHELD, prefix: str = ""
+) -> None:
+    """Cases of ``unit`` published at WHEN with these totals (a finalized batch's assessments, made directly)."""
+    version = db.session.scalar(sa.select(RubricVersion.id).limit(1))
+    batch = Batch(name=f"批次-{unit.code}{prefix}", rubric_version_id=version, state=BatchState.PUBLISHED)
+    cases = factories.cases(len(totals), unit, prefix=f"{unit.code}{prefix}")
+    for case, total in zip(cases, totals, strict=True):
+        item = BatchItem(batch=batch, case=case)
+        db.session.add(
+            Assessment(
+                case=case,
+                batch_item=item,
+                department=unit,
+                verdict=verdict,
+                total=total,
+                adjusted_total=total + 1,
+                criteria={"A1": {"mean": total / 25, "n": 5}},
+                published_dt=WHEN,
+                published_seq=None,
+            )
+        )
+    db.session.add(batch)
+    db.session.flush()
+
+
+@pytest.fixture
+def city(app_ctx):
+    """Two districts with their streets and a bureau, each with published results; a second district's street."""
+    factories.published_rubric()
+    housing = factories.department("CD-ZJ", "成都市住房和城乡建设局")
+    wuhou = factories.department("D-510107", "武侯区人民政府", DepartmentKind.DISTRICT)
+    yulin = factories.department("T-510107-01", "玉林街道办事处", DepartmentKind.TOWNSHIP, parent=wuhou)
+    jiangxi = factories.department("T-510107-02", "浆洗街街道办事处", DepartmentKind.TOWNSHIP, parent=wuhou)
+    jinjiang = factories.department("D-510104", "锦江区人民政府", DepartmentKind.DISTRICT)
+    chunxi = factories.department("T-510104-01", "春熙路街道办事处", DepartmentKind.TOWNSHIP, parent=jinjiang)
+    _published(housing, [80, 82, 84, 86, 88, 90])
+    _published(wuhou, [60, 62, 64, 66, 68])
+    _published(yulin, [70, 71, 72, 73, 74, 75])
+    _published(jiangxi, [50, 52], Verdict.NOT_UPHELD)
+    _published(chunxi, [40, 42, 44, 46, 48])
+    make_user("wuhou", Role.DEPARTMENT, department=wuhou)
+    make_user("yulin", Role.DEPARTMENT, department=yulin)
+    make_user("jinjiang", Role.DEPARTMENT, department=jinjiang)
+    make_user("office", Role.ORGANIZER)
+    db.session.commit()
+    return {"housing": housing, "wuhou": wuhou, "yulin": yulin, "jiangxi": jiangxi, "chunxi": chunxi}
+
+
+def test_the_ranking_orders_departments_and_marks_those_with_too_few_cases(city) -> None:
+    rows = st.ranking(st.current(PERIOD))
+    assert [r.department for r in rows] == ["CD-ZJ", "T-510107-01", "D-510107", "T-510104-01", "T-510107-02"]
+    assert [r.standing.rank for r in rows] == [1, 2, 3, 4, None]
+    assert rows[-1].standing.rank_range is None and rows[-1].upheld_rate == 0.0
+    assert rows[0].as_json()["adjusted"] == 86.0 and rows[0].as_json()["score"] == 85.0
+
+
+def test_a_corrected_case_counts_once_by_its_current_version(city) -> None:
+    first = db.session.scalar(sa.select(Assessment).where(Assessment.department_id == city["housing"].id))
+    db.session.add(
+        Assessment(
+            case_id=first.case_id,
+            batch_item_id=first.batch_item_id,
+            department_id=first.department_id,
+            version=2,
+            supersedes_id=first.id,
+            verdict=Verdict.NOT_UPHELD,
+            total=20.0,
+            published_dt=datetime(2026, 10, 1, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    housing = [r for r in st.current(PERIOD) if r.department_id == city["housing"].id]
+    assert len(housing) == 6 and sorted(r.total for r in housing)[0] == 20.0
+    assert sum(r.verdict == Verdict.NOT_UPHELD for r in housing) == 1
+
+
+def test_the_organizer_reads_the_ranking_with_its_chart(city, client, auth, count_queries) -> None:
+    auth.login("office")
+    url = "/standings/ranking?from=2026-06-01&to=2026-11-30"
+    page = client.get(url).get_data(as_text=True)
+    assert "<svg" in page and "成都市住房和城乡建设局" in page and "第 1 名" in page
+    assert "案件太少，不排名" in page and "<title>" in page
+    with count_queries() as queries:
+        assert client.get(url).status_code == 200
+    assert queries["n"] <= 12
+    district = client.get(url + "&district=510107").get_data(as_text=True)
+    assert "成都市住房和城乡建设局" not in district  # its region is not within 武侯区
+    bad = client.get("/standings/ranking?from=2026-12-01&to=2026-06-01")
+    assert bad.status_code == 400 and "结束早于开始" in bad.get_data(as_text=True)
+    assert client.get("/standings/ranking?from=yesterday").status_code == 400
+
+
+def test_the_command_prints_the_numbers_the_page_shows(city, runner) -> None:
+    out = runner.invoke(args=["results", "ranking", "--from", "2026-06-01", "--to", "2026-11-30", "--json"])
+    assert out.exit_code == 0
+    rows = json.loads(out.output)
+    assert [r["department"] for r in rows] == [r.department for r in st.ranking(st.current(PERIOD))]
+    assert set(rows[0]) == {
+        "department",
+        "name",
+        "cases",
+        "score",
+        "adjusted",
+        "ci",
+        "rank",
+        "rank_range",
+        "upheld_rate",
+    }
+    assert rows[0]["name"] == "成都市住房和城乡建设局" and rows[0]["rank"] == 1 and len(rows[0]["ci"]) == 2
+    bad = runner.invoke(args=["results", "ranking", "--from", "June", "--to", "2026-11-30", "--json"])
+    assert bad.exit_code != 0 and "Not a date" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_district_sees_itself_and_its_streets_never_a_sibling_or_a_parent(city, client, auth) -> None:
+    auth.login("wuhou")
+    page = client.get("/results/?from=2026-06-01&to=2026-11-30").get_data(as_text=True)
+    assert "玉林街道办事处" in page and "浆洗街街道办事处" in page and "武侯区人民政府" in page
+    assert "春熙路街道办事处" not in page and "锦江区人民政府" not in page and "住房和城乡建设局" not in page
+    assert "<svg" in page and "评议前 13 件；评议后 11 件" in page
+    auth.logout()
+    auth.login("yulin")
+    street = client.get("/results/?from=2026-06-01&to=2026-11-30").get_data(as_text=True)
+    assert "玉林街道办事处" in street and "浆洗街街道办事处" not in street and "武侯区人民政府" not in street
+
+
+def test_a_unit_moved_under_another_parent_leaves_the_first_ones_view(city, client, auth) -> None:
+    city["yulin"].parent = db.session.get(Department, city["chunxi"].parent_id)  # now under 锦江区
+    db.session.commit()
+    auth.login("wuhou")
+    assert "玉林街道办事处" not in client.get("/results/?from=2026-06-01&to=2026-11-30").get_data(
+        as_text=True
+    )
+    auth.logout()
+    auth.login("jinjiang")
+    assert "玉林街道办事处" in client.get("/results/?from=2026-06-01&to=2026-11-30").get_data(as_text=True)
+
+
+def test_no_parameter_reaches_another_units_numbers(city, client, auth) -> None:
+    auth.login("yulin")
+    for query in ("department=D-510104", "within=1", "district=510104", "kind=district"):
+        page = client.get(f"/results/?from=2026-06-01&to=2026-11-30&{query}").get_data(as_text=True)
+        assert "春熙路街道办事处" not in page and "武侯区人民政府" not in page
+    assert client.get("/standings/ranking").status_code == 403
