@@ -133,7 +133,7 @@ def _register_commands(app: Flask) -> None:
     from evaluation.demo.cli import demo_cli
     from evaluation.jobs.cli import jobs_cli
     from evaluation.publication.cli import outbox_cli
-    from evaluation.results.cli import results_cli
+    from evaluation.results.cli import assessments_cli, results_cli
     from panels.cli import panels_cli
     from rubrics.cli import rubrics_cli
 
@@ -148,6 +148,7 @@ def _register_commands(app: Flask) -> None:
         jobs_cli,
         outbox_cli,
         results_cli,
+        assessments_cli,
     ):
         app.cli.add_command(group)
 

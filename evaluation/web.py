@@ -150,6 +150,12 @@ def localized(zh: str | None, en: str | None) -> str:
 MAX_PAGE = 1_000_000
 
 
+def with_query(url: str) -> str:
+    """``url`` with the current request's query string: a refused export goes back to its filtered page."""
+    query = request.query_string.decode()
+    return f"{url}?{query}" if query else url
+
+
 def page_arg() -> int:
     """The ?page= of a list, as a page that exists in principle: not a number, below 1 or absurdly large
     (beyond what the database can take as an offset) reads as the nearest sensible page."""

@@ -56,3 +56,41 @@ def ranking_command(
         place = f"{s.rank} ({s.rank_range[0]}–{s.rank_range[1]})" if s.rank and s.rank_range else "-"
         interval = f"{s.ci[0]:.1f}–{s.ci[1]:.1f}" if s.ci else "-"
         click.echo(f"{place}\t{row.department}\t{row.name}\t{s.cases}\t{s.adjusted:.1f}\t{interval}")
+
+
+assessments_cli = AppGroup("assessments", help="Settled assessments.")
+
+
+@assessments_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, writable=True), required=True, help="File to write."
+)
+@click.option(
+    "--batch", "batch_id", type=int, default=None, help="One batch's assessments, published or not."
+)
+@click.option(
+    "--from", "start", default=None, help="Cases first published on or after this day (2026-06-01)."
+)
+@click.option("--to", "end", default=None, help="… and on or before this day; today when left out.")
+def export_command(fmt: str, out: str, batch_id: int | None, start: str | None, end: str | None) -> None:
+    """Every criterion, verdict answer, dissent count and agreement figure of each case, as the pages export it:
+    one batch's, or the cases first published in a period by their current version (every published case when
+    neither is given)."""
+    from evaluation.batches.models import Batch
+    from evaluation.extensions import db
+    from evaluation.results import export
+    from evaluation.results import standings as st
+
+    if batch_id is not None and db.session.get(Batch, batch_id) is None:
+        raise click.ClickException(f"no batch {batch_id}")
+    period = None
+    if start or end or batch_id is None:
+        try:
+            period = st.Period.parse(start or "2000-01-01", end, to_local(utcnow()).date())
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+    rows = export.table(period, batch_id=batch_id)
+    with open(out, "wb") as target:
+        target.write(export.render(rows, fmt))
+    click.echo(f"wrote {len(rows) - 1} assessments to {out}")

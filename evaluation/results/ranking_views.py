@@ -4,15 +4,17 @@ intervals and rank ranges, and the criterion heat map; filters by period, depart
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from evaluation.access import roles_required
+from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
+from evaluation.batches.models import Batch
 from evaluation.cases.models import Case
 from evaluation.charts import heat_map, interval_chart
 from evaluation.clock import to_local
@@ -21,10 +23,11 @@ from evaluation.extensions import db
 from evaluation.labels import lazy_label
 from evaluation.org.models import DepartmentKind, Region, RegionLevel
 from evaluation.ranking import DEFAULT_MIN_CASES
+from evaluation.results import export
 from evaluation.results import standings as st
 from evaluation.results.forms import PeriodForm
 from evaluation.text import UserError
-from evaluation.web import localized, mark
+from evaluation.web import localized, mark, refusal_to, with_query
 
 bp = Blueprint("standings", __name__, url_prefix="/standings")
 
@@ -110,3 +113,34 @@ def ranking() -> Any:
         cases=len(results),
         upheld_rate=st.upheld_rate(results),
     )
+
+
+def download(rows: list[list[Any]], fmt: str, name: str) -> Response:
+    """An export as an attachment, named in the user's language."""
+    body = export.render(rows, fmt)
+    mimetype = (
+        "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}.{fmt}"},
+    )
+
+
+@bp.get("/export.<fmt>")
+@roles_required(Role.ORGANIZER)
+@refusal_to(lambda fmt: with_query(url_for("standings.ranking")))
+def export_assessments(fmt: str) -> Any:
+    """The assessments behind the ranking (the same period and filters), or one batch's (``?batch=ID``)."""
+    if fmt not in export.FORMATS:
+        abort(404)
+    batch_id = request.args.get("batch", type=int)
+    if batch_id is not None:
+        batch = get_or_403(Batch, batch_id)
+        return download(export.table(batch_id=batch.id), fmt, f"{_('Assessments')}-{batch.name}")
+    form = PeriodForm(request.args)
+    _choices(form)
+    period, filters = period_and_filters(form)  # a refusal goes back to the ranking, in words
+    rows = export.table(period, filters)
+    return download(rows, fmt, f"{_('Assessments')}-{period.start.isoformat()}-{period.end.isoformat()}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -20,11 +20,11 @@ from evaluation.assessments.models import Assessment
 from evaluation.assessments.results import criteria_titles, questions
 from evaluation.extensions import db
 from evaluation.org.models import Department
-from evaluation.results import dashboard
+from evaluation.results import dashboard, export
 from evaluation.results.forms import PeriodForm
-from evaluation.results.ranking_views import period_and_filters
+from evaluation.results.ranking_views import download, period_and_filters
 from evaluation.text import UserError
-from evaluation.web import mark, page_arg
+from evaluation.web import mark, page_arg, refusal_to, with_query
 from rubrics.operations import export_version
 
 bp = Blueprint("results", __name__, url_prefix="/results")
@@ -116,3 +116,15 @@ def appeal(assessment_id: int) -> Any:
         return _page(found, form), exc.status
     flash(_("Your appeal has been filed. The organizer decides on it; you will hear by e-mail."), "success")
     return redirect(url_for("results.assessment", assessment_id=found.id))
+
+
+@bp.get("/export.<fmt>")
+@roles_required(Role.DEPARTMENT)
+@refusal_to(lambda fmt: with_query(url_for("results.index")))
+def export_results(fmt: str) -> Any:
+    """The department's own assessments and its units' over the dashboard's period, nobody else's."""
+    if fmt not in export.FORMATS or current_user.department_id is None:
+        abort(404)
+    period, _filters = period_and_filters(PeriodForm(request.args))
+    rows = export.table(period, within=current_user.department_id)
+    return download(rows, fmt, f"{_('Our results')}-{period.start.isoformat()}-{period.end.isoformat()}")

@@ -14,7 +14,7 @@ from evaluation.accounts.models import Role
 from evaluation.assessments.models import Assessment, Verdict
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.extensions import db
-from evaluation.org.models import Department, DepartmentKind
+from evaluation.org.models import Department, DepartmentKind, Region, RegionLevel
 from evaluation.results import standings as st
 from rubrics.models import RubricVersion
 from tests import factories
@@ -60,6 +60,15 @@ def city(app_ctx):
     jiangxi = factories.department("T-510107-02", "浆洗街街道办事处", DepartmentKind.TOWNSHIP, parent=wuhou)
     jinjiang = factories.department("D-510104", "锦江区人民政府", DepartmentKind.DISTRICT)
     chunxi = factories.department("T-510104-01", "春熙路街道办事处", DepartmentKind.TOWNSHIP, parent=jinjiang)
+    for unit, region in ((housing, "510100"), (wuhou, "510107"), (yulin, "510107001"), (jiangxi, "510107002")):
+        unit.region_code = region
+    jinjiang.region_code, chunxi.region_code = "510104", "510104001"
+    db.session.add_all(
+        [
+            Region(code="510107", name="武侯区", level=RegionLevel.DISTRICT),
+            Region(code="510104", name="锦江区", level=RegionLevel.DISTRICT),
+        ]
+    )
     _published(housing, [80, 82, 84, 86, 88, 90])
     _published(wuhou, [60, 62, 64, 66, 68])
     _published(yulin, [70, 71, 72, 73, 74, 75])
@@ -110,8 +119,10 @@ def test_the_organizer_reads_the_ranking_with_its_chart(city, client, auth, coun
     with count_queries() as queries:
         assert client.get(url).status_code == 200
     assert queries["n"] <= 12
-    district = client.get(url + "&district=510107").get_data(as_text=True)
-    assert "成都市住房和城乡建设局" not in district  # its region is not within 武侯区
+    district = client.get(url + "&district=510107")
+    assert district.status_code == 200
+    assert "成都市住房和城乡建设局" not in district.get_data(as_text=True)  # its region is not within 武侯区
+    assert "玉林街道办事处" in district.get_data(as_text=True)
     bad = client.get("/standings/ranking?from=2026-12-01&to=2026-06-01")
     assert bad.status_code == 400 and "结束早于开始" in bad.get_data(as_text=True)
     assert client.get("/standings/ranking?from=yesterday").status_code == 400
@@ -168,3 +179,71 @@ def test_no_parameter_reaches_another_units_numbers(city, client, auth) -> None:
         page = client.get(f"/results/?from=2026-06-01&to=2026-11-30&{query}").get_data(as_text=True)
         assert "春熙路街道办事处" not in page and "武侯区人民政府" not in page
     assert client.get("/standings/ranking").status_code == 403
+
+
+def _xlsx_rows(data: bytes) -> list[tuple]:
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data)).active
+    return list(sheet.iter_rows(values_only=True)), sheet
+
+
+def test_the_organizer_exports_the_rankings_assessments_with_formulas_kept_as_text(
+    city, client, auth
+) -> None:
+    city["housing"].name = '=HYPERLINK("http://example.com")住建局'
+    db.session.commit()
+    auth.login("office")
+    xlsx = client.get("/standings/export.xlsx?from=2026-06-01&to=2026-11-30")
+    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["Content-Disposition"]
+    rows, sheet = _xlsx_rows(xlsx.data)
+    assert rows[0][0] == "工单编号" and len(rows) == 1 + 24
+    header = list(rows[0])
+    assert {"评议结论", "总分", "宽严校正后总分", "诉求合理性", "处理建议"} <= set(header)
+    formula = next(c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYPERLINK"))
+    assert formula.data_type == "s"
+    csv = client.get("/standings/export.csv?from=2026-06-01&to=2026-11-30&district=510107").data.decode(
+        "utf-8-sig"
+    )
+    assert "'=HYPERLINK" not in csv and "玉林街道办事处" in csv and "春熙路" not in csv
+    whole = client.get("/standings/export.csv?from=2026-06-01&to=2026-11-30").data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in whole
+    batch = db.session.scalar(sa.select(Batch.id).where(Batch.name == "批次-CD-ZJ"))
+    one = client.get(f"/standings/export.csv?batch={batch}").data.decode("utf-8-sig")
+    assert one.count("CD-ZJ") >= 6 and "玉林" not in one
+    bad = client.get("/standings/export.csv?from=2026-12-01&to=2026-06-01")
+    assert bad.status_code == 302 and "/standings/ranking?" in bad.location
+    assert client.get("/standings/export.pdf").status_code == 404
+
+
+def test_a_department_exports_only_its_own_units(city, client, auth) -> None:
+    auth.login("yulin")
+    csv = client.get("/results/export.csv?from=2026-06-01&to=2026-11-30").data.decode("utf-8-sig")
+    lines = csv.strip().splitlines()
+    assert len(lines) == 1 + 6 and all("玉林街道办事处" in line for line in lines[1:])
+    assert client.get("/standings/export.csv").status_code == 403
+
+
+def test_the_export_command_writes_the_same_table(city, runner, tmp_path) -> None:
+    out = tmp_path / "a.xlsx"
+    done = runner.invoke(args=["assessments", "export", "--format", "xlsx", "--out", str(out)])
+    assert done.exit_code == 0 and "24 assessments" in done.output
+    rows, _sheet = _xlsx_rows(out.read_bytes())
+    assert len(rows) == 25
+    bad = runner.invoke(
+        args=["assessments", "export", "--format", "csv", "--out", str(tmp_path / "b.csv"), "--from", "soon"]
+    )
+    assert bad.exit_code != 0 and "Not a date" in bad.output and "Traceback" not in bad.output
+    missing = runner.invoke(
+        args=["assessments", "export", "--format", "csv", "--out", "x.csv", "--batch", "999"]
+    )
+    assert missing.exit_code != 0 and "no batch 999" in missing.output
+
+
+def test_a_filter_that_names_nothing_is_refused_in_words(city, client, auth) -> None:
+    auth.login("office")
+    page = client.get("/standings/ranking?district=999999")
+    assert page.status_code == 400 and "field-error" in page.get_data(as_text=True)
+    assert "Not a valid choice" not in page.get_data(as_text=True)
