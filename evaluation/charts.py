@@ -79,7 +79,7 @@ def _drawing() -> Iterator[None]:
 
 def _figure(width: float, height: float) -> Figure:
     with matplotlib.rc_context(STYLE):
-        return Figure(figsize=(width, height), layout="constrained")
+        return Figure(figsize=(width, height))  # bbox_inches="tight" fits the labels when saved
 
 
 def interval_chart(
@@ -96,19 +96,28 @@ def interval_chart(
         fig = _figure(7.0, max(1.6, 0.28 * len(labels) + 0.8))
         ax = fig.add_subplot()
         rows = list(range(len(labels)))[::-1]
-        for row, value, interval, empty in zip(
-            rows, values, intervals, hollow or [False] * len(labels), strict=True
-        ):
-            if interval is not None:
-                ax.plot(interval, [row, row], color="#555555", linewidth=2.2, solid_capstyle="butt")
-            ax.plot(
-                [value],
-                [row],
-                marker="o",
-                markersize=5,
-                color="#000000",
-                markerfacecolor="white" if empty else "#000000",
+        spans = [(row, iv) for row, iv in zip(rows, intervals, strict=True) if iv is not None]
+        if spans:
+            ax.hlines(
+                [row for row, _ in spans],
+                [iv[0] for _, iv in spans],
+                [iv[1] for _, iv in spans],
+                color="#555555",
+                linewidth=2.2,
             )
+        empty = list(hollow or [False] * len(labels))
+        for face, wanted in (("#000000", False), ("white", True)):
+            points = [(v, row) for v, row, e in zip(values, rows, empty, strict=True) if e is wanted]
+            if points:
+                ax.plot(
+                    [p[0] for p in points],
+                    [p[1] for p in points],
+                    linestyle="none",
+                    marker="o",
+                    markersize=5,
+                    color="#000000",
+                    markerfacecolor=face,
+                )
         ax.set_yticks(rows, labels)
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", color="#dddddd", linewidth=0.5)

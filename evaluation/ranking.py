@@ -3,8 +3,9 @@ bootstrap interval for it, and the range of ranks the department takes across th
 ranking shows which differences are real and which are noise. Pure numpy/scipy, no Flask.
 
 The bootstrap resamples cases within each department (a stratified bootstrap: every replicate keeps each
-department's number of cases). It is vectorised over replicates in chunks: a replicate's draws for every
-department come from one uniform array, offset into that department's slice of the sorted scores.
+department's number of cases): for each department, one array of integer draws over all replicates, gathered
+from that department's own small slice of the sorted scores (which stays in the processor's cache; one gather
+over every score at once was three times slower).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ def bootstrap_means(
     groups: ArrayLike,
     replicates: int = DEFAULT_REPLICATES,
     seed: int = 0,
-    chunk: int = 50,
 ) -> tuple[NDArray[Any], NDArray[np.float64]]:
     """The groups (sorted) and a (replicates, groups) array of the bootstrap means of ``values`` within each."""
     x = np.asarray(values, dtype=float)
@@ -50,14 +50,20 @@ def bootstrap_means(
     x, codes = x[order], codes[order]
     sizes = np.bincount(codes, minlength=len(labels))
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    base, width = starts[codes], sizes[codes]  # for each position: its group's slice
     rng = np.random.default_rng(seed)
     out = np.empty((replicates, len(labels)))
-    for first in range(0, replicates, chunk):
-        n = min(chunk, replicates - first)
-        picks = base + (rng.random((n, x.size)) * width).astype(np.intp)
-        out[first : first + n] = np.add.reduceat(x[picks], starts, axis=1) / sizes
+    for j, (first, size) in enumerate(zip(starts, sizes, strict=True)):
+        own = x[first : first + size]
+        out[:, j] = own[rng.integers(0, size, (replicates, size))].mean(axis=1)
     return labels, out
+
+
+def _ranks(means: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Each row's ranks, 1 for the highest (ties, which continuous bootstrap means all but never have, in order)."""
+    order = np.argsort(-means, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, means.shape[1] + 1), axis=1)
+    return ranks
 
 
 def standings(
@@ -92,7 +98,7 @@ def standings(
     ranks, best, worst = (np.full(len(labels), np.nan) for _ in range(3))
     if ranked.any():
         ranks[ranked] = rankdata(-mean[ranked], method="min")
-        replicate_ranks = rankdata(-boot[:, ranked], method="min", axis=1)
+        replicate_ranks = _ranks(boot[:, ranked])
         best[ranked] = np.floor(np.percentile(replicate_ranks, tail, axis=0))
         worst[ranked] = np.ceil(np.percentile(replicate_ranks, 100 - tail, axis=0))
     out = [

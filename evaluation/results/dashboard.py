@@ -53,7 +53,8 @@ def build(period: st.Period, department_id: int) -> Dashboard:
             min_cases=DEFAULT_MIN_CASES,
         )
     titles = st.criterion_titles()
-    own_means, city_means = st.criterion_means(own), st.criterion_means(city)
+    own_means = st.criterion_means(period, list(titles), within=department_id).get(None, {})
+    city_means = st.criterion_means(period, list(titles)).get(None, {})
     criteria = [
         {"title": localized(*titles[code]), "own": own_means.get(code), "city": city_means.get(code)}
         for code in titles

@@ -32,6 +32,7 @@ from evaluation.web import localized, mark, refusal_to, with_query
 bp = Blueprint("standings", __name__, url_prefix="/standings")
 
 HEAT_MAP_ROWS = 30  # the best and worst are what a reader looks for; the table has them all
+CHART_ROWS = 40  # beyond it, the best and the worst halves of it (drawing 500 rows takes seconds)
 
 
 def _choices(form: PeriodForm) -> None:
@@ -58,29 +59,30 @@ def period_and_filters(form: PeriodForm) -> tuple[st.Period, st.Filters]:
     return period, st.Filters(form.kind.data or None, form.district.data or None, form.category.data or None)
 
 
-def _charts(rows: list[st.Row], results: list[st.Result]) -> dict[str, Any]:
+def _charts(rows: list[st.Row], period: st.Period, filters: st.Filters) -> dict[str, Any]:
     if not rows:
         return {}
+    drawn = rows if len(rows) <= CHART_ROWS else rows[: CHART_ROWS // 2] + rows[-CHART_ROWS // 2 :]
     labels = [
         f"{r.name} ({r.standing.rank_range[0]}–{r.standing.rank_range[1]})"
         if r.standing.rank_range
         else r.name
-        for r in rows
+        for r in drawn
     ]
     intervals = interval_chart(
         labels,
-        [r.standing.adjusted for r in rows],
-        [r.standing.ci for r in rows],
-        hollow=[r.standing.rank is None for r in rows],
+        [r.standing.adjusted for r in drawn],
+        [r.standing.ci for r in drawn],
+        hollow=[r.standing.rank is None for r in drawn],
         title=_("Severity-adjusted score with its 95 percent interval"),
         xlabel=_("Severity-adjusted score"),
     )
     titles = st.criterion_titles()
     shown = rows[:HEAT_MAP_ROWS]
-    by_department: dict[int, list[st.Result]] = {}
-    for result in results:
-        by_department.setdefault(result.department_id, []).append(result)
-    means = [st.criterion_means(by_department.get(int(r.standing.group), [])) for r in shown]
+    by_department = st.criterion_means(
+        period, list(titles), filters, departments=[int(r.standing.group) for r in shown]
+    )
+    means = [by_department.get(int(r.standing.group), {}) for r in shown]
     codes = [c for c in titles if any(c in m for m in means)]
     grid = heat_map(
         [r.name for r in shown],
@@ -88,7 +90,12 @@ def _charts(rows: list[st.Row], results: list[st.Result]) -> dict[str, Any]:
         [[m.get(c) for c in codes] for m in means],
         title=_("Mean score by criterion and department"),
     )
-    return {"intervals": Markup(intervals), "heat_map": Markup(grid), "heat_map_rows": len(shown)}  # noqa: S704 - our own SVG
+    return {
+        "intervals": Markup(intervals),  # noqa: S704 - our own SVG
+        "heat_map": Markup(grid),  # noqa: S704 - our own SVG
+        "heat_map_rows": len(shown),
+        "cut": len(drawn) < len(rows),
+    }
 
 
 @bp.get("/ranking")
@@ -108,7 +115,7 @@ def ranking() -> Any:
         form=form,
         period=period,
         rows=rows,
-        charts=_charts(rows, results),
+        charts=_charts(rows, period, filters),
         min_cases=DEFAULT_MIN_CASES,
         cases=len(results),
         upheld_rate=st.upheld_rate(results),

@@ -72,12 +72,12 @@ class Result:
     total: float
     adjusted: float | None
     verdict: Verdict
-    criteria: dict[str, Any]
     month: str  # the first publication's month in Beijing time, "2026-07"
 
 
-def current(period: Period, filters: Filters = Filters(), within: int | None = None) -> list[Result]:
-    """Every case first published in the period, by its latest version published by the period's end; one query."""
+def _current(period: Period, filters: Filters, within: int | None, *columns: Any) -> sa.Select[Any]:
+    """``columns`` of every case first published in the period, by its latest version published by the
+    period's end."""
     start, end = period.bounds()
     latest = (
         sa.select(
@@ -87,17 +87,11 @@ def current(period: Period, filters: Filters = Filters(), within: int | None = N
         )
         .where(Assessment.published_dt.is_not(None), Assessment.published_dt < end)
         .group_by(Assessment.case_id)
-        .subquery()
+        .subquery("latest")
     )
     query = (
-        sa.select(
-            Assessment.department_id,
-            Assessment.total,
-            Assessment.adjusted_total,
-            Assessment.verdict,
-            Assessment.criteria,
-            latest.c.first,
-        )
+        sa.select(*[latest.c.first if c == "first" else c for c in columns])
+        .select_from(Assessment)
         .join(latest, sa.and_(Assessment.case_id == latest.c.case_id, Assessment.version == latest.c.version))
         .join(Department, Department.id == Assessment.department_id)
         .where(latest.c.first >= start, latest.c.first < end)
@@ -110,10 +104,53 @@ def current(period: Period, filters: Filters = Filters(), within: int | None = N
         query = query.where(Department.region_code.startswith(filters.district, autoescape=True))
     if filters.category:
         query = query.join(Case, Case.id == Assessment.case_id).where(Case.category == filters.category)
-    return [
-        Result(dept, total, adjusted, verdict, criteria or {}, to_local(first).strftime("%Y-%m"))
-        for dept, total, adjusted, verdict, criteria, first in db.session.execute(query)
-    ]
+    return query
+
+
+def current(period: Period, filters: Filters | None = None, within: int | None = None) -> list[Result]:
+    """Every case first published in the period, by its current version then; one query, plain rows."""
+    query = _current(
+        period,
+        filters or Filters(),
+        within,
+        Assessment.department_id,
+        Assessment.total,
+        Assessment.adjusted_total,
+        Assessment.verdict,
+        "first",
+    )
+    months: dict[Any, str] = {}  # a batch publishes its cases at one moment: few distinct times to convert
+    out = []
+    for dept, total, adjusted, verdict, first in db.session.execute(query):
+        month = months.get(first)
+        if month is None:
+            month = months[first] = to_local(first).strftime("%Y-%m")
+        out.append(Result(dept, total, adjusted, verdict, month))
+    return out
+
+
+def criterion_means(
+    period: Period,
+    codes: list[str],
+    filters: Filters | None = None,
+    within: int | None = None,
+    departments: list[int] | None = None,
+) -> dict[int | None, dict[str, float]]:
+    """The mean of the cases' per-criterion means, by department (or None: all of them together), computed by
+    the database over the stored figures, for the criteria ``codes``."""
+    if not codes:
+        return {}
+    means = [sa.func.avg(Assessment.criteria[code]["mean"].as_float()).label(code) for code in codes]
+    group = [Assessment.department_id] if departments is not None else []
+    query = _current(period, filters or Filters(), within, *group, *means)
+    if departments is not None:
+        query = query.where(Assessment.department_id.in_(departments)).group_by(Assessment.department_id)
+    out: dict[int | None, dict[str, float]] = {}
+    for row in db.session.execute(query):
+        values = row._mapping
+        key = values["department_id"] if departments is not None else None
+        out[key] = {code: float(values[code]) for code in codes if values[code] is not None}
+    return out
 
 
 def upheld_rate(results: list[Result]) -> float | None:
@@ -170,16 +207,6 @@ def ranking(results: list[Result], min_cases: int = DEFAULT_MIN_CASES, seed: int
         )
         for s in found
     ]
-
-
-def criterion_means(results: list[Result]) -> dict[str, float]:
-    """The mean of the cases' per-criterion means, by criterion code (scored criteria only)."""
-    sums: dict[str, list[float]] = defaultdict(list)
-    for r in results:
-        for code, figures in r.criteria.items():
-            if isinstance(figures, dict) and figures.get("mean") is not None:
-                sums[code].append(float(figures["mean"]))
-    return {code: sum(v) / len(v) for code, v in sums.items()}
 
 
 def criterion_titles() -> dict[str, tuple[str, str]]:

@@ -41,7 +41,7 @@ def _published(
                 verdict=verdict,
                 total=total,
                 adjusted_total=total + 1,
-                criteria={"A1": {"mean": total / 25, "n": 5}},
+                criteria={"P1": {"mean": total / 25, "n": 5}},
                 published_dt=WHEN,
                 published_seq=None,
             )
@@ -60,7 +60,12 @@ def city(app_ctx):
     jiangxi = factories.department("T-510107-02", "浆洗街街道办事处", DepartmentKind.TOWNSHIP, parent=wuhou)
     jinjiang = factories.department("D-510104", "锦江区人民政府", DepartmentKind.DISTRICT)
     chunxi = factories.department("T-510104-01", "春熙路街道办事处", DepartmentKind.TOWNSHIP, parent=jinjiang)
-    for unit, region in ((housing, "510100"), (wuhou, "510107"), (yulin, "510107001"), (jiangxi, "510107002")):
+    for unit, region in (
+        (housing, "510100"),
+        (wuhou, "510107"),
+        (yulin, "510107001"),
+        (jiangxi, "510107002"),
+    ):
         unit.region_code = region
     jinjiang.region_code, chunxi.region_code = "510104", "510104001"
     db.session.add_all(
@@ -115,7 +120,9 @@ def test_the_organizer_reads_the_ranking_with_its_chart(city, client, auth, coun
     url = "/standings/ranking?from=2026-06-01&to=2026-11-30"
     page = client.get(url).get_data(as_text=True)
     assert "<svg" in page and "成都市住房和城乡建设局" in page and "第 1 名" in page
-    assert "案件太少，不排名" in page and "<title>" in page
+    assert (
+        "案件太少，不排名" in page and "<title>" in page and ">3.40<" in page
+    )  # 成都市住建局's P1 in the heat map
     with count_queries() as queries:
         assert client.get(url).status_code == 200
     assert queries["n"] <= 12
@@ -159,6 +166,9 @@ def test_a_district_sees_itself_and_its_streets_never_a_sibling_or_a_parent(city
     auth.login("yulin")
     street = client.get("/results/?from=2026-06-01&to=2026-11-30").get_data(as_text=True)
     assert "玉林街道办事处" in street and "浆洗街街道办事处" not in street and "武侯区人民政府" not in street
+    assert (
+        "签收及时" in street and "2.90" in street
+    )  # its criterion mean, (70 + … + 75) / 25 / 6, beside the city's
 
 
 def test_a_unit_moved_under_another_parent_leaves_the_first_ones_view(city, client, auth) -> None:
