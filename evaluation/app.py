@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.batches.views import bp as batches_bp
     from evaluation.cases.views import bp as cases_bp
     from evaluation.main.views import bp as main_bp
+    from evaluation.notices.views import bp as notices_bp
     from evaluation.results.ranking_views import bp as standings_bp
     from evaluation.results.views import bp as results_bp
     from evaluation.scoring.views import bp as scoring_bp
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
         results_bp,
         appeals_bp,
         standings_bp,
+        notices_bp,
         panels_bp,
         draws_bp,
         assessments_bp,
@@ -132,6 +134,7 @@ def _register_commands(app: Flask) -> None:
     from evaluation.batches.cli import batches_cli
     from evaluation.demo.cli import demo_cli
     from evaluation.jobs.cli import jobs_cli
+    from evaluation.notices.cli import notices_cli
     from evaluation.publication.cli import outbox_cli
     from evaluation.results.cli import assessments_cli, results_cli
     from panels.cli import panels_cli
@@ -149,6 +152,7 @@ def _register_commands(app: Flask) -> None:
         outbox_cli,
         results_cli,
         assessments_cli,
+        notices_cli,
     ):
         app.cli.add_command(group)
 

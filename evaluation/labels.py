@@ -114,6 +114,8 @@ LABELS: dict[str, Any] = {
     "decided": _l("Re-reviewed"),
     "review": _l("Review"),
     "appeal_review": _l("Re-review after an appeal"),
+    # notices
+    "issued": _l("Issued"),
     # draw statuses
     "pending": _l("Pending"),
     # webhook deliveries

@@ -7,6 +7,7 @@ from evaluation.audit.models import AuditEvent
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case, CaseAttachment, CaseView, HandlingStep, VerificationCall
 from evaluation.jobs.models import Job
+from evaluation.notices.models import Notice
 from evaluation.org.models import Department, DepartmentKind, Region
 from evaluation.publication.models import OutboxMessage
 from evaluation.scoring.models import Answer, ScoreSheet, SheetRevision
@@ -50,6 +51,7 @@ __all__ = [
     "HandlingStep",
     "Honorarium",
     "Job",
+    "Notice",
     "Member",
     "MemberAffiliation",
     "MemberUnavailability",

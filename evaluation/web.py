@@ -64,6 +64,7 @@ NAVIGATION: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("results.index", lazy_gettext("Our results"), (Role.DEPARTMENT,)),
     ("appeals.index", lazy_gettext("Appeals"), (Role.ORGANIZER,)),
     ("standings.ranking", lazy_gettext("Ranking"), (Role.ORGANIZER,)),
+    ("notices.index", lazy_gettext("Notices"), (Role.ORGANIZER,)),
     ("procurement.index", lazy_gettext("Procurement"), (Role.ORGANIZER, Role.AGENCY)),
     ("admin.users", lazy_gettext("Users"), (Role.ADMIN,)),
     ("admin.outbox", lazy_gettext("Deliveries"), (Role.ADMIN,)),

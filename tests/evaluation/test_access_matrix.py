@@ -27,6 +27,7 @@ from evaluation.assessments.models import Assessment, Verdict
 from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import Case
 from evaluation.extensions import db
+from evaluation.notices.models import Notice
 from evaluation.publication.operations import publish_batch
 from panels.models import Conflict, ConflictSource, Draw, MemberAffiliation, MemberUnavailability
 from procurement.models import Agency, Contract
@@ -70,6 +71,12 @@ ACCESS: dict[str, Any] = {
     "results.assessment": {"department"},
     "results.appeal": {"department"},
     "standings.ranking": {"organizer"},
+    "notices.index": {"organizer"},
+    "notices.new": {"organizer"},
+    "notices.show": {"organizer"},
+    "notices.choose_typical": {"organizer"},
+    "notices.issue": {"organizer"},
+    "notices.download": {"organizer"},
     "standings.export_assessments": {"organizer"},
     "results.export_results": {"department"},
     "appeals.index": {"organizer"},
@@ -243,7 +250,8 @@ def _objects(world: factories.World) -> Objects:
         reason="复核理由",
         recontact_record="已回访",
     )
-    db.session.add(appeal)
+    notice = Notice(title="通报", period_start=date(2026, 6, 1), period_end=date(2026, 11, 30))
+    db.session.add_all([appeal, notice])
     db.session.flush()
     criterion = db.session.scalar(sa.select(Criterion).where(Criterion.version_id == version.id).limit(1))
     common = {
@@ -261,7 +269,8 @@ def _objects(world: factories.World) -> Objects:
         "policy_id": world.batch.policy_id,
         "conflict_id": rows["conflict"].id,
         "appeal_id": appeal.id,
-        "fmt": "csv",
+        "fmt": "xlsx",
+        "notice_id": notice.id,
         "decision": "accept",
         "action": "invite",
         "token": "no-such-token",
