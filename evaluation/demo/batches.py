@@ -64,10 +64,22 @@ class Plan:
     cases: range  # indices into the demo's cases, oldest first
     opens_in_days: int  # from today; negative for a window in the past
     window_days: int
+    appealed: bool = False  # the district government appeals one of its results, which waits for a decision
 
 
 PLANS = [
-    Plan("不满意件评议 第1批", BatchState.PUBLISHED, range(0, 40), -50, 10),
+    # Five earlier months, published: the trend, the ranking's intervals and a notice have something to show.
+    *(
+        Plan(
+            f"不满意件评议 往期第{i + 1}批",
+            BatchState.PUBLISHED,
+            range(600 + 40 * i, 640 + 40 * i),
+            -215 + 30 * i,
+            10,
+        )
+        for i in range(5)
+    ),
+    Plan("不满意件评议 第1批", BatchState.PUBLISHED, range(0, 40), -50, 10, appealed=True),
     Plan("不满意件评议 第2批", BatchState.FINALIZED, range(40, 80), -25, 10),
     Plan("不满意件评议 第3批", BatchState.SCORING, range(80, 120), -6, 7),
     Plan("不满意件评议 第4批", BatchState.DRAFT, range(120, 160), 3, 7),
@@ -159,7 +171,8 @@ def _play(plan: Plan, batch_cases: list[Case], ctx: Context) -> None:
         timeline.at(_at(to_local(closes).date() + timedelta(days=2), 10), story.finalize)
     if plan.state == BatchState.PUBLISHED:
         timeline.at(_at(to_local(closes).date() + timedelta(days=4), 10), story.publish)
-        timeline.at(_at(to_local(closes).date() + timedelta(days=7), 16), story.appeal)
+        if plan.appealed:
+            timeline.at(_at(to_local(closes).date() + timedelta(days=7), 16), story.appeal)
     timeline.play()
     with clock_at(ctx.now):
         _run_jobs(ctx.now)

@@ -23,7 +23,9 @@ from evaluation.extensions import db
 from evaluation.org.models import Department
 
 SOURCE = "demo"
-N_CASES = 600
+N_CASES = 600  # the last three months' cases
+OLDER_CASES = 200  # five months before them, every one reviewed and published (after the others, so the
+# recent cases stay what they were)
 
 
 def person_name(rng: random.Random) -> str:
@@ -63,7 +65,9 @@ def _times(
     rng: random.Random, now: datetime, n: int
 ) -> tuple[datetime, datetime, datetime, datetime, datetime]:
     """Received, dispatched, due, replied and called back: the oldest case first, over three months."""
-    days_ago = 88 - n * 0.135 + rng.random()  # oldest first, spread over three months
+    # The recent cases oldest first over three months; the older ones over the five months before (250 to 100
+    # days ago).
+    days_ago = (250 - (n - N_CASES) * 0.75 if n >= N_CASES else 88 - n * 0.135) + rng.random()
     received = (now - timedelta(days=days_ago)).replace(microsecond=0)
     dispatched = received + timedelta(hours=rng.randrange(1, 6))
     due = dispatched + timedelta(days=10)
@@ -89,7 +93,7 @@ def make_cases(departments: dict[str, Department], now: datetime) -> list[Case]:
         + [Channel.SECRETARY_MAILBOX, Channel.WEB, Channel.APP]
     )
     cases = []
-    for n in range(N_CASES):
+    for n in range(N_CASES + OLDER_CASES):
         external_id = f"CD12345-2026-{n + 1:06d}"
         category = rng.choice(categories)
         municipal_code, requests, replies, reasons = data.CATEGORIES[category]
@@ -189,9 +193,9 @@ def _screen(cases: list[Case], existing: set[str]) -> None:
     for index, case in enumerate(cases):
         if case.status != CaseStatus.RECEIVED or case.external_id in existing:
             continue
-        if index >= N_CASES - 60:
+        if N_CASES - 60 <= index < N_CASES:
             continue
-        if index >= 120 and index % 17 == 0:
+        if 120 <= index < N_CASES and index % 17 == 0:
             case.status = CaseStatus.EXCLUDED
             case.exclusion_reason = [
                 ExclusionReason.DUPLICATE,

@@ -56,7 +56,7 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
         assert username in first.output
     counts = _counts()
 
-    assert counts["Case"] == 600
+    assert counts["Case"] == 800  # three recent months and the five before
     assert counts["Member"] == 80
     assert counts["Department"] >= 20
     kinds = set(db.session.scalars(sa.select(Department.kind).distinct()))
@@ -74,6 +74,8 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
         sa.select(sa.func.count()).select_from(Assessment).where(Assessment.published_dt.is_(None))
     )
     assert published > 0 and unpublished > 0
+    months = {d.strftime("%Y-%m") for d in db.session.scalars(sa.select(Batch.published_dt)) if d is not None}
+    assert len(months) == 6  # six published months: a trend, a ranking with intervals, a notice
     (appeal,) = db.session.scalars(sa.select(Appeal)).all()  # one waits for the organizer's decision
     assert appeal.state == AppealState.FILED and appeal.filed_by.username == "department"
     submitted = db.session.scalar(
@@ -147,7 +149,7 @@ def _every_draw_replays() -> None:
     from panels.models import Draw
 
     draws = db.session.scalars(sa.select(Draw)).all()
-    assert len(draws) == 3  # the published, the finalized and the scoring batch
+    assert len(draws) == 8  # six published batches, the finalized and the scoring one
     for draw in draws:
         assert verify_draw(draw) == (True, "match"), draw.id
 
