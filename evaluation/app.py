@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.cases.views import bp as cases_bp
     from evaluation.main.views import bp as main_bp
     from evaluation.notices.views import bp as notices_bp
+    from evaluation.rectifications.views import bp as rectifications_bp
     from evaluation.results.ranking_views import bp as standings_bp
     from evaluation.results.views import bp as results_bp
     from evaluation.scoring.views import bp as scoring_bp
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
         appeals_bp,
         standings_bp,
         notices_bp,
+        rectifications_bp,
         panels_bp,
         draws_bp,
         assessments_bp,

@@ -70,6 +70,8 @@ def from_environment(instance_path: str, problems: list[str] | None = None) -> d
         "EVALUATION_OUTBOX_LEASE_S": _int("EVALUATION_OUTBOX_LEASE_S", 60, problems),
         # Days after publication in which the evaluated department may appeal (申请复核).
         "EVALUATION_APPEAL_DAYS": _int("EVALUATION_APPEAL_DAYS", 10, problems),
+        # Days after publication in which a department reports the rectification of an upheld case (整改).
+        "EVALUATION_RECTIFICATION_DAYS": _int("EVALUATION_RECTIFICATION_DAYS", 30, problems),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

@@ -114,6 +114,9 @@ LABELS: dict[str, Any] = {
     "decided": _l("Re-reviewed"),
     "review": _l("Review"),
     "appeal_review": _l("Re-review after an appeal"),
+    # rectifications
+    "due": _l("To be reported"),
+    "returned": _l("Returned for more"),
     # notices
     "issued": _l("Issued"),
     # draw statuses

@@ -10,6 +10,7 @@ from evaluation.jobs.models import Job
 from evaluation.notices.models import Notice
 from evaluation.org.models import Department, DepartmentKind, Region
 from evaluation.publication.models import OutboxMessage
+from evaluation.rectifications.models import Rectification
 from evaluation.scoring.models import Answer, ScoreSheet, SheetRevision
 from panels.models import (
     CompositionPolicy,
@@ -52,6 +53,7 @@ __all__ = [
     "Honorarium",
     "Job",
     "Notice",
+    "Rectification",
     "Member",
     "MemberAffiliation",
     "MemberUnavailability",

@@ -63,6 +63,7 @@ NAVIGATION: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("rubrics.index", lazy_gettext("Rubrics"), (Role.ORGANIZER,)),
     ("results.index", lazy_gettext("Our results"), (Role.DEPARTMENT,)),
     ("appeals.index", lazy_gettext("Appeals"), (Role.ORGANIZER,)),
+    ("rectifications.index", lazy_gettext("Rectifications"), (Role.ORGANIZER,)),
     ("standings.ranking", lazy_gettext("Ranking"), (Role.ORGANIZER,)),
     ("notices.index", lazy_gettext("Notices"), (Role.ORGANIZER,)),
     ("procurement.index", lazy_gettext("Procurement"), (Role.ORGANIZER, Role.AGENCY)),

@@ -31,6 +31,7 @@ from evaluation.extensions import db
 from evaluation.mailer import external_url, queue_template
 from evaluation.privacy import mask_text
 from evaluation.publication.models import OutboxMessage
+from evaluation.rectifications.operations import owe_for
 from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.text import N_, UserError
 from panels.models import Panel, Seat, SeatState
@@ -183,6 +184,7 @@ def publish_batch(batch: Batch, user_id: int | None) -> int:
             )
     batch.state, batch.published_dt = BatchState.PUBLISHED, now
     close_re_reviewed(loaded)
+    owe_for(loaded, now)
     db.session.flush()
     _tell_departments(batch, loaded)
     return len(loaded)

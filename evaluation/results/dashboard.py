@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.orm import joinedload
 
+from evaluation.appeals.models import Appeal
 from evaluation.assessments.models import Verdict
 from evaluation.charts import trend_chart
+from evaluation.clock import to_local
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from evaluation.org.models import Department
 from evaluation.ranking import DEFAULT_MIN_CASES, Standing, standings
+from evaluation.rectifications.models import Rectification
+from evaluation.rectifications.operations import OPEN
 from evaluation.results import standings as st
 from evaluation.web import localized
 
@@ -29,6 +39,28 @@ class Dashboard:
     criteria: list[dict[str, Any]]  # {"title", "own", "city"}
     months: list[dict[str, Any]]  # {"month", "own", "city", "cases"}
     charts: dict[str, Markup] = field(default_factory=dict)
+    owed: list[Rectification] = field(default_factory=list)  # rectification reports still owed, soonest first
+    appeals: list[Appeal] = field(default_factory=list)  # the latest appeals of its units
+    today: date = field(default_factory=lambda: to_local(utcnow()).date())  # Beijing time: what is overdue
+
+
+def _owed_and_appeals(department_id: int) -> tuple[list[Rectification], list[Appeal]]:
+    units = Department.subtree_ids(department_id)
+    owed = db.session.scalars(
+        sa.select(Rectification)
+        .where(Rectification.department_id.in_(units), Rectification.state.in_(OPEN))
+        .options(joinedload(Rectification.case), joinedload(Rectification.department))
+        .order_by(Rectification.due_date, Rectification.id)
+        .limit(50)
+    ).all()
+    appeals = db.session.scalars(
+        sa.select(Appeal)
+        .where(Appeal.department_id.in_(units))
+        .options(joinedload(Appeal.case))
+        .order_by(Appeal.filed_dt.desc())
+        .limit(20)
+    ).all()
+    return list(owed), list(appeals)
 
 
 def _monthly(results: list[st.Result]) -> dict[str, list[float]]:
@@ -81,6 +113,7 @@ def build(period: st.Period, department_id: int) -> Dashboard:
         criteria,
         months,
     )
+    board.owed, board.appeals = _owed_and_appeals(department_id)
     if months:
         board.charts["trend"] = Markup(  # noqa: S704 - our own SVG
             trend_chart(

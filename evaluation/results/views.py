@@ -20,6 +20,10 @@ from evaluation.assessments.models import Assessment
 from evaluation.assessments.results import criteria_titles, questions
 from evaluation.extensions import db
 from evaluation.org.models import Department
+from evaluation.privacy import mask_text
+from evaluation.rectifications import operations as rectification_ops
+from evaluation.rectifications.forms import ReportForm
+from evaluation.rectifications.models import Rectification
 from evaluation.results import dashboard, export
 from evaluation.results.forms import PeriodForm
 from evaluation.results.ranking_views import download, period_and_filters
@@ -71,7 +75,7 @@ def _reachable(assessment: Assessment) -> bool:
     return bool(db.session.scalar(sa.select(sa.literal(assessment.department_id).in_(subtree))))
 
 
-def _page(assessment: Assessment, form: AppealForm) -> str:
+def _page(assessment: Assessment, form: AppealForm, report_form: ReportForm | None = None) -> str:
     spec = export_version(assessment.batch_item.batch.rubric_version)
     versions = db.session.scalars(
         sa.select(Assessment)
@@ -79,6 +83,9 @@ def _page(assessment: Assessment, form: AppealForm) -> str:
         .order_by(Assessment.version)
     ).all()
     appeal = db.session.scalar(sa.select(Appeal).where(Appeal.case_id == assessment.case_id))
+    rectification = db.session.scalar(
+        sa.select(Rectification).where(Rectification.case_id == assessment.case_id)
+    )
     return render_template(
         "evaluation/results/assessment.html",
         assessment=assessment,
@@ -91,6 +98,13 @@ def _page(assessment: Assessment, form: AppealForm) -> str:
         refusal=appeal_ops.why_not(assessment) if appeal is None else None,
         deadline=appeal_ops.deadline(assessment),
         form=form,
+        rectification=rectification,
+        report_form=report_form or ReportForm(),
+        review_note=mask_text(
+            rectification.review_note, name=assessment.case.citizen_name, remove=assessment.case.confidential
+        )
+        if rectification and rectification.review_note
+        else None,
     )
 
 
@@ -128,3 +142,23 @@ def export_results(fmt: str) -> Any:
     period, _filters = period_and_filters(PeriodForm(request.args))
     rows = export.table(period, within=current_user.department_id)
     return download(rows, fmt, f"{_('Our results')}-{period.start.isoformat()}-{period.end.isoformat()}")
+
+
+@bp.post("/<int:assessment_id>/rectification")
+@roles_required(Role.DEPARTMENT)
+def report_rectification(assessment_id: int) -> Any:
+    """The department's rectification report for an upheld case (整改情况)."""
+    found = get_or_403(Assessment, assessment_id, _reachable)
+    rectification = db.session.scalar(sa.select(Rectification).where(Rectification.case_id == found.case_id))
+    if rectification is None:
+        abort(404)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return _page(found, AppealForm(), form), 400
+    try:
+        rectification_ops.file_report(rectification, current_user, form.report.data)
+    except rectification_ops.RectificationError as exc:
+        mark(form, exc)
+        return _page(found, AppealForm(), form), exc.status
+    flash(_("The rectification report is filed; the organizer reviews it."), "success")
+    return redirect(url_for("results.assessment", assessment_id=found.id) + "#rectification")

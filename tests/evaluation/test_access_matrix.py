@@ -28,6 +28,7 @@ from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import Case
 from evaluation.extensions import db
 from evaluation.notices.models import Notice
+from evaluation.rectifications.models import Rectification
 from evaluation.publication.operations import publish_batch
 from panels.models import Conflict, ConflictSource, Draw, MemberAffiliation, MemberUnavailability
 from procurement.models import Agency, Contract
@@ -71,6 +72,10 @@ ACCESS: dict[str, Any] = {
     "results.assessment": {"department"},
     "results.appeal": {"department"},
     "standings.ranking": {"organizer"},
+    "rectifications.index": {"organizer"},
+    "rectifications.show": {"organizer"},
+    "rectifications.review": {"organizer"},
+    "results.report_rectification": {"department"},
     "notices.index": {"organizer"},
     "notices.new": {"organizer"},
     "notices.show": {"organizer"},
@@ -271,6 +276,7 @@ def _objects(world: factories.World) -> Objects:
         "appeal_id": appeal.id,
         "fmt": "xlsx",
         "notice_id": notice.id,
+        "rectification_id": db.session.scalar(sa.select(Rectification.id).limit(1)),
         "decision": "accept",
         "action": "invite",
         "token": "no-such-token",

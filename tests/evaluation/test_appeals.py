@@ -23,6 +23,7 @@ from evaluation.cases.models import CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.publication.models import OutboxMessage
+from evaluation.rectifications.models import Rectification, RectificationState
 from evaluation.publication.operations import publish_batch
 from panels.draw import open_draw, run_draw
 from panels.invitations import accept, invite_batch
@@ -249,6 +250,8 @@ def test_an_accepted_appeal_is_re_reviewed_by_new_members_and_published_as_versi
     assert new.supersedes_id == appeal.assessment_id and new.verdict == Verdict.NOT_UPHELD
     db.session.refresh(appeal)
     assert appeal.state == AppealState.DECIDED and appeal.result_id == new.id
+    owed = db.session.scalar(sa.select(Rectification).where(Rectification.case_id == appeal.case_id))
+    assert owed.state == RectificationState.CANCELLED  # not upheld on re-review: nothing is owed
     message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.event == "assessment.corrected"))
     assert message.payload["data"]["id"] == new.public_id
     assert message.payload["data"]["supersedes"] == appeal.assessment.public_id
