@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.admin.views import bp as admin_bp
     from evaluation.api.views import bp as api_bp
     from evaluation.appeals.views import bp as appeals_bp
+    from evaluation.appraisal.views import bp as appraisal_bp
     from evaluation.assessments.views import bp as assessments_bp
     from evaluation.batches.views import bp as batches_bp
     from evaluation.cases.views import bp as cases_bp
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
         appeals_bp,
         standings_bp,
         notices_bp,
+        appraisal_bp,
         rectifications_bp,
         panels_bp,
         draws_bp,

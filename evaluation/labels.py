@@ -117,6 +117,11 @@ LABELS: dict[str, Any] = {
     # rectifications
     "due": _l("To be reported"),
     "returned": _l("Returned for more"),
+    # appraisal inputs
+    "adjusted_score": _l("Mean severity-adjusted score"),
+    "upheld_rate": _l("Upheld rate"),
+    "appeals_upheld": _l("Appeals accepted for re-review"),
+    "rectifications_on_time": _l("Rectifications reported on time"),
     # notices
     "issued": _l("Issued"),
     # draw statuses

@@ -2,6 +2,7 @@
 
 from evaluation.accounts.models import ApiClient, Role, User, UserRole
 from evaluation.appeals.models import Appeal
+from evaluation.appraisal.models import AppraisalWeight
 from evaluation.assessments.models import Assessment, Verdict
 from evaluation.audit.models import AuditEvent
 from evaluation.batches.models import Batch, BatchItem, BatchState
@@ -32,6 +33,7 @@ __all__ = [
     "Answer",
     "ApiClient",
     "Appeal",
+    "AppraisalWeight",
     "Assessment",
     "AuditEvent",
     "Batch",

@@ -66,6 +66,7 @@ NAVIGATION: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("rectifications.index", lazy_gettext("Rectifications"), (Role.ORGANIZER,)),
     ("standings.ranking", lazy_gettext("Ranking"), (Role.ORGANIZER,)),
     ("notices.index", lazy_gettext("Notices"), (Role.ORGANIZER,)),
+    ("appraisal.index", lazy_gettext("Appraisal"), (Role.ORGANIZER,)),
     ("procurement.index", lazy_gettext("Procurement"), (Role.ORGANIZER, Role.AGENCY)),
     ("admin.users", lazy_gettext("Users"), (Role.ADMIN,)),
     ("admin.outbox", lazy_gettext("Deliveries"), (Role.ADMIN,)),

@@ -28,8 +28,8 @@ from evaluation.batches.models import Batch, BatchItem
 from evaluation.cases.models import Case
 from evaluation.extensions import db
 from evaluation.notices.models import Notice
-from evaluation.rectifications.models import Rectification
 from evaluation.publication.operations import publish_batch
+from evaluation.rectifications.models import Rectification
 from panels.models import Conflict, ConflictSource, Draw, MemberAffiliation, MemberUnavailability
 from procurement.models import Agency, Contract
 from rubrics.models import Criterion
@@ -76,6 +76,9 @@ ACCESS: dict[str, Any] = {
     "rectifications.show": {"organizer"},
     "rectifications.review": {"organizer"},
     "results.report_rectification": {"department"},
+    "appraisal.index": {"organizer"},
+    "appraisal.save_weights": {"organizer"},
+    "appraisal.export": {"organizer"},
     "notices.index": {"organizer"},
     "notices.new": {"organizer"},
     "notices.show": {"organizer"},

@@ -23,8 +23,8 @@ from evaluation.cases.models import CaseStatus
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.publication.models import OutboxMessage
-from evaluation.rectifications.models import Rectification, RectificationState
 from evaluation.publication.operations import publish_batch
+from evaluation.rectifications.models import Rectification, RectificationState
 from panels.draw import open_draw, run_draw
 from panels.invitations import accept, invite_batch
 from panels.models import Member, MemberRole, Recusal, RecusalRule
