@@ -14,16 +14,17 @@ from wtforms import SelectChoice
 
 from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
+from evaluation.assessments.results import READINGS
 from evaluation.batches.models import Batch
 from evaluation.cases.models import Case
-from evaluation.charts import heat_map, interval_chart
+from evaluation.charts import heat_map, interval_chart, trend_chart
 from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.labels import lazy_label
 from evaluation.org.models import DepartmentKind, Region, RegionLevel
 from evaluation.ranking import DEFAULT_MIN_CASES
-from evaluation.results import export
+from evaluation.results import export, quality
 from evaluation.results import standings as st
 from evaluation.results.forms import PeriodForm
 from evaluation.text import UserError
@@ -151,3 +152,39 @@ def export_assessments(fmt: str) -> Any:
     period, filters = period_and_filters(form)  # a refusal goes back to the ranking, in words
     rows = export.table(period, filters)
     return download(rows, fmt, f"{_('Assessments')}-{period.start.isoformat()}-{period.end.isoformat()}")
+
+
+@bp.get("/panels")
+@roles_required(Role.ORGANIZER)
+def panels() -> Any:
+    """Agreement per batch over time, and members' workload and timeliness, over a period."""
+    form = PeriodForm(request.args)
+    _choices(form)
+    try:
+        period, _filters = period_and_filters(form)
+    except UserError as exc:
+        mark(form, exc)
+        return render_template("evaluation/results/panels.html", form=form, batches=[], members=[]), 400
+    batches = quality.agreement(period)
+    chart = None
+    if batches:
+        chart = Markup(  # noqa: S704 - our own SVG
+            trend_chart(
+                [b["batch"].name for b in batches],
+                {
+                    _("Agreement on the verdict (α)"): [b["verdict_alpha"] for b in batches],
+                    _("Mean α of the scored criteria"): [b["criteria_alpha"] for b in batches],
+                },
+                title=_("Agreement of the panels, batch by batch"),
+                ylabel="α",
+            )
+        )
+    return render_template(
+        "evaluation/results/panels.html",
+        form=form,
+        period=period,
+        batches=batches,
+        chart=chart,
+        members=quality.workload(period),
+        readings=READINGS,
+    )

@@ -72,6 +72,7 @@ ACCESS: dict[str, Any] = {
     "results.assessment": {"department"},
     "results.appeal": {"department"},
     "standings.ranking": {"organizer"},
+    "standings.panels": {"organizer"},
     "rectifications.index": {"organizer"},
     "rectifications.show": {"organizer"},
     "rectifications.review": {"organizer"},

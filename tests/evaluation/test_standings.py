@@ -257,3 +257,26 @@ def test_a_filter_that_names_nothing_is_refused_in_words(city, client, auth) -> 
     page = client.get("/standings/ranking?district=999999")
     assert page.status_code == 400 and "field-error" in page.get_data(as_text=True)
     assert "Not a valid choice" not in page.get_data(as_text=True)
+
+
+def test_agreement_per_batch_and_members_workload(world, client, auth, count_queries) -> None:
+    from tests.evaluation.test_results import _finalized
+
+    _finalized(world)
+    auth.login("organizer")
+    page = client.get("/standings/panels?from=2026-01-01&to=2027-12-31")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and world.batch.name in text and "<svg" in text
+    assert "群众代表甲" in text
+    from evaluation.results import quality
+
+    (load,) = [
+        w
+        for w in quality.workload(st.Period.parse("2026-01-01", "2027-12-31", WHEN.date()))
+        if w.member == "群众代表甲"
+    ]
+    # Six seats, six sheets; the test closed the window a minute before its sheets came in: none on time.
+    assert (load.seats, load.submitted, load.on_time) == (6, 6, 0) and load.median_hours is not None
+    with count_queries() as queries:
+        client.get("/standings/panels?from=2026-01-01&to=2027-12-31")
+    assert queries["n"] <= 12
