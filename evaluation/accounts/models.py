@@ -67,6 +67,29 @@ class User(UserMixin, Model):
     def roles(self) -> frozenset[Role]:
         return frozenset(r.role for r in self.role_rows)
 
+    @classmethod
+    def organizer_addresses(cls) -> sa.Select[str | None]:
+        """The e-mail addresses of the active organizers: who hears of what waits for the office."""
+        return (
+            sa.select(cls.email)
+            .join(UserRole, UserRole.user_id == cls.id)
+            .where(UserRole.role == Role.ORGANIZER, cls.active.is_(True), cls.email.is_not(None))
+        )
+
+    @classmethod
+    def department_readers(cls, department_ids: list[int]) -> sa.Select[User]:
+        """The active department users of these departments who have an e-mail address."""
+        return (
+            sa.select(cls)
+            .join(UserRole, UserRole.user_id == cls.id)
+            .where(
+                UserRole.role == Role.DEPARTMENT,
+                cls.department_id.in_(department_ids),
+                cls.active.is_(True),
+                cls.email.is_not(None),
+            )
+        )
+
     def has_role(self, *roles: Role | str) -> bool:
         return any(Role(r) in self.roles for r in roles)
 

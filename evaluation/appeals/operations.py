@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from evaluation.accounts.models import Role, User, UserRole
+from evaluation.accounts.models import Role, User
 from evaluation.appeals.models import Appeal, AppealState
 from evaluation.assessments.models import Assessment, Verdict
 from evaluation.audit.operations import record
@@ -166,12 +166,7 @@ def visible_to(user: User) -> sa.ColumnElement[bool]:
 
 
 def _tell_organizers(appeal: Appeal) -> None:
-    addresses = db.session.scalars(
-        sa.select(User.email)
-        .join(UserRole)
-        .where(UserRole.role == Role.ORGANIZER, User.active.is_(True), User.email.is_not(None))
-    ).all()
-    for address in filter(None, addresses):
+    for address in filter(None, db.session.scalars(User.organizer_addresses()).all()):
         queue_template(
             address,
             "evaluation/appeals/emails/filed",
@@ -183,17 +178,7 @@ def _tell_organizers(appeal: Appeal) -> None:
 
 
 def _tell_department(appeal: Appeal) -> None:
-    users = db.session.scalars(
-        sa.select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(
-            UserRole.role == Role.DEPARTMENT,
-            User.department_id == appeal.department_id,
-            User.active.is_(True),
-            User.email.is_not(None),
-        )
-    ).all()
-    for user in users:
+    for user in db.session.scalars(User.department_readers([appeal.department_id])).all():
         queue_template(
             user.email or "",
             "evaluation/appeals/emails/decided",

@@ -6,11 +6,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from evaluation.accounts.models import Role, User, UserRole
+from evaluation.accounts.models import User
 from evaluation.audit.operations import record
 from evaluation.batches.models import Batch, BatchItem, BatchState
 from evaluation.cases.models import Case
@@ -133,12 +132,7 @@ def escalate_job(payload: dict[str, Any], now: datetime) -> None:
         return
     names = sorted(member.name for member in late_members)
     late = [entry for entries in late_members.values() for entry in entries]
-    addresses = db.session.scalars(
-        sa.select(User.email)
-        .join(UserRole)
-        .where(UserRole.role == Role.ORGANIZER, User.active.is_(True), User.email.is_not(None))
-    ).all()
-    for address in filter(None, addresses):
+    for address in filter(None, db.session.scalars(User.organizer_addresses()).all()):
         queue_template(
             address,
             "evaluation/jobs/emails/escalation",

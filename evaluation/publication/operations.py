@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from evaluation.accounts.models import ApiClient, Role, User, UserRole
+from evaluation.accounts.models import ApiClient, User
 from evaluation.appeals.operations import close_re_reviewed
 from evaluation.assessments.models import Assessment
 from evaluation.assessments.results import QUESTION_ROLES, batch_results
@@ -195,17 +195,7 @@ def _tell_departments(batch: Batch, published: Sequence[Assessment]) -> None:
     per_department: dict[int, int] = defaultdict(int)
     for assessment in published:
         per_department[assessment.department_id] += 1
-    users = db.session.scalars(
-        sa.select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(
-            UserRole.role == Role.DEPARTMENT,
-            User.department_id.in_(list(per_department)),
-            User.active.is_(True),
-            User.email.is_not(None),
-        )
-    ).all()
-    for user in users:
+    for user in db.session.scalars(User.department_readers(list(per_department))).all():
         queue_template(
             user.email or "",
             "evaluation/publication/emails/published",

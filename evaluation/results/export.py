@@ -64,14 +64,7 @@ def _assessments(
             newer.published_dt < end,
         )
         query = query.where(Assessment.published_dt < end, first >= start, first < end, ~sa.exists(later))
-    if within is not None:
-        query = query.where(Assessment.department_id.in_(Department.subtree_ids(within)))
-    if filters.kind:
-        query = query.where(Department.kind == filters.kind)
-    if filters.district:
-        query = query.where(Department.region_code.startswith(filters.district, autoescape=True))
-    if filters.category:
-        query = query.where(Case.category == filters.category)
+    query = st.narrowed(query, filters, within, join_case=False)
     return list(db.session.scalars(query.order_by(Batch.id, Case.external_id)).unique())
 
 

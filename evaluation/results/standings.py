@@ -96,6 +96,14 @@ def _current(period: Period, filters: Filters, within: int | None, *columns: Any
         .join(Department, Department.id == Assessment.department_id)
         .where(latest.c.first >= start, latest.c.first < end)
     )
+    return narrowed(query, filters, within, join_case=True)
+
+
+def narrowed(
+    query: sa.Select[Any], filters: Filters, within: int | None, *, join_case: bool
+) -> sa.Select[Any]:
+    """``query`` (over assessments joined with their departments) kept to a department's units and the filters;
+    ``join_case``: the cases are not joined yet."""
     if within is not None:
         query = query.where(Assessment.department_id.in_(Department.subtree_ids(within)))
     if filters.kind:
@@ -103,7 +111,9 @@ def _current(period: Period, filters: Filters, within: int | None, *columns: Any
     if filters.district:
         query = query.where(Department.region_code.startswith(filters.district, autoescape=True))
     if filters.category:
-        query = query.join(Case, Case.id == Assessment.case_id).where(Case.category == filters.category)
+        if join_case:
+            query = query.join(Case, Case.id == Assessment.case_id)
+        query = query.where(Case.category == filters.category)
     return query
 
 
