@@ -25,6 +25,7 @@ from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.notices.models import Notice, NoticeState
 from evaluation.privacy import mask_text
+from evaluation.rectifications.models import Rectification, RectificationState
 from evaluation.results import standings as st
 from evaluation.text import N_, UserError
 from rubrics.models import Criterion, CriterionRole
@@ -144,7 +145,24 @@ def _follow_up(results: list[st.Result], period: st.Period) -> dict[str, int]:
             .group_by(Appeal.state)
         ).all()
     )
+    rectifications = db.session.execute(
+        sa.select(Rectification.state, Rectification.due_date, Rectification.first_filed_dt).where(
+            Rectification.due_date >= period.start, Rectification.due_date <= period.end
+        )
+    ).all()
+    today = to_local(utcnow()).date()
     return {
+        "rectifications_due": len(rectifications),
+        "rectifications_on_time": sum(
+            first is not None and to_local(first).date() <= due for _state, due, first in rectifications
+        ),
+        "rectifications_accepted": sum(
+            state == RectificationState.ACCEPTED for state, _due, _first in rectifications
+        ),
+        "rectifications_overdue": sum(
+            first is None and due < today and state != RectificationState.CANCELLED
+            for state, due, first in rectifications
+        ),
         "upheld": sum(r.verdict == Verdict.UPHELD for r in results),
         "partly_upheld": sum(r.verdict == Verdict.PARTLY_UPHELD for r in results),
         "not_upheld": sum(r.verdict == Verdict.NOT_UPHELD for r in results),

@@ -95,6 +95,10 @@ def _charts(rows: list[st.Row], period: st.Period, filters: st.Filters) -> dict[
         "intervals": Markup(intervals),  # noqa: S704 - our own SVG
         "heat_map": Markup(grid),  # noqa: S704 - our own SVG
         "heat_map_rows": len(shown),
+        "heat_map_table": {
+            "columns": [localized(*titles[c]) for c in codes],
+            "rows": [(r.name, [m.get(c) for c in codes]) for r, m in zip(shown, means, strict=True)],
+        },
         "cut": len(drawn) < len(rows),
     }
 

@@ -18,6 +18,7 @@ from evaluation.appeals.forms import AppealForm
 from evaluation.appeals.models import Appeal
 from evaluation.assessments.models import Assessment
 from evaluation.assessments.results import criteria_titles, questions
+from evaluation.batches.models import BatchItem
 from evaluation.extensions import db
 from evaluation.org.models import Department
 from evaluation.privacy import mask_text
@@ -28,7 +29,8 @@ from evaluation.results import dashboard, export
 from evaluation.results.forms import PeriodForm
 from evaluation.results.ranking_views import download, period_and_filters
 from evaluation.text import UserError
-from evaluation.web import mark, page_arg, refusal_to, with_query
+from evaluation.web import localized, mark, page_arg, refusal_to, with_query
+from rubrics.models import RubricVersion
 from rubrics.operations import export_version
 
 bp = Blueprint("results", __name__, url_prefix="/results")
@@ -39,7 +41,7 @@ bp = Blueprint("results", __name__, url_prefix="/results")
 def index() -> Any:
     """A department's dashboard for a period and its published results: its own and its subordinate units',
     never a sibling's."""
-    page, appeals, board = None, {}, None
+    page, appeals, board, recommendations = None, {}, None, {}
     form = PeriodForm(request.args)
     if current_user.department_id is not None:
         try:
@@ -54,17 +56,48 @@ def index() -> Any:
                 Assessment.published_dt.is_not(None),
                 Assessment.department_id.in_(Department.subtree_ids(current_user.department_id)),
             )
-            .options(joinedload(Assessment.case), joinedload(Assessment.department))
+            .options(
+                joinedload(Assessment.case),
+                joinedload(Assessment.department),
+                joinedload(Assessment.batch_item).joinedload(BatchItem.batch),
+            )
             .order_by(Assessment.published_dt.desc(), Assessment.id)
         )
         page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
+        recommendations = _recommendations(page.items)
         case_ids = [a.case_id for a in page.items]
         appeals = {
             a.case_id: a for a in db.session.scalars(sa.select(Appeal).where(Appeal.case_id.in_(case_ids)))
         }
     return render_template(
-        "evaluation/results/index.html", page=page, appeals=appeals, form=form, board=board
+        "evaluation/results/index.html",
+        page=page,
+        appeals=appeals,
+        form=form,
+        board=board,
+        recommendations=recommendations,
     )
+
+
+def _recommendations(assessments: list[Assessment]) -> dict[int, str]:
+    """Each assessment's majority recommendation (处理建议) in the rubric's words, one query per rubric version
+    on the page (in practice one or two)."""
+    versions = {a.batch_item.batch.rubric_version_id for a in assessments}
+    options: dict[int, dict[str, str]] = {}
+    for version in db.session.scalars(sa.select(RubricVersion).where(RubricVersion.id.in_(versions))):
+        spec = export_version(version)
+        options[version.id] = {
+            o["value"]: localized(o["label"]["zh"], o["label"]["en"])
+            for c in spec["criteria"]
+            if c["role"] == "recommendation"
+            for o in c["scale"].get("options", [])
+        }
+    out = {}
+    for a in assessments:
+        answer = ((a.publication or {}).get("answers") or {}).get("recommendation")
+        if answer:
+            out[a.id] = options.get(a.batch_item.batch.rubric_version_id, {}).get(answer, answer)
+    return out
 
 
 def _reachable(assessment: Assessment) -> bool:

@@ -142,3 +142,20 @@ def test_the_command_renders_the_same_document(city, runner, tmp_path) -> None: 
         ]
     )
     assert bad.exit_code != 0 and "Not a date" in bad.output
+
+
+def test_a_notice_page_runs_as_many_queries_with_more_data(city, client, auth, count_queries) -> None:  # noqa: F811
+    from tests.evaluation.test_standings import _more_cases
+
+    auth.login("office")
+    notice = _draft(client)
+    client.get(f"/notices/{notice.id}")  # the first read after the draft's save also ends that transaction
+    with count_queries() as before:
+        assert client.get(f"/notices/{notice.id}").status_code == 200
+    _more_cases(city, 30)
+    client.get(f"/notices/{notice.id}")
+    with count_queries() as after:
+        assert client.get(f"/notices/{notice.id}").status_code == 200
+    assert after["n"] == before["n"] <= 20
+    text = client.get(f"/notices/{notice.id}").get_data(as_text=True)
+    assert "本期应报送整改情况" in text

@@ -280,3 +280,40 @@ def test_agreement_per_batch_and_members_workload(world, client, auth, count_que
     with count_queries() as queries:
         client.get("/standings/panels?from=2026-01-01&to=2027-12-31")
     assert queries["n"] <= 12
+
+
+def _more_cases(city, n: int) -> None:
+    """``n`` more published cases spread over the units, to see that the page's queries do not grow with them."""
+    for unit in ("yulin", "jiangxi", "chunxi", "housing"):
+        _published(city[unit], [60.0 + i for i in range(n)], prefix=f"-{n}")
+    db.session.commit()
+
+
+def test_the_pages_run_as_many_queries_with_more_data(city, client, auth, count_queries) -> None:
+    pages = {
+        "wuhou": ["/results/?from=2026-06-01&to=2026-11-30"],
+        "office": [
+            "/standings/ranking?from=2026-06-01&to=2026-11-30",
+            "/appraisal/?from=2026-06-01&to=2026-11-30",
+            "/standings/panels?from=2026-06-01&to=2026-11-30",
+        ],
+    }
+
+    def counts() -> list[int]:
+        found = []
+        for user, urls in pages.items():
+            auth.login(user)
+            for url in urls:
+                with count_queries() as queries:
+                    assert client.get(url).status_code == 200
+                found.append(queries["n"])
+            auth.logout()
+        return found
+
+    before = counts()
+    _more_cases(city, 30)
+    assert counts() == before
+    assert max(before) <= 20
+    auth.login("wuhou")
+    page = client.get("/results/?from=2026-06-01&to=2026-11-30").get_data(as_text=True)
+    assert "处理建议" in page
