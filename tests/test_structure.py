@@ -24,6 +24,8 @@ PURE = (
     "evaluation.privacy",
     "evaluation.figures",
     "evaluation.ranking",
+    "procurement.credit_code",
+    "procurement.scoring",
 )
 PROBLEM = ROOT / "tests" / "fixtures" / "draw_problem.json"
 
