@@ -122,6 +122,9 @@ LABELS: dict[str, Any] = {
     "upheld_rate": _l("Upheld rate"),
     "appeals_upheld": _l("Appeals accepted for re-review"),
     "rectifications_on_time": _l("Rectifications reported on time"),
+    # agencies
+    "suspended": _l("Suspended"),
+    "blacklisted": _l("Blacklisted"),
     # notices
     "issued": _l("Issued"),
     # draw statuses

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 Money = sa.Numeric(14, 2)
 
 
+class AgencyStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # 暂停: may not bid until the period ends
+    BLACKLISTED = "blacklisted"  # 列入黑名单 (不良行为记录名单)
+
+
 class Agency(Model):
     """第三方评议机构."""
 
@@ -32,7 +38,10 @@ class Agency(Model):
     contact_phone: Mapped[str | None] = mapped_column(sa.String(32))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     address: Mapped[str | None] = mapped_column(sa.String(300))
-    active: Mapped[bool] = mapped_column(default=True)
+    qualifications: Mapped[str | None] = mapped_column(sa.Text)  # 资质: registrations, certifications, staff
+    status: Mapped[AgencyStatus] = mapped_column(enum_type(AgencyStatus), default=AgencyStatus.ACTIVE)
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    status_until: Mapped[date | None]  # the end of a suspension or of a listing; None: until lifted
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -159,6 +159,9 @@ ACCESS: dict[str, Any] = {
     "rubrics.export": {"organizer"},
     "rubrics.validate": {"organizer"},
     "procurement.index": {"organizer", "agency"},
+    "procurement.agencies": {"organizer"},
+    "procurement.new_agency": {"organizer"},
+    "procurement.edit_agency": {"organizer"},
 }
 
 
@@ -278,6 +281,7 @@ def _objects(world: factories.World) -> Objects:
         "policy_id": world.batch.policy_id,
         "conflict_id": rows["conflict"].id,
         "appeal_id": appeal.id,
+        "agency_id": rows["agency"].id,
         "fmt": "xlsx",
         "notice_id": notice.id,
         "rectification_id": db.session.scalar(sa.select(Rectification.id).limit(1)),
