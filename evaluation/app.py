@@ -143,6 +143,7 @@ def _register_commands(app: Flask) -> None:
     from evaluation.publication.cli import outbox_cli
     from evaluation.results.cli import assessments_cli, results_cli
     from panels.cli import panels_cli
+    from procurement.cli import procurement_cli
     from rubrics.cli import rubrics_cli
 
     for group in (
@@ -158,6 +159,7 @@ def _register_commands(app: Flask) -> None:
         results_cli,
         assessments_cli,
         notices_cli,
+        procurement_cli,
     ):
         app.cli.add_command(group)
 
