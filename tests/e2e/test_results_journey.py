@@ -14,10 +14,12 @@ from tests.e2e.test_rubric_journey import _login
 
 def _in_english(page) -> None:
     page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def _in_chinese(page) -> None:
     page.get_by_role("button", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
 def test_the_organizer_ranks_and_issues_a_notice_and_a_department_reads_its_dashboard(
@@ -56,6 +58,7 @@ def test_the_organizer_ranks_and_issues_a_notice_and_a_department_reads_its_dash
     assert download.value.suggested_filename.endswith(".pdf")
     _in_english(desktop)
     screenshot(desktop, "notice-desktop-en")
+    _in_chinese(desktop)  # the language is the user's own setting: leave it as the other journeys expect it
 
     _login(phone, live_server, "department")
     phone.get_by_role("navigation").get_by_role("link", name="本单位评议结果").click()
@@ -67,3 +70,4 @@ def test_the_organizer_ranks_and_issues_a_notice_and_a_department_reads_its_dash
     expect(phone.locator("#dashboard")).to_contain_text("Cases reviewed")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375  # nothing wider than the phone
     screenshot(phone, "department-dashboard-phone-en")
+    _in_chinese(phone)
