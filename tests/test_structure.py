@@ -26,6 +26,7 @@ PURE = (
     "evaluation.ranking",
     "procurement.credit_code",
     "procurement.scoring",
+    "procurement.honoraria",
 )
 PROBLEM = ROOT / "tests" / "fixtures" / "draw_problem.json"
 
