@@ -22,7 +22,7 @@ from evaluation.notices import operations as ops
 from evaluation.notices.forms import NoticeForm, TypicalForm
 from evaluation.notices.models import Notice, NoticeState
 from evaluation.results.standings import Period
-from evaluation.text import N_, UserError
+from evaluation.text import UserError
 from evaluation.web import mark, page_arg, refusal_to
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
@@ -54,8 +54,10 @@ def new() -> Any:
         return render_template("evaluation/notices/new.html", form=form), (
             400 if request.method == "POST" else 200
         )
-    if form.end.data < form.start.data:
-        mark(form, UserError(N_("The period ends before it begins."), field="end"))
+    try:
+        Period.parse(form.start.data.isoformat(), form.end.data.isoformat(), form.end.data)
+    except UserError as exc:  # reversed, or beyond any period the office reports on
+        mark(form, exc)
         return render_template("evaluation/notices/new.html", form=form), 400
     notice = Notice(
         title=form.title.data.strip(),

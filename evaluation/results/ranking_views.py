@@ -27,7 +27,7 @@ from evaluation.ranking import DEFAULT_MIN_CASES
 from evaluation.results import export, quality
 from evaluation.results import standings as st
 from evaluation.results.forms import PeriodForm
-from evaluation.text import UserError
+from evaluation.text import N_, UserError
 from evaluation.web import localized, mark, refusal_to, with_query
 
 bp = Blueprint("standings", __name__, url_prefix="/standings")
@@ -49,8 +49,8 @@ def _choices(form: PeriodForm) -> None:
 
 def period_and_filters(form: PeriodForm) -> tuple[st.Period, st.Filters]:
     """The form's period (six months to today when left empty) and filters; refused in the user's words."""
-    if not form.validate():
-        raise UserError(str(next(iter(form.errors.values()))[0]))
+    if not form.validate():  # the fields carry their own messages; the page says to look at them
+        raise UserError(N_("Please correct the marked fields."))
     today = to_local(utcnow()).date()
     period = st.Period.parse(
         form.start.data.isoformat() if form.start.data else None,

@@ -23,7 +23,11 @@ from evaluation.org.models import Department
 from evaluation.ranking import DEFAULT_MIN_CASES, Standing, standings
 from evaluation.text import N_, UserError
 
-UPHELD = (Verdict.UPHELD, Verdict.PARTLY_UPHELD)  # 成立率 counts 成立 and 部分成立 alike
+UPHELD = (Verdict.UPHELD, Verdict.PARTLY_UPHELD)
+EARLIEST, LATEST = (
+    date(2000, 1, 1),
+    date(2099, 12, 31),
+)  # a period beyond these is a typing slip  # 成立率 counts 成立 and 部分成立 alike
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,18 @@ class Period:
     @classmethod
     def parse(cls, start: str | None, end: str | None, today: date) -> Period:
         """From ISO dates; missing: the six months up to ``today``. A reversed or malformed period is refused."""
-        first = _day(start, "from") if start else (today.replace(day=1) - timedelta(days=150)).replace(day=1)
-        last = _day(end, "to") if end else today
+        first = _day(start, "start") if start else (today.replace(day=1) - timedelta(days=150)).replace(day=1)
+        last = _day(end, "end") if end else today
         if last < first:
-            raise UserError(N_("The period ends before it begins."), field="to")
+            raise UserError(N_("The period ends before it begins."), field="end")
+        for day, name in ((first, "start"), (last, "end")):  # the form fields named from and to
+            if not EARLIEST <= day <= LATEST:
+                raise UserError(
+                    N_("Choose a day between %(first)s and %(last)s."),
+                    field=name,
+                    first=EARLIEST.isoformat(),
+                    last=LATEST.isoformat(),
+                )
         return cls(first, last)
 
     def bounds(self) -> tuple[datetime, datetime]:

@@ -42,6 +42,8 @@ def test_the_organizer_drafts_chooses_typical_cases_and_issues_a_numbered_notice
     auth.login("office")
     bad = client.post("/notices/new", data={"title": "通报", "start": "2026-12-01", "end": "2026-06-01"})
     assert bad.status_code == 400 and "结束早于开始" in bad.get_data(as_text=True)
+    far = client.post("/notices/new", data={"title": "通报", "start": "0001-01-01", "end": "2026-06-01"})
+    assert far.status_code == 400 and "2000-01-01 至 2099-12-31" in far.get_data(as_text=True)
     notice = _draft(client)
     page = client.get(f"/notices/{notice.id}").get_data(as_text=True)
     assert "成都市住房和城乡建设局" in page and "<svg" in page and "草稿" in page

@@ -132,7 +132,14 @@ def test_the_organizer_reads_the_ranking_with_its_chart(city, client, auth, coun
     assert "玉林街道办事处" in district.get_data(as_text=True)
     bad = client.get("/standings/ranking?from=2026-12-01&to=2026-06-01")
     assert bad.status_code == 400 and "结束早于开始" in bad.get_data(as_text=True)
-    assert client.get("/standings/ranking?from=yesterday").status_code == 400
+    unreadable = client.get("/standings/ranking?from=yesterday")
+    assert unreadable.status_code == 400 and 'id="from-error"' in unreadable.get_data(as_text=True)
+    for far in (
+        "from=0001-01-01",
+        "to=9999-12-31",
+    ):  # beyond what a date can be shifted to UTC: refused, no 500
+        answer = client.get(f"/standings/ranking?{far}")
+        assert answer.status_code == 400 and "2000-01-01 至 2099-12-31" in answer.get_data(as_text=True)
 
 
 def test_the_command_prints_the_numbers_the_page_shows(city, runner) -> None:
