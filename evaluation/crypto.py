@@ -66,3 +66,23 @@ class EncryptedText(sa.TypeDecorator[str]):
 
     def process_result_value(self, value: bytes | None, dialect: sa.Dialect) -> str | None:
         return None if value is None else decrypt(value)
+
+
+class EncryptedBytes(sa.TypeDecorator[bytes]):
+    """A file's bytes stored encrypted (an uploaded document may name people)."""
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: sa.Dialect) -> bytes | None:
+        return None if value is None else _get_cipher().encrypt(bytes(value))
+
+    def process_result_value(self, value: bytes | None, dialect: sa.Dialect) -> bytes | None:
+        if value is None:
+            return None
+        try:
+            return _get_cipher().decrypt(bytes(value))
+        except InvalidToken as exc:
+            raise PIIKeyError(
+                "a protected file cannot be decrypted with the configured EVALUATION_PII_KEY"
+            ) from exc

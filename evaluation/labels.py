@@ -155,6 +155,36 @@ LABELS: dict[str, Any] = {
     "evaluating": _l("Evaluating bids"),
     "awarded": _l("Awarded"),
     "cancelled": _l("Cancelled"),
+    "planning": _l("Planning"),
+    "announced": _l("Announced"),
+    "bidding_closed": _l("Bidding closed"),
+    "contracted": _l("Contracted"),
+    "failed": _l("Failed"),
+    # procurement methods
+    "open_tender": _l("Open tender"),
+    "invited_tender": _l("Invited tender"),
+    "competitive_consultation": _l("Competitive consultation"),
+    "competitive_negotiation": _l("Competitive negotiation"),
+    "single_source": _l("Single source"),
+    "inquiry": _l("Request for quotation"),
+    # bids, relations, payments, honoraria
+    "valid": _l("Valid"),
+    "invalid": _l("Invalid"),
+    "employed": _l("Employed by"),
+    "director": _l("Director or manager of"),
+    "related": _l("Related to"),
+    "requested": _l("Requested"),
+    "approved": _l("Approved"),
+    "paid": _l("Paid"),
+    "computed": _l("Computed"),
+    # rubric purposes
+    "case": _l("Unsatisfied cases"),
+    "bid": _l("Bids' technical proposals"),
+    # the agency's KPIs
+    "batches_on_time": _l("Batches finalized on time"),
+    "quota_delivered": _l("Share of the quota delivered"),
+    "panel_agreement": _l("Panel agreement (α)"),
+    "complaints": _l("Complaints"),
 }
 
 

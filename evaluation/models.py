@@ -25,11 +25,13 @@ from panels.models import (
     Seat,
     SeatSubstitute,
 )
+from procurement.expert_models import AgencyReview, BidScore, ExpertDraw, ExpertRelation, ExpertSeat
 from procurement.models import Agency, Bid, Contract, Deliverable, Honorarium, Payment, PurchaseProject
 from rubrics.models import Criterion, Rubric, RubricVersion
 
 __all__ = [
     "Agency",
+    "AgencyReview",
     "Answer",
     "ApiClient",
     "Appeal",
@@ -40,6 +42,7 @@ __all__ = [
     "BatchItem",
     "BatchState",
     "Bid",
+    "BidScore",
     "Case",
     "CaseAttachment",
     "CaseView",
@@ -51,6 +54,9 @@ __all__ = [
     "Department",
     "DepartmentKind",
     "Draw",
+    "ExpertDraw",
+    "ExpertRelation",
+    "ExpertSeat",
     "HandlingStep",
     "Honorarium",
     "Job",

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evaluation.crypto import EncryptedBytes
 from evaluation.db import enum_type, utcnow
 from evaluation.extensions import Model
 
 if TYPE_CHECKING:
     from evaluation.accounts.models import User
+    from panels.models import Member
     from rubrics.models import RubricVersion
 
 Money = sa.Numeric(14, 2)
@@ -45,12 +47,26 @@ class Agency(Model):
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ProcurementMethod(StrEnum):
+    """The methods of the Government Procurement Law (政府采购法 第二十六条) and its rules for services."""
+
+    OPEN_TENDER = "open_tender"  # 公开招标
+    INVITED_TENDER = "invited_tender"  # 邀请招标
+    COMPETITIVE_CONSULTATION = "competitive_consultation"  # 竞争性磋商
+    COMPETITIVE_NEGOTIATION = "competitive_negotiation"  # 竞争性谈判
+    SINGLE_SOURCE = "single_source"  # 单一来源
+    INQUIRY = "inquiry"  # 询价
+
+
 class ProjectState(StrEnum):
-    DRAFT = "draft"
-    OPEN = "open"
+    PLANNING = "planning"
+    ANNOUNCED = "announced"
+    BIDDING_CLOSED = "bidding_closed"
     EVALUATING = "evaluating"
     AWARDED = "awarded"
-    CANCELLED = "cancelled"
+    CONTRACTED = "contracted"
+    CLOSED = "closed"
+    FAILED = "failed"
 
 
 class PurchaseProject(Model):
@@ -63,14 +79,32 @@ class PurchaseProject(Model):
     title: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str | None] = mapped_column(sa.Text)
     budget: Mapped[Decimal] = mapped_column(Money)
-    price_weight: Mapped[float] = mapped_column(default=30.0)  # percent of the total score
+    method: Mapped[ProcurementMethod] = mapped_column(
+        enum_type(ProcurementMethod), default=ProcurementMethod.OPEN_TENDER
+    )
+    price_weight: Mapped[float] = mapped_column(default=30.0)  # points of the 100, the price's share
     rubric_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rubric_versions.id"))
-    state: Mapped[ProjectState] = mapped_column(enum_type(ProjectState), default=ProjectState.DRAFT)
-    bid_deadline_dt: Mapped[datetime | None]
+    expert_count: Mapped[int] = mapped_column(default=5)  # 评标委员会: at least 5 and odd
+    state: Mapped[ProjectState] = mapped_column(enum_type(ProjectState), default=ProjectState.PLANNING)
+    announce_date: Mapped[date | None]  # the planned day of the announcement (采购公告)
+    announced_dt: Mapped[datetime | None]
+    bid_deadline_dt: Mapped[datetime | None]  # 投标截止时间, also the opening (开标)
+    evaluation_date: Mapped[date | None]  # the planned day of the evaluation (评标)
+    awarded_bid_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("bids.id", use_alter=True, name="fk_purchase_projects_awarded_bid", ondelete="SET NULL")
+    )
+    awarded_dt: Mapped[datetime | None]
+    failed_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     rubric_version: Mapped[RubricVersion | None] = relationship()
-    bids: Mapped[list[Bid]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    bids: Mapped[list[Bid]] = relationship(
+        back_populates="project",
+        cascade="all, delete-orphan",
+        foreign_keys="Bid.project_id",
+        order_by="Bid.id",
+    )
+    awarded_bid: Mapped[Bid | None] = relationship(foreign_keys=[awarded_bid_id], post_update=True)
 
 
 class BidState(StrEnum):
@@ -92,17 +126,24 @@ class Bid(Model):
     price: Mapped[Decimal] = mapped_column(Money)
     state: Mapped[BidState] = mapped_column(enum_type(BidState), default=BidState.SUBMITTED)
     invalid_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The technical proposal (技术响应文件), encrypted at rest like every document that may name people.
+    proposal_name: Mapped[str | None] = mapped_column(sa.String(200))
+    proposal: Mapped[bytes | None] = mapped_column("proposal_enc", EncryptedBytes, deferred=True)
+    proposal_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    low_finding: Mapped[str | None] = mapped_column(sa.Text)  # the panel's finding on an abnormally low price
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     technical_score: Mapped[float | None]
     price_score: Mapped[float | None]
     total_score: Mapped[float | None]
     rank: Mapped[int | None]
     submitted_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
-    project: Mapped[PurchaseProject] = relationship(back_populates="bids")
+    project: Mapped[PurchaseProject] = relationship(back_populates="bids", foreign_keys=[project_id])
     agency: Mapped[Agency] = relationship()
 
 
 class ContractState(StrEnum):
+    DRAFT = "draft"  # signed on paper, not started until the personal-information clauses are confirmed
     ACTIVE = "active"
     COMPLETED = "completed"
     TERMINATED = "terminated"
@@ -118,13 +159,24 @@ class Contract(Model):
     amount: Mapped[Decimal] = mapped_column(Money)
     start_date: Mapped[date]
     end_date: Mapped[date]
-    state: Mapped[ContractState] = mapped_column(enum_type(ContractState), default=ContractState.ACTIVE)
+    unit_price: Mapped[Decimal | None] = mapped_column(Money)  # per case reviewed
+    case_quota: Mapped[int | None]  # cases the agency reviews under the contract
+    # The clauses PIPL art. 21 asks of an entrusted processor of personal information.
+    pi_purpose: Mapped[str | None] = mapped_column(sa.Text)
+    pi_period: Mapped[str | None] = mapped_column(sa.Text)
+    pi_safeguards: Mapped[str | None] = mapped_column(sa.Text)
+    pi_return_date: Mapped[date | None]  # return or deletion of the personal information by this day
+    pi_confirmed_dt: Mapped[datetime | None]
+    pi_confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    state: Mapped[ContractState] = mapped_column(enum_type(ContractState), default=ContractState.DRAFT)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     project: Mapped[PurchaseProject | None] = relationship()
     agency: Mapped[Agency] = relationship()
-    deliverables: Mapped[list[Deliverable]] = relationship(cascade="all, delete-orphan")
-    payments: Mapped[list[Payment]] = relationship(cascade="all, delete-orphan")
+    deliverables: Mapped[list[Deliverable]] = relationship(
+        cascade="all, delete-orphan", order_by="Deliverable.due_date"
+    )
+    payments: Mapped[list[Payment]] = relationship(cascade="all, delete-orphan", order_by="Payment.id")
 
     @classmethod
     def visible_to(cls, user: User) -> sa.ColumnElement[bool]:
@@ -139,14 +191,23 @@ class Contract(Model):
 
 
 class Deliverable(Model):
+    """A milestone (履约节点) of a contract: what is delivered by when, and what is paid on its acceptance."""
+
     __tablename__ = "deliverables"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     due_date: Mapped[date]
+    payment_amount: Mapped[Decimal | None] = mapped_column(Money)
     delivered_dt: Mapped[datetime | None]
     accepted_dt: Mapped[datetime | None]
+
+
+class PaymentState(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    PAID = "paid"
 
 
 class Payment(Model):
@@ -154,20 +215,46 @@ class Payment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    deliverable_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deliverables.id", ondelete="SET NULL"))
     amount: Mapped[Decimal] = mapped_column(Money)
-    paid_date: Mapped[date]
+    state: Mapped[PaymentState] = mapped_column(enum_type(PaymentState), default=PaymentState.REQUESTED)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_dt: Mapped[datetime | None]
+    paid_date: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(sa.String(300))
+
+    deliverable: Mapped[Deliverable | None] = relationship()
+
+
+class HonorariumState(StrEnum):
+    COMPUTED = "computed"
+    APPROVED = "approved"
+    PAID = "paid"
 
 
 class Honorarium(Model):
-    """劳务费 owed to a panel member for a batch."""
+    """劳务费 owed to a panel member for a batch, or to an expert for a project's evaluation session."""
 
     __tablename__ = "honoraria"
-    __table_args__ = (sa.UniqueConstraint("member_id", "batch_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("member_id", "batch_id"),
+        sa.UniqueConstraint("member_id", "project_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
-    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("purchase_projects.id"), index=True)
     cases_scored: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int] = mapped_column(default=0)  # the recorded time the amount was computed from
     amount: Mapped[Decimal] = mapped_column(Money)
+    state: Mapped[HonorariumState] = mapped_column(
+        enum_type(HonorariumState), default=HonorariumState.COMPUTED
+    )
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_dt: Mapped[datetime | None]
     paid_dt: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()
+    project: Mapped[PurchaseProject | None] = relationship()

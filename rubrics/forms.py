@@ -45,6 +45,7 @@ class NewRubricForm(FlaskForm):
         validators=[DataRequired()],
         choices=[
             SelectChoice("template", _l("The standard for unsatisfied cases (built in)")),
+            SelectChoice("bid_template", _l("The technical standard for evaluation-service bids (built in)")),
             SelectChoice("blank", _l("An empty rubric")),
         ],
     )

@@ -41,11 +41,17 @@ class CriterionRole(StrEnum):
     NOTE = "note"
 
 
+class RubricPurpose(StrEnum):
+    CASE = "case"  # a panel scores unsatisfied cases (the verdict question is required)
+    BID = "bid"  # experts score bids' technical proposals in a procurement (no verdict)
+
+
 class Rubric(Model):
     __tablename__ = "rubrics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    purpose: Mapped[RubricPurpose] = mapped_column(enum_type(RubricPurpose), default=RubricPurpose.CASE)
     name_zh: Mapped[str] = mapped_column(sa.String(200))
     name_en: Mapped[str] = mapped_column(sa.String(200))
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)

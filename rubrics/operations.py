@@ -19,6 +19,7 @@ from rubrics.models import (
     Dimension,
     FrozenVersionError,
     Rubric,
+    RubricPurpose,
     RubricVersion,
     VersionState,
 )
@@ -26,6 +27,7 @@ from rubrics.spec import Problem, RubricSpecError, validate_spec
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DEFAULT_TEMPLATE = "unsatisfied_case_standard.json"
+BID_TEMPLATE = "bid_technical_standard.json"
 
 
 def load_template(name: str = DEFAULT_TEMPLATE) -> dict[str, Any]:
@@ -58,13 +60,16 @@ def export_criterion(c: Criterion) -> dict[str, Any]:
 
 def export_version(version: RubricVersion) -> dict[str, Any]:
     """A version in the JSON form; import_version(export_version(v)) recreates it exactly."""
-    return {
+    spec: dict[str, Any] = {
         "code": version.rubric.code,
         "name": {"zh": version.name_zh, "en": version.name_en},
         "aggregation": version.aggregation.value,
         "outlier_threshold": version.outlier_threshold,
         "criteria": [export_criterion(c) for c in version.criteria],
     }
+    if version.rubric.purpose == RubricPurpose.BID:  # a case rubric's form stays as it always was
+        spec["purpose"] = RubricPurpose.BID.value
+    return spec
 
 
 def _number(value: Any) -> float | int | None:
@@ -127,8 +132,23 @@ def import_version(spec: dict[str, Any], *, publish: bool = False) -> RubricVers
         raise RubricSpecError(problems)
     rubric = db.session.scalar(sa.select(Rubric).where(Rubric.code == spec["code"]))
     if rubric is None:
-        rubric = Rubric(code=spec["code"], name_zh=spec["name"]["zh"], name_en=spec["name"]["en"])
+        rubric = Rubric(
+            code=spec["code"],
+            name_zh=spec["name"]["zh"],
+            name_en=spec["name"]["en"],
+            purpose=RubricPurpose(spec.get("purpose", "case")),
+        )
         db.session.add(rubric)
+    elif rubric.purpose.value != spec.get("purpose", "case"):
+        raise RubricSpecError(
+            [
+                Problem(
+                    "purpose",
+                    N_("must stay %(purpose)s, as the rubric's earlier versions"),
+                    {"purpose": rubric.purpose.value},
+                )
+            ]
+        )
     version = _build_version(rubric, spec, _next_number(rubric))
     if publish:
         version.state = VersionState.PUBLISHED
@@ -150,13 +170,18 @@ def _require_draft(version: RubricVersion) -> None:
         )
 
 
-def create_rubric(code: str, name_zh: str, name_en: str, *, from_template: bool) -> RubricVersion:
-    """A new rubric with a first draft version: the built-in template's criteria, or none."""
+def create_rubric(
+    code: str, name_zh: str, name_en: str, *, from_template: bool, template: str = DEFAULT_TEMPLATE
+) -> RubricVersion:
+    """A new rubric with a first draft version: a built-in template's criteria, or none (a case rubric)."""
     if db.session.scalar(sa.select(Rubric.id).where(Rubric.code == code)) is not None:
         raise RubricError(N_("a rubric with this code already exists"))
-    rubric = Rubric(code=code, name_zh=name_zh, name_en=name_en)
+    spec: dict[str, Any] = (
+        load_template(template) if from_template else {"aggregation": "weighted_mean", "criteria": []}
+    )
+    purpose = RubricPurpose(str(spec.get("purpose", "case")))
+    rubric = Rubric(code=code, name_zh=name_zh, name_en=name_en, purpose=purpose)
     db.session.add(rubric)
-    spec = load_template() if from_template else {"aggregation": "weighted_mean", "criteria": []}
     spec = {**spec, "code": code, "name": {"zh": name_zh, "en": name_en}}
     version = _build_version(rubric, spec, 1)
     db.session.flush()

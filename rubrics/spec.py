@@ -20,6 +20,7 @@ SCALE_TYPES = ("ordinal", "range", "boolean", "nominal")
 VERDICT_VALUES = ("upheld", "partly_upheld", "not_upheld")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 WEIGHT_TOTAL = 100.0
+PURPOSES = ("case", "bid")  # what a rubric scores: unsatisfied cases, or bids' technical proposals
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ def validate_spec(data: Any) -> list[Problem]:
     c.bilingual(data, "name", "")
     if data.get("aggregation") not in AGGREGATIONS:
         c.add("aggregation", N_("must be one of %(choices)s"), choices=", ".join(AGGREGATIONS))
+    purpose = data.get("purpose", "case")
+    if purpose not in PURPOSES:
+        c.add("purpose", N_("must be one of %(choices)s"), choices=", ".join(PURPOSES))
     threshold = data.get("outlier_threshold", 2.0)
     if not _is_number(threshold) or threshold <= 0:
         c.add("outlier_threshold", N_("must be a number greater than 0"))
@@ -137,6 +141,10 @@ def validate_spec(data: Any) -> list[Problem]:
             N_("the weights of the scored criteria sum to %(total)s, not 100"),
             total=f"{weight_sum:g}",
         )
+    if purpose == "bid":  # a bid's technical proposal is scored, never judged upheld or not
+        for index in verdicts:
+            c.add(f"criteria[{index}].role", N_('a rubric for bids has no criterion of the role "verdict"'))
+        return c.problems
     if not verdicts:
         c.add("criteria", N_('no criterion has the role "verdict"'))
     for extra in verdicts[1:]:

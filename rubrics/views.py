@@ -135,7 +135,8 @@ def new_rubric() -> Any:
                 form.code.data.strip(),
                 form.name_zh.data.strip(),
                 form.name_en.data.strip(),
-                from_template=form.start.data == "template",
+                from_template=form.start.data in ("template", "bid_template"),
+                template=ops.BID_TEMPLATE if form.start.data == "bid_template" else ops.DEFAULT_TEMPLATE,
             )
         except ops.RubricError as exc:
             form.code.errors.append(explain(exc))

@@ -27,6 +27,8 @@ PURE = (
     "procurement.credit_code",
     "procurement.scoring",
     "procurement.honoraria",
+    "procurement.transitions",
+    "procurement.kpi",
 )
 PROBLEM = ROOT / "tests" / "fixtures" / "draw_problem.json"
 

@@ -38,7 +38,7 @@ from evaluation.web import local_datetime, mark, page_arg, refusal_to
 from panels.forms import DeclineForm
 from panels.invitations import invite_batch, reopen, replace_silent
 from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat, batch_seats
-from rubrics.models import RubricVersion, VersionState
+from rubrics.models import Rubric, RubricPurpose, RubricVersion, VersionState
 from rubrics.operations import export_version
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -91,8 +91,23 @@ def my_seats() -> str:
         "evaluation/batches/my_seats.html",
         member=member,
         seats=seats,
+        bid_evaluations=_bid_evaluations(member),
         answer=ConfirmForm(),
         decline=DeclineForm(),
+    )
+
+
+def _bid_evaluations(member: Member | None) -> int:
+    """How many procurement projects the member sits on as an expert (scored in the same workspace)."""
+    if member is None:
+        return 0
+    from procurement.expert_models import ExpertSeat
+
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(ExpertSeat).where(ExpertSeat.member_id == member.id)
+        )
+        or 0
     )
 
 
@@ -195,7 +210,10 @@ def _new_batch_form() -> tuple[NewBatchForm, dict[str, int]]:
     form = NewBatchForm()
     versions = db.session.scalars(
         sa.select(RubricVersion)
-        .where(RubricVersion.state == VersionState.PUBLISHED)
+        .where(
+            RubricVersion.state == VersionState.PUBLISHED,
+            RubricVersion.rubric.has(Rubric.purpose == RubricPurpose.CASE),
+        )
         .options(joinedload(RubricVersion.rubric))
         .order_by(RubricVersion.id)
     ).all()

@@ -146,6 +146,7 @@ def test_every_state_a_page_shows_has_a_label(app_ctx) -> None:
         "evaluation.scoring.models",
         "panels.models",
         "procurement.models",
+        "procurement.expert_models",
         "rubrics.models",
     ):
         module = importlib.import_module(module_name)

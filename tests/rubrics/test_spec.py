@@ -74,3 +74,13 @@ def test_scale_rules() -> None:
     assert "only scored criteria carry a weight" in paths["criteria[10].weight"]
     assert "upheld, partly_upheld, not_upheld" in paths["criteria[12].scale.options"]
     assert "number or null" in paths["criteria[5].comment_required_at_or_below"]
+
+
+def test_a_rubric_for_bids_has_no_verdict() -> None:
+    bid = load_template("bid_technical_standard.json")
+    assert bid["purpose"] == "bid" and validate_spec(bid) == []
+    with_verdict = load_template()
+    with_verdict["purpose"] = "bid"
+    problems = {(p.path, p.message) for p in validate_spec(with_verdict)}
+    assert ("criteria[12].role", 'a rubric for bids has no criterion of the role "verdict"') in problems
+    assert validate_spec({**bid, "purpose": "tender"})[0].path == "purpose"
