@@ -106,7 +106,12 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.scoring.views import bp as scoring_bp
     from panels.draw_views import bp as draws_bp
     from panels.views import bp as panels_bp
-    from procurement import agency_views  # noqa: F401 - its pages join the procurement blueprint
+    from procurement import (  # noqa: F401 - their pages join the procurement blueprint
+        agency_views,
+        contract_views,
+        expert_views,
+        honoraria_views,
+    )
     from procurement.views import bp as procurement_bp
     from rubrics.views import bp as rubrics_bp
 

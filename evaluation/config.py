@@ -72,6 +72,9 @@ def from_environment(instance_path: str, problems: list[str] | None = None) -> d
         "EVALUATION_APPEAL_DAYS": _int("EVALUATION_APPEAL_DAYS", 10, problems),
         # Days after publication in which a department reports the rectification of an upheld case (整改).
         "EVALUATION_RECTIFICATION_DAYS": _int("EVALUATION_RECTIFICATION_DAYS", 30, problems),
+        # Honoraria (劳务费) of experts and panel members by a tier table of the provincial shape (川财规〔2023〕6号):
+        # "base hours, base yuan, yuan per further hour, daily cap, rest-day multiplier".
+        "PROCUREMENT_HONORARIUM_TIERS": env.get("PROCUREMENT_HONORARIUM_TIERS", "4,500,100,1000,1.5"),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

@@ -23,6 +23,7 @@ def project_summary(code: str) -> dict[str, Any] | None:
     from sqlalchemy.orm import selectinload
 
     from evaluation.extensions import db
+    from procurement.evaluation import bid_results
     from procurement.models import Bid, BidState, PurchaseProject
     from procurement.scoring import flagged_low, rank_bids
 
@@ -36,17 +37,14 @@ def project_summary(code: str) -> dict[str, Any] | None:
     weight = Decimal(str(project.price_weight))
     valid = [b for b in project.bids if b.state != BidState.INVALID and b.state != BidState.WITHDRAWN]
     low = dict(zip((b.id for b in valid), flagged_low([b.price for b in valid]), strict=True))
-    scored = {
-        s.key: s
-        for s in rank_bids(
-            [
-                (b.id, b.price, Decimal(str(b.technical_score)))
-                for b in valid
-                if b.technical_score is not None
-            ],
-            weight,
-        )
+    # The experts' submitted scores, as the report computes them; a bid without any keeps its recorded score.
+    from_scores = {key: s.technical for key, s in bid_results(project).items()}
+    technical = {
+        b.id: from_scores.get(b.id, None if b.technical_score is None else Decimal(str(b.technical_score)))
+        for b in valid
     }
+    rows = [(b.id, b.price, technical[b.id]) for b in valid if technical[b.id] is not None]
+    scored = {s.key: s for s in rank_bids(rows, weight)}  # type: ignore[arg-type]
     bids = []
     for bid in sorted(
         project.bids, key=lambda b: (b.id not in scored, scored[b.id].rank if b.id in scored else 0, b.id)

@@ -75,3 +75,20 @@ def honorarium(
         rest_day = day in holidays or day.weekday() >= 5
         total += day_amount(billable_hours(worked), tiers, holiday=rest_day)
     return total
+
+
+def parse_tiers(text: str) -> Tiers:
+    """The tier table from its configuration: "base hours, base, per further hour, daily cap, rest-day multiplier"
+    (the multiplier may be left out)."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (4, 5):
+        raise ValueError(
+            "a tier table is: base hours, base, per further hour, daily cap[, rest-day multiplier]"
+        )
+    try:
+        values = [Decimal(p) for p in parts]
+    except ArithmeticError as exc:
+        raise ValueError(f"a tier table holds numbers: {text!r}") from exc
+    if any(not v.is_finite() or v < 0 for v in values):
+        raise ValueError(f"a tier table holds numbers of zero or more: {text!r}")
+    return Tiers(*values)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from evaluation.text import N_
+
 POINTS = Decimal("0.01")  # scores are shown and compared to the hundredth, as evaluation reports print them
 LOW_PRICE_RATIO = Decimal(
     "0.8"
@@ -52,15 +54,15 @@ def invalid_reason(
     """Why a bid is invalid (a message id), or None: above the budget, late, or from a suspended or blacklisted
     agency."""
     if agency_status == "blacklisted":
-        return "The agency is blacklisted."
+        return N_("The agency is blacklisted.")
     if agency_status == "suspended":
-        return "The agency is suspended."
+        return N_("The agency is suspended.")
     if deadline is not None and submitted > deadline:
-        return "The bid came after the deadline."
+        return N_("The bid came after the deadline.")
     if price > budget:
-        return "The price is above the budget."
+        return N_("The price is above the budget.")
     if price <= 0:
-        return "The price is not positive."
+        return N_("The price is not positive.")
     return None
 
 

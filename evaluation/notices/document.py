@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from evaluation.assessments.results import READINGS
 from evaluation.charts import interval_chart, trend_chart
 from evaluation.labels import label
+from evaluation.pdf import render_pdf
 from evaluation.tabular import append_row
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "notice.css"
@@ -71,13 +72,7 @@ def html(
 
 
 def pdf(doc: dict[str, Any], *, public: bool = False) -> bytes:
-    from weasyprint import CSS, HTML  # imported here: only the PDF needs it (and pango beneath it)
-
-    def refuse(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-        raise ValueError(f"the notice fetches nothing: {url}")  # nothing from any network, intranet or not
-
-    document = HTML(string=html(doc, public=public, for_pdf=True), url_fetcher=refuse)
-    return bytes(document.write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))]))
+    return render_pdf(html(doc, public=public, for_pdf=True), STYLESHEET)
 
 
 def xlsx(doc: dict[str, Any], *, public: bool = False) -> bytes:

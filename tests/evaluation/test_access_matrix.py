@@ -31,7 +31,18 @@ from evaluation.notices.models import Notice
 from evaluation.publication.operations import publish_batch
 from evaluation.rectifications.models import Rectification
 from panels.models import Conflict, ConflictSource, Draw, MemberAffiliation, MemberUnavailability
-from procurement.models import Agency, Contract
+from procurement.expert_models import ExpertDraw, ExpertSeat
+from procurement.models import (
+    Agency,
+    Bid,
+    BidState,
+    Contract,
+    Deliverable,
+    Honorarium,
+    Payment,
+    ProjectState,
+    PurchaseProject,
+)
 from rubrics.models import Criterion
 from tests import factories
 from tests.conftest import make_user
@@ -162,6 +173,40 @@ ACCESS: dict[str, Any] = {
     "procurement.agencies": {"organizer"},
     "procurement.new_agency": {"organizer"},
     "procurement.edit_agency": {"organizer"},
+    "procurement.new_project": {"organizer"},
+    "procurement.edit_project": {"organizer"},
+    "procurement.project": {"organizer"},
+    "procurement.advance": {"organizer"},
+    "procurement.fail": {"organizer"},
+    "procurement.record_bid": {"organizer"},
+    "procurement.finding": {"organizer"},
+    "procurement.proposal": {"organizer", "member"},
+    "procurement.open_draw": {"organizer"},
+    "procurement.run_draw": {"organizer"},
+    "procurement.discard_draw": {"organizer"},
+    "procurement.draw": {"organizer"},
+    "procurement.session_times": {"organizer"},
+    "procurement.my_evaluations": {"member"},
+    "procurement.score": {"member"},
+    "procurement.save_score": {"member"},
+    "procurement.confirm_report": {"member"},
+    "procurement.report": {"organizer"},
+    "procurement.report_pdf": {"organizer"},
+    "procurement.experts": {"organizer"},
+    "procurement.new_contract": {"organizer"},
+    "procurement.contract": {"organizer", "agency"},
+    "procurement.confirm_clauses": {"organizer"},
+    "procurement.complete_contract": {"organizer"},
+    "procurement.accept_milestone": {"organizer"},
+    "procurement.request_payment": {"organizer"},
+    "procurement.approve_payment": {"organizer"},
+    "procurement.payment_paid": {"organizer"},
+    "procurement.review_agency": {"organizer"},
+    "procurement.honoraria": {"organizer"},
+    "procurement.compute_honoraria": {"organizer"},
+    "procurement.approve_honorarium": {"organizer"},
+    "procurement.honorarium_paid": {"organizer"},
+    "procurement.export_honoraria": {"organizer"},
 }
 
 
@@ -221,6 +266,7 @@ def _someone_elses(world: factories.World) -> dict[str, Any]:
     db.session.flush()
     return {
         "agency": agency,
+        "contract": contract,
         "street_case": street_case,
         "other_batch": other_batch,
         "other_assessment": other_assessment,
@@ -229,6 +275,55 @@ def _someone_elses(world: factories.World) -> dict[str, Any]:
         "affiliation": affiliation,
         "conflict": conflict,
     }
+
+
+def _procurement(world: factories.World, contract: Contract) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A project with a bid, its expert draw and a seat of the world's member (an expert here), a milestone, a
+    payment and an honorarium on the agency's contract; and someone else's: a seat of another member on another
+    project, with its bid, and another agency's contract."""
+    project = PurchaseProject(
+        code="CG-1", title="评议服务", budget=Decimal(100), state=ProjectState.EVALUATING
+    )
+    other_project = PurchaseProject(code="CG-2", title="另一项目", budget=Decimal(100))
+    bid = Bid(
+        project=project, agency=contract.agency, price=Decimal(90), state=BidState.VALID, proposal=b"%PDF"
+    )
+    other_bid = Bid(project=other_project, agency=contract.agency, price=Decimal(90), proposal=b"%PDF")
+    draw = ExpertDraw(project=project, seed_hash="0" * 64, seed="s")
+    seat = ExpertSeat(project=project, member_id=world.member.id)
+    other_seat = ExpertSeat(project=other_project, member_id=world.panel_members[0].id)
+    milestone = Deliverable(title="首付", due_date=date(2026, 2, 1))
+    contract.deliverables.append(milestone)
+    payment = Payment(amount=Decimal(1))
+    contract.payments.append(payment)
+    honorarium = Honorarium(member_id=world.member.id, project=project, amount=Decimal(1))
+    stranger = Agency(name="另一家", credit_code="91510100MA61R8KX50")
+    other_contract = Contract(
+        number="C-2",
+        agency=stranger,
+        amount=Decimal(1),
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+    )
+    db.session.add_all([project, other_project, bid, other_bid, draw, seat, other_seat, milestone, payment])
+    db.session.add_all([honorarium, stranger, other_contract])
+    db.session.flush()
+    own = {
+        "project_id": project.id,
+        "bid_id": bid.id,
+        "expert_draw_id": draw.id,
+        "expert_seat_id": seat.id,
+        "contract_id": contract.id,
+        "milestone_id": milestone.id,
+        "payment_id": payment.id,
+        "honorarium_id": honorarium.id,
+    }
+    other = {
+        "bid_id": other_bid.id,
+        "expert_seat_id": other_seat.id,
+        "contract_id": other_contract.id,
+    }
+    return own, other
 
 
 def _objects(world: factories.World) -> Objects:
@@ -302,6 +397,9 @@ def _objects(world: factories.World) -> Objects:
         "seat_id": other_seat.id,
         "period_id": rows["other_period"].id,
     }
+    own_procurement, other_procurement = _procurement(world, rows["contract"])
+    common.update(own_procurement)
+    someone_elses.update(other_procurement)
     db.session.commit()
     common["affiliation_id"] = rows["affiliation"].id
     return Objects(common, {**common, **someone_elses}, users, tokens)

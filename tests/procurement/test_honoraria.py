@@ -51,3 +51,13 @@ def test_government_staff_and_purchaser_representatives_are_not_paid() -> None:
     assert honorarium("expert", sessions, TIERS) == D("900.00")
     with pytest.raises(ValueError, match="ends after"):
         Session(_at(7, 9), _at(7, 9))
+
+
+def test_the_tier_table_is_read_from_its_setting() -> None:
+    from procurement.honoraria import parse_tiers
+
+    assert parse_tiers("4, 500, 100, 1000, 1.5") == TIERS
+    assert parse_tiers("4,500,100,1000").holiday_multiplier == D("1")
+    for wrong in ("4,500,100", "4,500,abc,1000", "4,-500,100,1000", "4,500,100,NaN"):
+        with pytest.raises(ValueError):
+            parse_tiers(wrong)

@@ -1,0 +1,279 @@
+"""A purchase project through the pages: planned, announced, bids recorded (invalid ones with their reason, a low
+one flagged), bidding closed, the experts drawn with a recusal, blind scores, the award to the first ranked, the
+contract with its personal-information clauses, milestones, payments and honoraria."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from evaluation.audit.models import AuditEvent
+from evaluation.db import utcnow
+from evaluation.extensions import db
+from procurement.expert_models import AgencyReview, BidScore, ExpertDraw, ExpertSeat
+from procurement.models import (
+    Bid,
+    BidState,
+    Contract,
+    ContractState,
+    Honorarium,
+    Payment,
+    PaymentState,
+    ProjectState,
+    PurchaseProject,
+)
+from tests.procurement.world import PRICES, local, procurement, project_form, technical_form
+
+
+def _project() -> PurchaseProject:
+    return db.session.scalars(sa.select(PurchaseProject)).one()
+
+
+def _bid(client, project, agency, price, **extra):
+    data = {
+        "agency": str(agency.id),
+        "price": str(price),
+        "submitted": local(timedelta(hours=-2)),
+        "proposal": (io.BytesIO(b"%PDF-1.4 technical proposal of " + agency.name.encode()), "方案.pdf"),
+        **extra,
+    }
+    return client.post(
+        f"/procurement/projects/{project.id}/bids", data=data, content_type="multipart/form-data"
+    )
+
+
+def _advance(client, project):
+    return client.post(f"/procurement/projects/{project.id}/advance", follow_redirects=True)
+
+
+def _to_evaluation(client, auth, world):
+    """Planned, announced, three valid bids and one invalid, bidding closed (the clock moved past the deadline)."""
+    auth.login("office")
+    assert client.post("/procurement/projects/new", data=project_form(world)).status_code == 302
+    project = _project()
+    assert "公告" in _advance(client, project).get_data(as_text=True)
+    for agency, price in zip(world.agencies, PRICES, strict=True):
+        assert _bid(client, project, agency, price).status_code == 302
+    _bid(client, project, world.blacklisted, "95000")
+    project.bid_deadline_dt = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    _advance(client, project)
+    _advance(client, project)
+    db.session.refresh(project)
+    assert project.state == ProjectState.EVALUATING
+    return project
+
+
+def test_each_step_states_its_preconditions(app_ctx, client, auth) -> None:
+    world = procurement()
+    auth.login("office")
+    bare = project_form(world, rubric_version="", expert_count="4", price_weight="35")
+    assert client.post("/procurement/projects/new", data=bare).status_code == 302
+    project = _project()
+    page = _advance(client, project).get_data(as_text=True)
+    assert "请选择已发布的技术评分标准" in page and "评标委员会人数应为不少于 5 的单数" in page
+    assert "价格分值应在 10 至 30 分之间" in page
+    assert _project().state == ProjectState.PLANNING
+    edit = f"/procurement/projects/{project.id}/edit"
+    assert client.post(edit, data=project_form(world)).status_code == 302
+    _advance(client, project)
+    assert _project().state == ProjectState.ANNOUNCED
+    early = _advance(client, project).get_data(as_text=True)
+    assert "投标截止时间前不能截止投标" in early and _project().state == ProjectState.ANNOUNCED
+    assert (
+        client.get(edit, follow_redirects=True).status_code == 200
+        and _project().state == ProjectState.ANNOUNCED
+    )
+
+
+def test_too_few_valid_bids_keep_the_evaluation_closed_and_the_project_can_fail(
+    app_ctx, client, auth
+) -> None:
+    world = procurement()
+    auth.login("office")
+    client.post("/procurement/projects/new", data=project_form(world))
+    project = _project()
+    _advance(client, project)
+    _bid(client, project, world.agencies[0], "100000")
+    over = _bid(client, project, world.agencies[1], "150000", **{"submitted": local(timedelta(hours=-1))})
+    assert "报价超出预算" in client.get(over.headers["Location"]).get_data(as_text=True)
+    project.bid_deadline_dt = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    _advance(client, project)
+    refused = _advance(client, project).get_data(as_text=True)
+    assert "有效投标 1 家，该采购方式至少需要 3 家" in refused
+    assert _project().state == ProjectState.BIDDING_CLOSED
+    assert client.post(f"/procurement/projects/{project.id}/fail", data={"reason": ""}).status_code == 302
+    assert _project().state == ProjectState.BIDDING_CLOSED
+    client.post(f"/procurement/projects/{project.id}/fail", data={"reason": "有效投标不足三家，依法废标"})
+    assert _project().state == ProjectState.FAILED and _project().failed_reason.startswith("有效投标不足")
+
+
+def test_bids_invalid_flagged_and_the_proposal_encrypted(app_ctx, client, auth) -> None:
+    world = procurement()
+    project = _to_evaluation(client, auth, world)
+    bids = {b.agency.name: b for b in project.bids}
+    assert bids["失信机构"].state == BidState.INVALID
+    assert bids["失信机构"].invalid_reason == "The agency is blacklisted."
+    page = client.get(f"/procurement/projects/{project.id}").get_data(as_text=True)
+    assert "该机构已被列入黑名单" in page and page.count('<p class="flag">') == 1
+    stored = db.session.execute(
+        sa.text("SELECT proposal_enc FROM bids WHERE id = :id"), {"id": bids["明理评价"].id}
+    )
+    assert b"technical proposal" not in bytes(stored.scalar_one())
+    download = client.get(f"/procurement/bids/{bids['明理评价'].id}/proposal")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF-1.4 technical proposal")
+    again = _bid(client, project, world.agencies[0], "80000")
+    assert again.status_code in (302, 400)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bid)) == 4
+
+
+def _score_everything(client, auth, world, project, levels):
+    seats = db.session.scalars(sa.select(ExpertSeat).where(ExpertSeat.project_id == project.id)).all()
+    valid = [b for b in project.bids if b.state == BidState.VALID]
+    for seat in seats:
+        auth.logout()
+        auth.login(world.users[seat.member_id].username)
+        for bid in valid:
+            form = technical_form(levels[bid.agency.name], action="submit", confirm="yes")
+            answer = client.post(f"/procurement/seats/{seat.id}/bids/{bid.id}", data=form)
+            assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+        assert client.post(f"/procurement/seats/{seat.id}/confirm").status_code == 302
+    auth.logout()
+    auth.login("office")
+    return seats
+
+
+def test_the_experts_are_drawn_score_blind_and_the_first_ranked_wins(app_ctx, client, auth, runner) -> None:
+    world = procurement()
+    project = _to_evaluation(client, auth, world)
+    assert client.post(f"/procurement/projects/{project.id}/draw").status_code == 302
+    draw = db.session.scalars(sa.select(ExpertDraw)).one()
+    assert draw.status == "pending" and draw.seed_hash
+    client.post(f"/procurement/draws/{draw.id}/run")
+    db.session.refresh(draw)
+    seated = {s.member_id for s in db.session.scalars(sa.select(ExpertSeat))}
+    assert len(seated) == 5 and world.recused.id not in seated
+    assert draw.exclusions == [
+        {"member": world.recused.id, "agency": "明理评价", "kind": "employed", "detail": None}
+    ]
+    record = client.get(f"/procurement/draws/{draw.id}").get_data(as_text=True)
+    assert "重放：抽取结果完全一致" in record
+    refused = _advance(client, project).get_data(as_text=True)
+    assert "尚有 15 项技术评分未提交" in refused and "5 名专家尚未确认评审报告" in refused
+    assert "请记录评标委员会对 1 份报价明显偏低投标的意见" in refused
+    # An expert sees only their own seat: another's is refused.
+    seats = db.session.scalars(sa.select(ExpertSeat).order_by(ExpertSeat.id)).all()
+    auth.logout()
+    auth.login(world.users[seats[0].member_id].username)
+    bid = next(b for b in project.bids if b.state == BidState.VALID)
+    assert client.get(f"/procurement/seats/{seats[1].id}/bids/{bid.id}").status_code == 403
+    incomplete = client.post(
+        f"/procurement/seats/{seats[0].id}/bids/{bid.id}",
+        data={"c-T1": "3", "action": "submit", "confirm": "yes"},
+    )
+    refusal = incomplete.get_data(as_text=True)
+    assert (
+        incomplete.status_code == 400
+        and "部分评价未作答或需要填写说明" in refusal
+        and 'class="criterion has-error" id="criterion-T2"' in refusal
+    )
+    assert db.session.scalar(sa.select(BidScore.submitted_dt).where(BidScore.bid_id == bid.id)) is None
+    auth.logout()
+    auth.login("office")
+    _score_everything(client, auth, world, project, {"明理评价": 2, "公信评估": 3, "蓉城调查": 4})
+    low = next(b for b in project.bids if b.agency.name == "明理评价")
+    client.post(
+        f"/procurement/bids/{low.id}/finding", data={"finding": "已要求说明，成本构成合理，不影响履约"}
+    )
+    awarded = _advance(client, project).get_data(as_text=True)
+    assert "授标" in awarded or "已中标" in awarded
+    db.session.refresh(project)
+    assert project.state == ProjectState.AWARDED
+    shown = json.loads(runner.invoke(args=["procurement", "show", project.code, "--json"]).output)
+    first = shown["bids"][0]
+    assert project.awarded_bid.agency.name == first["agency"] and first["rank"] == 1
+    report = client.get(f"/procurement/projects/{project.id}/report").get_data(as_text=True)
+    for bid_row in shown["bids"]:
+        if bid_row["valid"]:
+            assert bid_row["total"] in report and bid_row["technical"] in report
+    assert "ICC(2,1)" in report and "Kendall" in report
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BidScore)) == 15
+
+
+def test_contract_clauses_milestones_payments_and_honoraria(app_ctx, client, auth) -> None:
+    world = procurement()
+    project = _to_evaluation(client, auth, world)
+    client.post(f"/procurement/projects/{project.id}/draw")
+    client.post(f"/procurement/draws/{db.session.scalars(sa.select(ExpertDraw)).one().id}/run")
+    seats = _score_everything(client, auth, world, project, {"明理评价": 2, "公信评估": 3, "蓉城调查": 4})
+    low = next(b for b in project.bids if b.agency.name == "明理评价")
+    client.post(f"/procurement/bids/{low.id}/finding", data={"finding": "成本构成合理"})
+    _advance(client, project)
+    contract_url = f"/procurement/projects/{project.id}/contract"
+    terms = {
+        "number": "CDZF-2027-0001",
+        "amount": "120000",
+        "start_date": "2027-01-01",
+        "end_date": "2027-12-31",
+        "unit_price": "60",
+        "case_quota": "2000",
+        "milestones": "首付款 | 2027-01-15 | 36000\n中期 | 2027-06-30 | 48000",
+        "pi_purpose": "仅用于不满意件评议",
+        "pi_period": "合同期内",
+        "pi_safeguards": "加密存储，最小授权",
+        "pi_return_date": "2028-01-31",
+    }
+    missing = client.post(contract_url, data={**terms, "pi_safeguards": ""})
+    assert missing.status_code == 400 and "个人信息条款均为必填" in missing.get_data(as_text=True)
+    wrong = client.post(contract_url, data={**terms, "milestones": "首付款 | 2027-13-01 | 1"})
+    assert "第 1 行" in wrong.get_data(as_text=True)
+    assert client.post(contract_url, data=terms).status_code == 302
+    contract = db.session.scalars(sa.select(Contract)).one()
+    assert contract.state == ContractState.DRAFT and contract.agency_id == project.awarded_bid.agency_id
+    assert _project().state == ProjectState.AWARDED
+    client.post(f"/procurement/contracts/{contract.id}/confirm")
+    db.session.refresh(contract)
+    assert contract.state == ContractState.ACTIVE and _project().state == ProjectState.CONTRACTED
+    first = contract.deliverables[0]
+    early = client.post(f"/procurement/milestones/{first.id}/payment", follow_redirects=True)
+    assert "节点验收后方可申请付款" in early.get_data(as_text=True)
+    client.post(f"/procurement/milestones/{first.id}/accept")
+    client.post(f"/procurement/milestones/{first.id}/payment")
+    payment = db.session.scalars(sa.select(Payment)).one()
+    assert payment.state == PaymentState.REQUESTED and payment.amount == 36000
+    client.post(f"/procurement/payments/{payment.id}/approve")
+    client.post(f"/procurement/payments/{payment.id}/paid", data={"paid_on": "2027-01-20"})
+    db.session.refresh(payment)
+    assert payment.state == PaymentState.PAID and str(payment.paid_date) == "2027-01-20"
+    # Honoraria from the recorded session: 09:00–15:30 is 6.5 hours: 500 + 2.5 × 100 = 750 on a weekday.
+    for seat in seats:
+        client.post(
+            f"/procurement/seats/{seat.id}/session",
+            data={"checked_in": "2027-01-06T09:00", "checked_out": "2027-01-06T15:30"},
+        )
+    client.post(f"/procurement/projects/{project.id}/honoraria")
+    rows = db.session.scalars(sa.select(Honorarium)).all()
+    assert (
+        len(rows) == 5 and {str(r.amount) for r in rows} == {"750.00"} and {r.minutes for r in rows} == {390}
+    )
+    client.post(f"/procurement/honoraria/{rows[0].id}/approve")
+    export = client.get("/procurement/honoraria.csv")
+    assert export.status_code == 200 and "750.00" in export.get_data(as_text=True)
+    assert client.get("/procurement/honoraria.xlsx").status_code == 200
+    review = client.post(
+        f"/procurement/contracts/{contract.id}/review", data={"complaints": "1"}, follow_redirects=True
+    )
+    assert "机构履约记录已增加本次考评" in review.get_data(as_text=True)
+    kept = db.session.scalars(sa.select(AgencyReview)).one()
+    # Nothing under the contract yet: quota and agreement are not measured; one complaint costs a fifth of its 10.
+    assert kept.kpis["quota_delivered"]["points"] == "0.00" and kept.kpis["complaints"]["points"] == "8.00"
+    actions = set(db.session.scalars(sa.select(AuditEvent.action)))
+    assert {
+        "procurement.contract_signed",
+        "procurement.clauses_confirmed",
+        "procurement.payment_paid",
+    } <= actions
