@@ -7,8 +7,6 @@ The cases are made in evaluation.demo.cases, the batches with their panels and s
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +17,7 @@ from evaluation.cases.models import (
 )
 from evaluation.db import utcnow
 from evaluation.demo import data
+from evaluation.demo import procurement as demo_procurement
 from evaluation.demo.batches import build_batches
 from evaluation.demo.cases import make_cases, person_name
 from evaluation.extensions import db
@@ -27,13 +26,6 @@ from panels.models import CompositionPolicy, Member, MemberRole
 from procurement.credit_code import check_character
 from procurement.models import (
     Agency,
-    Bid,
-    BidState,
-    Contract,
-    Deliverable,
-    Payment,
-    ProjectState,
-    PurchaseProject,
 )
 from rubrics.models import Rubric, RubricVersion
 from rubrics.operations import import_version, load_template
@@ -218,86 +210,6 @@ def _credit_code(prefix17: str) -> str:
     return prefix17 + check_character(prefix17)
 
 
-def _procurement(now: datetime) -> tuple[Agency, Contract]:
-    agency = _get_or_add(
-        Agency,
-        {"credit_code": _credit_code("52510107MJ6CX3Q2K")},
-        name="成都明理社会评价研究中心",
-        contact_name="周敏",
-        contact_phone="028-85551234",
-        email="service@mingli.example",
-        address="成都市武侯区人民南路四段1号",
-    )
-    rival = _get_or_add(
-        Agency,
-        {"credit_code": _credit_code("52510100MJ0123456")},
-        name="四川公信第三方评估有限公司",
-        contact_name="何杰",
-        contact_phone="028-86661234",
-    )
-    project = db.session.scalar(sa.select(PurchaseProject).where(PurchaseProject.code == "CDCG-2026-0137"))
-    if project is None:
-        project = PurchaseProject(
-            code="CDCG-2026-0137",
-            title="2026年度12345热线不满意件第三方评议服务采购项目",
-            description="采用综合评分法，价格分权重30%。",
-            budget=Decimal("1200000.00"),
-            price_weight=30.0,
-            rubric_version=None,
-            state=ProjectState.AWARDED,
-            bid_deadline_dt=datetime(2026, 1, 10, 2, 0, tzinfo=UTC),
-        )
-        db.session.add(project)
-        db.session.flush()
-        for bidder, price, technical in ((agency, "1080000.00", 62.5), (rival, "1150000.00", 58.0)):
-            lowest = Decimal("1080000.00")
-            price_score = float(lowest / Decimal(price)) * 30.0
-            db.session.add(
-                Bid(
-                    project=project,
-                    agency=bidder,
-                    price=Decimal(price),
-                    state=BidState.VALID,
-                    technical_score=technical,
-                    price_score=round(price_score, 2),
-                    total_score=round(technical + price_score, 2),
-                )
-            )
-        db.session.flush()
-        for rank, bid in enumerate(sorted(project.bids, key=lambda b: -(b.total_score or 0)), start=1):
-            bid.rank = rank
-    contract = _get_or_add(
-        Contract,
-        {"number": "CDZF-2026-0137"},
-        project=project,
-        agency=agency,
-        amount=Decimal("1080000.00"),
-        start_date=date(2026, 1, 15),
-        end_date=date(2026, 12, 31),
-    )
-    db.session.flush()
-    if not contract.deliverables:
-        for month in (3, 6, 9, 12):
-            delivered = datetime(2026, month, 28, 8, 0, tzinfo=UTC)
-            contract.deliverables.append(
-                Deliverable(
-                    title=f"2026年第{month // 3}季度不满意件评议报告",
-                    due_date=date(2026, month, 30),
-                    delivered_dt=delivered if delivered < now else None,
-                    accepted_dt=delivered + timedelta(days=5)
-                    if delivered + timedelta(days=5) < now
-                    else None,
-                )
-            )
-        contract.payments.append(
-            Payment(amount=Decimal("324000.00"), paid_date=date(2026, 2, 10), note="首付款30%")
-        )
-        contract.payments.append(
-            Payment(amount=Decimal("324000.00"), paid_date=date(2026, 7, 15), note="中期款30%")
-        )
-    return agency, contract
-
-
 def seed() -> list[str]:
     """Create whatever part of the demo data set is missing; return lines describing the result."""
     now = utcnow().replace(minute=0, second=0, microsecond=0)
@@ -306,14 +218,18 @@ def seed() -> list[str]:
     version = _rubric()
     policy = _policy()
     members = _members(departments)
+    experts = demo_procurement.experts()
     cases = make_cases(departments, now)
-    agency, contract = _procurement(now)
-    logins = _users(departments, members, agency)
+    bidders = demo_procurement.agencies()
+    logins = _users(departments, members + experts, bidders[0])
+    contract = demo_procurement.procure(bidders, experts, now)
     made = build_batches(cases, version, policy, contract, now)
+    demo_procurement.review_after_batches(contract, now)
     db.session.commit()
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
     lines = [
-        f"demo data ready: {len(departments)} departments, {len(members)} panel members, {count} cases",
+        f"demo data ready: {len(departments)} departments, {len(members)} panel members, "
+        f"{len(experts)} procurement experts, {count} cases",
         "batches created this run: " + (", ".join(made) if made else "none (already there)"),
         f"logins (password {DEMO_PASSWORD}):",
     ]

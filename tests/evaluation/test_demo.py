@@ -22,7 +22,9 @@ from evaluation.models import (
 )
 from evaluation.org.models import DepartmentKind
 from panels.models import MemberRole
-from procurement.models import Agency, Bid, Contract
+from procurement import projects as ops
+from procurement.expert_models import AgencyReview, BidScore, ExpertSeat
+from procurement.models import Agency, Bid, Contract, ContractState, Honorarium, ProjectState, PurchaseProject
 
 COUNTED = [
     Region,
@@ -42,6 +44,8 @@ COUNTED = [
     Agency,
     Bid,
     Contract,
+    BidScore,
+    Honorarium,
 ]
 
 
@@ -57,7 +61,7 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
     counts = _counts()
 
     assert counts["Case"] == 800  # three recent months and the five before
-    assert counts["Member"] == 80
+    assert counts["Member"] == 80 + 7  # the panel pool and the procurement experts
     assert counts["Department"] >= 20
     kinds = set(db.session.scalars(sa.select(Department.kind).distinct()))
     assert kinds == set(DepartmentKind)
@@ -65,6 +69,23 @@ def test_demo_seed_is_realistic_and_idempotent(runner) -> None:
     assert len(districts) >= 10 and "510107" in districts  # 武侯区
     roles = set(db.session.scalars(sa.select(Member.role).distinct()))
     assert {MemberRole.OFFICIAL, MemberRole.LAWYER, MemberRole.TOWNSHIP_REP, MemberRole.CITIZEN_REP} <= roles
+    # A whole procurement: three bids, one flagged low; five experts scored and confirmed; the contract runs.
+    project = db.session.scalars(sa.select(PurchaseProject)).one()
+    assert project.state == ProjectState.CONTRACTED and len(project.bids) == 3
+    assert (
+        sum(ops.low_flags(project).values()) == 1
+        and project.awarded_bid.agency.name == "成都明理社会评价研究中心"
+    )
+    seats = db.session.scalars(sa.select(ExpertSeat)).all()
+    assert len(seats) == 5 and all(s.confirmed_dt for s in seats)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BidScore)) == 15
+    contract = db.session.scalars(sa.select(Contract)).one()
+    assert contract.state == ContractState.ACTIVE and contract.pi_confirmed_dt is not None
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(Batch).where(Batch.contract_id == contract.id)
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Honorarium)) == 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AgencyReview)) == 1
     states = set(db.session.scalars(sa.select(Batch.state)))
     assert {BatchState.PUBLISHED, BatchState.FINALIZED, BatchState.SCORING, BatchState.DRAFT} <= states
     published = db.session.scalar(
