@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from evaluation.access import get_or_403, roles_required
 from evaluation.accounts.models import Role
 from evaluation.audit.operations import record
 from evaluation.extensions import db
+from procurement.expert_models import AgencyReview
 from procurement.forms import AgencyForm
 from procurement.models import Agency, AgencyStatus
 from procurement.views import bp
@@ -71,7 +73,7 @@ def new_agency() -> Any:
     if form.validate_on_submit() and _save(None, form) is not None:
         flash(_("The agency is saved."), "success")
         return redirect(url_for("procurement.agencies"))
-    return render_template("procurement/agency_form.html", form=form, agency=None), (
+    return render_template("procurement/agency_form.html", form=form, agency=None, reviews=[]), (
         400 if request.method == "POST" else 200
     )
 
@@ -86,6 +88,12 @@ def edit_agency(agency_id: int) -> Any:
     if form.validate_on_submit() and _save(agency, form) is not None:
         flash(_("The agency is saved."), "success")
         return redirect(url_for("procurement.agencies"))
-    return render_template("procurement/agency_form.html", form=form, agency=agency), (
+    reviews = db.session.scalars(
+        sa.select(AgencyReview)
+        .where(AgencyReview.agency_id == agency.id)
+        .options(selectinload(AgencyReview.contract))
+        .order_by(AgencyReview.created_dt.desc())
+    ).all()
+    return render_template("procurement/agency_form.html", form=form, agency=agency, reviews=reviews), (
         400 if request.method == "POST" else 200
     )

@@ -14,7 +14,7 @@ from evaluation.extensions import Model
 
 if TYPE_CHECKING:
     from panels.models import Member
-    from procurement.models import Agency, Bid, PurchaseProject
+    from procurement.models import Agency, Bid, Contract, PurchaseProject
 
 
 class RelationKind(StrEnum):
@@ -117,3 +117,5 @@ class AgencyReview(Model):
     note: Mapped[str | None] = mapped_column(sa.Text)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contract: Mapped[Contract] = relationship()

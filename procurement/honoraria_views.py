@@ -21,6 +21,7 @@ from evaluation.extensions import db
 from evaluation.forms import ConfirmForm
 from evaluation.labels import label
 from evaluation.tabular import append_row, write_csv
+from panels.models import Member
 from procurement import payroll
 from procurement.models import Honorarium, PurchaseProject
 from procurement.views import bp
@@ -35,7 +36,7 @@ def _rows() -> list[Honorarium]:
     return list(
         db.session.scalars(
             sa.select(Honorarium)
-            .options(selectinload(Honorarium.member))
+            .options(selectinload(Honorarium.member).selectinload(Member.affiliation))
             .order_by(Honorarium.project_id, Honorarium.batch_id, Honorarium.id)
         )
     )

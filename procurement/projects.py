@@ -17,7 +17,7 @@ from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.text import N_, UserError
 from procurement import transitions
-from procurement.expert_models import BidScore, ExpertSeat
+from procurement.expert_models import AgencyReview, BidScore, ExpertSeat
 from procurement.models import (
     Agency,
     Bid,
@@ -152,13 +152,24 @@ def _award(project: PurchaseProject) -> None:
     project.awarded_dt = utcnow()
 
 
+def status_on(agency: Agency, day: datetime) -> str:
+    """The agency's status on the day a bid came: a suspension or listing whose period ended before it is over."""
+    if agency.status_until is not None and agency.status_until < day.date():
+        return "active"
+    return agency.status.value
+
+
 def revalidate(project: PurchaseProject) -> None:
     """Check every recorded bid again (above budget, late, agency suspended or blacklisted)."""
     for bid in project.bids:
         if bid.state == BidState.WITHDRAWN:
             continue
         reason = invalid_reason(
-            bid.price, project.budget, bid.submitted_dt, project.bid_deadline_dt, bid.agency.status.value
+            bid.price,
+            project.budget,
+            bid.submitted_dt,
+            project.bid_deadline_dt,
+            status_on(bid.agency, bid.submitted_dt),
         )
         bid.state = BidState.INVALID if reason else BidState.VALID
         bid.invalid_reason = reason
@@ -182,7 +193,9 @@ def record_bid(
     if proposal is not None:
         name, data = proposal
         bid.proposal_name, bid.proposal, bid.proposal_sha256 = name, data, hashlib.sha256(data).hexdigest()
-    reason = invalid_reason(price, project.budget, submitted, project.bid_deadline_dt, agency.status.value)
+    reason = invalid_reason(
+        price, project.budget, submitted, project.bid_deadline_dt, status_on(agency, submitted)
+    )
     bid.state = BidState.INVALID if reason else BidState.VALID
     bid.invalid_reason = reason
     db.session.add(bid)
@@ -206,6 +219,16 @@ def record_finding(bid: Bid, finding: str, user_id: int | None) -> None:
     bid.low_finding = finding.strip()
     db.session.flush()
     record("procurement.low_finding", "bid", bid.id, {"finding": bid.low_finding}, actor_id=user_id)
+
+
+def latest_reviews(agency_ids: list[int]) -> dict[int, AgencyReview]:
+    """Each agency's latest review on its record (what an organizer sees beside its bid)."""
+    rows = db.session.scalars(
+        sa.select(AgencyReview)
+        .where(AgencyReview.agency_id.in_(agency_ids))
+        .order_by(AgencyReview.created_dt)
+    ).all()
+    return {r.agency_id: r for r in rows}
 
 
 def editable(project: PurchaseProject) -> bool:

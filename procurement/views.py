@@ -22,7 +22,7 @@ from evaluation.labels import label
 from evaluation.web import mark
 from procurement import projects as ops
 from procurement import transitions
-from procurement.expert_models import ExpertDraw, ExpertSeat
+from procurement.expert_models import AgencyReview, ExpertDraw, ExpertSeat
 from procurement.forms import BidForm, FailForm, FindingForm, ProjectForm
 from procurement.models import Agency, Bid, Contract, ProjectState, PurchaseProject
 from rubrics.models import Rubric, RubricPurpose, RubricVersion, VersionState
@@ -38,6 +38,16 @@ def index() -> str:
         sa.select(Contract).options(joinedload(Contract.agency)).order_by(Contract.start_date.desc())
     )
     projects: list[PurchaseProject] = []
+    own_agency, reviews = None, []
+    if current_user.has_role(Role.AGENCY) and current_user.agency_id is not None:
+        own_agency = db.session.get(Agency, current_user.agency_id)
+        reviews = list(
+            db.session.scalars(
+                sa.select(AgencyReview)
+                .where(AgencyReview.agency_id == current_user.agency_id)
+                .order_by(AgencyReview.created_dt.desc())
+            )
+        )
     if current_user.has_role(Role.ORGANIZER):
         projects = list(
             db.session.scalars(sa.select(PurchaseProject).order_by(PurchaseProject.created_dt.desc()))
@@ -45,7 +55,13 @@ def index() -> str:
     else:
         contracts_query = contracts_query.where(Contract.agency_id == current_user.agency_id)
     contracts = db.session.scalars(contracts_query).all()
-    return render_template("procurement/index.html", projects=projects, contracts=contracts)
+    return render_template(
+        "procurement/index.html",
+        projects=projects,
+        contracts=contracts,
+        own_agency=own_agency,
+        reviews=reviews,
+    )
 
 
 def _rubric_choices(form: ProjectForm) -> None:
@@ -157,6 +173,7 @@ def _project_page(project: PurchaseProject, bid_form: BidForm | None = None, sta
         scored={seat_id for seat_id, _bid in scores},
         done_by_seat={s.id: sum(1 for seat_id, _b in scores if seat_id == s.id) for s in seats},
         contract=ops.contract_of(project),
+        records=ops.latest_reviews([b.agency_id for b in project.bids]),
         bid_form=bid_form or (_bid_form(project) if project.state in RECORDING else None),
         finding_form=FindingForm(),
         fail_form=FailForm(),

@@ -89,7 +89,7 @@ def _score_on_phone(phone, live_server: str, username: str) -> None:
             phone.locator(f"input[name=c-{code}][value='{level}']").check()
         phone.get_by_label(re.compile("我已对每项指标评分")).check()
         if letter == "A":
-            screenshot(phone, "bid-scoring-phone", full_page=True)
+            screenshot(phone, "bid-scoring-phone")
         phone.get_by_role("button", name="提交并锁定").click()
         expect(phone.get_by_role("status").first).to_contain_text(f"您对投标人 {letter} 的评分已提交")
     phone.get_by_role("button", name="确认评审报告").click()

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from evaluation.accounts.models import Role
 from evaluation.audit.models import AuditEvent
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from procurement.expert_models import AgencyReview, BidScore, ExpertDraw, ExpertSeat
 from procurement.models import (
+    AgencyStatus,
     Bid,
     BidState,
     Contract,
@@ -25,6 +27,7 @@ from procurement.models import (
     ProjectState,
     PurchaseProject,
 )
+from tests.conftest import make_user
 from tests.procurement.world import PRICES, local, procurement, project_form, technical_form
 
 
@@ -277,3 +280,62 @@ def test_contract_clauses_milestones_payments_and_honoraria(app_ctx, client, aut
         "procurement.clauses_confirmed",
         "procurement.payment_paid",
     } <= actions
+
+
+def test_a_suspension_counts_only_within_its_period(app_ctx, client, auth) -> None:
+    world = procurement()
+    ended, running = world.agencies[1], world.agencies[2]
+    for agency, until in (
+        (ended, date.today() - timedelta(days=2)),
+        (running, date.today() + timedelta(days=30)),
+    ):
+        agency.status, agency.status_reason, agency.status_until = AgencyStatus.SUSPENDED, "逾期未整改", until
+    db.session.commit()
+    auth.login("office")
+    client.post("/procurement/projects/new", data=project_form(world))
+    project = _project()
+    _advance(client, project)
+    _bid(client, project, ended, "100000")
+    _bid(client, project, running, "110000")
+    states = {b.agency.name: (b.state, b.invalid_reason) for b in _project().bids}
+    assert states == {
+        "公信评估": (BidState.VALID, None),
+        "蓉城调查": (BidState.INVALID, "The agency is suspended."),
+    }
+
+
+def test_the_agency_s_record_is_shown_to_it_and_beside_its_next_bid(app_ctx, client, auth) -> None:
+    world = procurement()
+    contract = Contract(
+        number="HT-1",
+        agency=world.agencies[0],
+        amount=1,
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+    )
+    db.session.add(contract)
+    db.session.flush()
+    db.session.add(
+        AgencyReview(
+            agency_id=world.agencies[0].id, contract_id=contract.id, kpis={}, score=86.5, note="履约良好"
+        )
+    )
+    make_user("agent", Role.AGENCY, agency=world.agencies[0])
+    make_user("stranger", Role.AGENCY, agency=world.agencies[1])
+    auth.login("agent")
+    own = client.get("/procurement/").get_data(as_text=True)
+    assert "明理评价" in own and "86.5 分" in own and "HT-1" in own
+    auth.logout()
+    auth.login("stranger")
+    theirs = client.get("/procurement/").get_data(as_text=True)
+    assert "86.5" not in theirs and "HT-1" not in theirs
+    assert client.get(f"/procurement/contracts/{contract.id}").status_code == 403
+    auth.logout()
+    auth.login("office")
+    client.post("/procurement/projects/new", data=project_form(world))
+    project = _project()
+    _advance(client, project)
+    _bid(client, project, world.agencies[0], "100000")
+    page = client.get(f"/procurement/projects/{project.id}").get_data(as_text=True)
+    assert "履约记录：86.5 分" in page
+    assert "86.5" in client.get(f"/procurement/agencies/{world.agencies[0].id}").get_data(as_text=True)
