@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from evaluation.access import get_or_403, roles_required
-from evaluation.accounts.models import Role
+from evaluation.accounts.models import Role, User
 from evaluation.audit.operations import record
 from evaluation.extensions import db
 from procurement.expert_models import AgencyReview
@@ -73,7 +73,7 @@ def new_agency() -> Any:
     if form.validate_on_submit() and _save(None, form) is not None:
         flash(_("The agency is saved."), "success")
         return redirect(url_for("procurement.agencies"))
-    return render_template("procurement/agency_form.html", form=form, agency=None, reviews=[]), (
+    return render_template("procurement/agency_form.html", form=form, agency=None, reviews=[], users=[]), (
         400 if request.method == "POST" else 200
     )
 
@@ -94,6 +94,9 @@ def edit_agency(agency_id: int) -> Any:
         .options(selectinload(AgencyReview.contract))
         .order_by(AgencyReview.created_dt.desc())
     ).all()
-    return render_template("procurement/agency_form.html", form=form, agency=agency, reviews=reviews), (
-        400 if request.method == "POST" else 200
-    )
+    users = db.session.scalars(
+        sa.select(User).where(User.agency_id == agency.id).order_by(User.username)
+    ).all()
+    return render_template(
+        "procurement/agency_form.html", form=form, agency=agency, reviews=reviews, users=users
+    ), (400 if request.method == "POST" else 200)

@@ -92,3 +92,16 @@ def parse_tiers(text: str) -> Tiers:
     if any(not v.is_finite() or v < 0 for v in values):
         raise ValueError(f"a tier table holds numbers of zero or more: {text!r}")
     return Tiers(*values)
+
+
+def day_honorarium(
+    role: str, day: date, minutes: int, tiers: Tiers, holidays: frozenset[date] = frozenset()
+) -> Decimal:
+    """One recorded day of ``minutes`` (a member's time on a batch): the table's amount for that day, with the
+    rest-day multiplier on a weekend or holiday; nothing for government staff or the purchaser's representatives."""
+    if not 0 <= minutes <= 24 * 60:
+        raise ValueError("a day holds between 0 and 1440 minutes")
+    if role in UNPAID:
+        return Decimal("0.00")
+    rest_day = day in holidays or day.weekday() >= 5
+    return day_amount(billable_hours(minutes), tiers, holiday=rest_day)

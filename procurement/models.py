@@ -248,6 +248,7 @@ class Honorarium(Model):
     project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("purchase_projects.id"), index=True)
     cases_scored: Mapped[int] = mapped_column(default=0)
     minutes: Mapped[int] = mapped_column(default=0)  # the recorded time the amount was computed from
+    work_date: Mapped[date | None]  # the day of a batch's recorded time (a rest day pays more)
     amount: Mapped[Decimal] = mapped_column(Money)
     state: Mapped[HonorariumState] = mapped_column(
         enum_type(HonorariumState), default=HonorariumState.COMPUTED

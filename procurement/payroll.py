@@ -5,21 +5,24 @@ Operations flush; the request commits."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from evaluation.audit.operations import record
+from evaluation.batches.models import Batch, BatchItem
 from evaluation.clock import to_local
 from evaluation.db import utcnow
 from evaluation.extensions import db
 from evaluation.org.models import DepartmentKind
+from evaluation.scoring.models import ScoreSheet, SheetState
 from evaluation.text import N_
-from panels.models import Member
+from panels.models import Member, Seat, SeatState, through_items
 from procurement.expert_models import ExpertSeat
-from procurement.honoraria import Session, Tiers, honorarium, parse_tiers
+from procurement.honoraria import Session, Tiers, day_honorarium, honorarium, parse_tiers
 from procurement.models import Honorarium, HonorariumState, PurchaseProject
 from procurement.projects import ProcurementError
 
@@ -86,6 +89,65 @@ def compute(project: PurchaseProject, user_id: int | None) -> list[Honorarium]:
         actor_id=user_id,
     )
     return out
+
+
+@dataclass(frozen=True)
+class BatchWork:
+    """A panel member's work on a batch: the seats they held and sheets they submitted, and the recorded time."""
+
+    member: Member
+    sheets: int
+    honorarium: Honorarium | None
+
+
+def batch_work(batch: Batch) -> list[BatchWork]:
+    """Every member who held an accepted seat in the batch, with the sheets they submitted and their honorarium."""
+    counts = db.session.execute(
+        through_items(
+            sa.select(Seat.member_id, sa.func.count(ScoreSheet.id)).outerjoin(
+                ScoreSheet, (ScoreSheet.seat_id == Seat.id) & (ScoreSheet.state != SheetState.DRAFT)
+            )
+        )
+        .where(BatchItem.batch_id == batch.id, Seat.state.in_([SeatState.ACCEPTED, SeatState.REPLACED]))
+        .group_by(Seat.member_id)
+    ).all()
+    members = {
+        m.id: m
+        for m in db.session.scalars(
+            sa.select(Member)
+            .where(Member.id.in_([member_id for member_id, _n in counts]))
+            .options(selectinload(Member.affiliation))
+        )
+    }
+    rows = {
+        h.member_id: h
+        for h in db.session.scalars(sa.select(Honorarium).where(Honorarium.batch_id == batch.id))
+    }
+    out = [BatchWork(members[member_id], int(n), rows.get(member_id)) for member_id, n in counts]
+    return sorted(out, key=lambda w: (w.member.role.value, w.member.name))
+
+
+def compute_batch(batch: Batch, entries: dict[int, tuple[date, int]], user_id: int | None) -> int:
+    """Honoraria for a batch from each member's recorded day and minutes; an approved or paid one is kept."""
+    table = tiers()
+    work = {w.member.id: w for w in batch_work(batch)}
+    changed = 0
+    for member_id, (day, minutes) in sorted(entries.items()):
+        found = work.get(member_id)
+        if found is None:
+            raise ProcurementError(N_("Only the batch's members are paid for it."))
+        row = found.honorarium
+        if row is not None and row.state != HonorariumState.COMPUTED:
+            continue
+        row = row or Honorarium(member_id=member_id, batch_id=batch.id)
+        row.cases_scored, row.minutes, row.work_date = found.sheets, minutes, day
+        row.amount = day_honorarium(paid_role(found.member), day, minutes, table)
+        row.state = HonorariumState.COMPUTED
+        db.session.add(row)
+        changed += 1
+    db.session.flush()
+    record("procurement.honoraria_computed", "batch", batch.id, {"members": changed}, actor_id=user_id)
+    return changed
 
 
 def approve(row: Honorarium, user_id: int | None) -> None:

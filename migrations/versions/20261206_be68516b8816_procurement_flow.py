@@ -140,6 +140,7 @@ def upgrade():
         batch_op.add_column(sa.Column('state', sa.Enum('computed', 'approved', 'paid', name='honorariumstate', native_enum=False, length=32), nullable=False, server_default='computed'))
         batch_op.add_column(sa.Column('approved_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('approved_dt', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('work_date', sa.Date(), nullable=True))
         batch_op.alter_column('batch_id',
                existing_type=sa.INTEGER(),
                nullable=True)
@@ -230,6 +231,7 @@ def downgrade():
         batch_op.alter_column('batch_id',
                existing_type=sa.INTEGER(),
                nullable=False)
+        batch_op.drop_column('work_date')
         batch_op.drop_column('approved_dt')
         batch_op.drop_column('approved_by_id')
         batch_op.drop_column('state')

@@ -207,6 +207,7 @@ ACCESS: dict[str, Any] = {
     "procurement.approve_honorarium": {"organizer"},
     "procurement.honorarium_paid": {"organizer"},
     "procurement.export_honoraria": {"organizer"},
+    "procurement.batch_honoraria": {"organizer"},
 }
 
 

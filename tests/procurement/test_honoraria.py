@@ -61,3 +61,16 @@ def test_the_tier_table_is_read_from_its_setting() -> None:
     for wrong in ("4,500,100", "4,500,abc,1000", "4,-500,100,1000", "4,500,100,NaN"):
         with pytest.raises(ValueError):
             parse_tiers(wrong)
+
+
+def test_a_recorded_day_on_a_batch() -> None:
+    from procurement.honoraria import day_honorarium
+
+    assert day_honorarium("lawyer", date(2026, 12, 9), 390, TIERS) == D("750.00")  # a Wednesday
+    assert day_honorarium("lawyer", date(2026, 12, 12), 390, TIERS) == D("1125.00")  # a Saturday
+    assert day_honorarium("citizen_rep", date(2026, 12, 9), 20, TIERS) == D("0.00")  # under half an hour
+    assert day_honorarium("official", date(2026, 12, 9), 390, TIERS) == D("0.00")
+    holiday = frozenset({date(2026, 12, 9)})
+    assert day_honorarium("lawyer", date(2026, 12, 9), 390, TIERS, holiday) == D("1125.00")
+    with pytest.raises(ValueError):
+        day_honorarium("lawyer", date(2026, 12, 9), 24 * 60 + 1, TIERS)

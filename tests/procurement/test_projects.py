@@ -338,4 +338,5 @@ def test_the_agency_s_record_is_shown_to_it_and_beside_its_next_bid(app_ctx, cli
     _bid(client, project, world.agencies[0], "100000")
     page = client.get(f"/procurement/projects/{project.id}").get_data(as_text=True)
     assert "履约记录：86.5 分" in page
-    assert "86.5" in client.get(f"/procurement/agencies/{world.agencies[0].id}").get_data(as_text=True)
+    agency_page = client.get(f"/procurement/agencies/{world.agencies[0].id}").get_data(as_text=True)
+    assert "86.5" in agency_page and "(agent)" in agency_page and "(stranger)" not in agency_page
