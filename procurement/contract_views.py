@@ -26,6 +26,8 @@ from procurement.models import Contract, Deliverable, Payment, ProjectState, Pur
 from procurement.projects import ProcurementError, contract_of
 from procurement.views import bp
 
+MAX_AMOUNT = Decimal("1e11")  # what a contract's amount may be at most
+
 
 def parse_milestones(text: str) -> tuple[list[tuple[str, date, Decimal | None]], str | None]:
     """Milestone lines "title | YYYY-MM-DD | amount"; the first fault named by its line."""
@@ -48,7 +50,7 @@ def parse_milestones(text: str) -> tuple[list[tuple[str, date, Decimal | None]],
                 amount = Decimal(parts[2].replace(",", ""))
             except InvalidOperation:
                 return out, _("Line %(n)d: the payment is not an amount in yuan.", n=number)
-            if not amount.is_finite() or amount <= 0:
+            if not amount.is_finite() or not 0 < amount <= MAX_AMOUNT:
                 return out, _("Line %(n)d: the payment is not an amount in yuan.", n=number)
         out.append((parts[0][:300], due, amount))
     return out, None

@@ -10,7 +10,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     DateTimeLocalField,
-    DecimalField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -20,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from evaluation.forms import optional_email_field
+from evaluation.forms import AmountField, optional_email_field
 from evaluation.labels import lazy_label
 from procurement.credit_code import reason
 from procurement.expert_models import RelationKind
@@ -69,7 +68,7 @@ class ProjectForm(FlaskForm):
     code = StringField(_l("Project number"), validators=[DataRequired(), Length(max=64)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
-    budget = DecimalField(
+    budget = AmountField(
         _l("Budget (yuan)"),
         places=2,
         validators=[
@@ -80,7 +79,7 @@ class ProjectForm(FlaskForm):
     method = SelectField(
         _l("Procurement method"), choices=[SelectChoice(m.value, lazy_label(m)) for m in ProcurementMethod]
     )
-    price_weight = DecimalField(
+    price_weight = AmountField(
         _l("Price weight (points of 100)"),
         places=2,
         default=Decimal(30),
@@ -101,7 +100,7 @@ class ProjectForm(FlaskForm):
 
 class BidForm(FlaskForm):
     agency = SelectField(_l("Agency"), choices=[], validators=[DataRequired(_l("Choose the agency."))])
-    price = DecimalField(
+    price = AmountField(
         _l("Price (yuan)"),
         places=2,
         validators=[
@@ -139,15 +138,17 @@ class RelationForm(FlaskForm):
 
 class ContractForm(FlaskForm):
     number = StringField(_l("Contract number"), validators=[DataRequired(), Length(max=64)])
-    amount = DecimalField(
+    amount = AmountField(
         _l("Amount (yuan)"),
         places=2,
         validators=[DataRequired(), NumberRange(min=Decimal("0.01"), max=Decimal("1e11"))],
     )
     start_date = DateField(_l("Starts"), validators=[DataRequired()])
     end_date = DateField(_l("Ends"), validators=[DataRequired()])
-    unit_price = DecimalField(
-        _l("Unit price per case (yuan)"), places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))]
+    unit_price = AmountField(
+        _l("Unit price per case (yuan)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("1e9"))],
     )
     case_quota = IntegerField(_l("Case quota"), validators=[Optional(), NumberRange(min=1, max=10_000_000)])
     pi_purpose = TextAreaField(

@@ -340,3 +340,15 @@ def test_the_agency_s_record_is_shown_to_it_and_beside_its_next_bid(app_ctx, cli
     assert "履约记录：86.5 分" in page
     agency_page = client.get(f"/procurement/agencies/{world.agencies[0].id}").get_data(as_text=True)
     assert "86.5" in agency_page and "(agent)" in agency_page and "(stranger)" not in agency_page
+
+
+def test_numbers_that_are_not_amounts_are_refused_in_words(app_ctx, client, auth) -> None:
+    world = procurement()
+    auth.login("office")
+    for value in ("NaN", "sNaN", "Infinity", "1e400", "十万", "-5"):
+        answer = client.post("/procurement/projects/new", data=project_form(world, budget=value))
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 400 and 'id="budget-error"' in page, value
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PurchaseProject)) == 0
+    ok = client.post("/procurement/projects/new", data=project_form(world, budget="1,300,000"))
+    assert ok.status_code == 302 and _project().budget == 1300000
