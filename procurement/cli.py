@@ -94,3 +94,31 @@ def show_command(code: str, as_json: bool) -> None:
         click.echo(
             f"  {bid['rank'] or '-'}\t{bid['agency']}\t{bid['price']}\t{bid['total'] or '-'}\t{flags}".rstrip()
         )
+
+
+@procurement_cli.command("verify-draw")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def verify_draw_command(code: str, as_json: bool) -> None:
+    """Replay the expert draw of project CODE from its revealed seed and stored problem; exit 1 if it differs."""
+    import sqlalchemy as sa
+
+    from evaluation.commands import stdout_to_stderr
+    from evaluation.extensions import db
+    from procurement.evaluation import verify_draw
+    from procurement.expert_models import ExpertDraw
+    from procurement.models import PurchaseProject
+
+    draw = db.session.scalar(sa.select(ExpertDraw).join(PurchaseProject).where(PurchaseProject.code == code))
+    if draw is None:
+        raise click.ClickException(f"project {code} has no expert draw")
+    with stdout_to_stderr():  # the solver's banner is not part of the answer
+        ok, detail = verify_draw(draw)
+    if as_json:
+        click.echo(json.dumps({"project": code, "verified": ok, "detail": detail}, ensure_ascii=False))
+        if not ok:
+            raise SystemExit(1)
+        return
+    if not ok:
+        raise click.ClickException(f"the expert draw of {code} does not verify: {detail}")
+    click.echo(f"the expert draw of {code} verified: {detail}")

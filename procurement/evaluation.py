@@ -245,8 +245,9 @@ def _technical(sheet_percent: float, project: PurchaseProject) -> Decimal:
     return (Decimal(str(sheet_percent)) * technical_points(project) / 100).quantize(Decimal("0.01"))
 
 
-def confirm(seat: ExpertSeat, user_id: int | None) -> None:
-    """The expert signs the evaluation report: every valid bid scored and submitted first."""
+def confirm(seat: ExpertSeat, user_id: int | None, dissent: str = "") -> None:
+    """The expert signs the evaluation report: every valid bid scored and submitted first; an expert who disagrees
+    with the conclusion signs with their dissent and its reasons (政府采购货物和服务招标投标管理办法 第六十五条)."""
     project = seat.project
     if project.state != ProjectState.EVALUATING:
         raise ProcurementError(N_("The report is confirmed while the project is being evaluated."))
@@ -259,9 +260,15 @@ def confirm(seat: ExpertSeat, user_id: int | None) -> None:
     missing = [b for b in valid_bids(project) if b.id not in done]
     if missing:
         raise ProcurementError(N_("Submit your score of every bid before you confirm the report."))
-    seat.confirmed_dt = utcnow()
+    seat.confirmed_dt, seat.dissent = utcnow(), dissent.strip() or None
     db.session.flush()
-    record("procurement.confirmed", "expert_seat", seat.id, {"project": project.code}, actor_id=user_id)
+    record(
+        "procurement.confirmed",
+        "expert_seat",
+        seat.id,
+        {"project": project.code, "dissent": seat.dissent},
+        actor_id=user_id,
+    )
 
 
 # -------------------------------------------------------------------------------------------- results

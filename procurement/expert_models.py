@@ -79,6 +79,7 @@ class ExpertSeat(Model):
     checked_in_dt: Mapped[datetime | None]
     checked_out_dt: Mapped[datetime | None]
     confirmed_dt: Mapped[datetime | None]  # the expert's signature on the evaluation report
+    dissent: Mapped[str | None] = mapped_column(sa.Text)  # 不同意见: signed with the report, with the reasons
 
     member: Mapped[Member] = relationship()
     project: Mapped[PurchaseProject] = relationship()

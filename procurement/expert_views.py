@@ -217,7 +217,11 @@ def confirm_report(expert_seat_id: int) -> Any:
     seat = _own_seat(expert_seat_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ev.confirm(seat, current_user.id)
+    dissent = request.form.get("dissent") or ""
+    if len(dissent) > 4000:
+        flash(_("Write the dissent in at most 4,000 characters."), "error")
+        return redirect(url_for("procurement.my_evaluations"))
+    ev.confirm(seat, current_user.id, dissent)
     flash(_("You have confirmed the evaluation report."), "success")
     return redirect(url_for("procurement.my_evaluations"))
 

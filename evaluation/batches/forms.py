@@ -14,6 +14,9 @@ class NewBatchForm(FlaskForm):
     closes = DateTimeLocalField(_l("Scoring closes (Beijing time)"), validators=[Optional()])
     category = SelectField(_l("Category"), choices=[], validators=[Optional()])
     department = SelectField(_l("Department"), choices=[], validators=[Optional()])
+    contract = SelectField(
+        _l("Under the contract (the agency sees the batch)"), choices=[], validators=[Optional()]
+    )
     appeals_only = BooleanField(_l("Only cases re-reviewed after an accepted appeal"))
     sample_size = IntegerField(
         _l("Random sample of at most (empty: all that match)"),

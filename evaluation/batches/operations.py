@@ -27,6 +27,7 @@ from evaluation.scoring.models import Answer, ScoreSheet, SheetState, late_seats
 from evaluation.text import N_, Reason, UserError
 from panels.invitations import OPEN_STATES
 from panels.models import CompositionPolicy, Panel, Seat, SeatState, batch_seats, through_items
+from procurement.models import Contract, ContractState
 from rubrics.models import RubricVersion, VersionState
 from rubrics.operations import export_version
 from rubrics.scoring import disagreement
@@ -71,6 +72,22 @@ def _purpose(case: Case, appealed: set[int]) -> ItemPurpose:
     return ItemPurpose.APPEAL_REVIEW if case.id in appealed else ItemPurpose.REVIEW
 
 
+def _contract_problems(contract: Contract, cases: int) -> list[Reason]:
+    from procurement.contracts import quota_progress  # its own module imports the batches' models
+
+    if contract.state != ContractState.ACTIVE:
+        return [(N_("Batches run only under a contract that has started and not ended."), {})]
+    done, quota = quota_progress(contract)
+    if quota is not None and done + cases > quota:
+        return [
+            (
+                N_("The contract's quota has %(left)s cases left; this batch would have %(n)s."),
+                {"left": max(0, quota - done), "n": cases},
+            )
+        ]
+    return []
+
+
 def create_batch(
     name: str,
     version: RubricVersion,
@@ -80,8 +97,14 @@ def create_batch(
     case_ids: list[int],
     sample_seed: str | None,
     user_id: int | None,
+    *,
+    contract: Contract | None = None,
 ) -> Batch:
+    """A draft batch of eligible cases; under ``contract`` (an agency's, running, with room in its case quota)
+    when given."""
     problems: list[Reason] = []
+    if contract is not None:
+        problems += _contract_problems(contract, len(case_ids))
     if db.session.scalar(sa.select(Batch.id).where(Batch.name == name)) is not None:
         problems.append((N_("A batch with this name already exists."), {}))
     if version.state != VersionState.PUBLISHED:
@@ -111,6 +134,7 @@ def create_batch(
         closes_dt=closes,
         sample_seed=sample_seed,
         created_by_id=user_id,
+        contract=contract,
     )
     appealed = awaiting_review([c.id for c in cases])
     for case in cases:
@@ -122,7 +146,7 @@ def create_batch(
         "batch.created",
         "batch",
         batch.id,
-        {"cases": len(cases), "sample_seed": sample_seed},
+        {"cases": len(cases), "sample_seed": sample_seed, "contract": contract.number if contract else None},
         actor_id=user_id,
     )
     return batch

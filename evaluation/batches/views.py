@@ -38,6 +38,7 @@ from evaluation.web import local_datetime, mark, page_arg, refusal_to
 from panels.forms import DeclineForm
 from panels.invitations import invite_batch, reopen, replace_silent
 from panels.models import CompositionPolicy, Draw, Member, Panel, Recusal, Seat, batch_seats
+from procurement.models import Agency, Contract, ContractState
 from rubrics.models import Rubric, RubricPurpose, RubricVersion, VersionState
 from rubrics.operations import export_version
 
@@ -234,6 +235,15 @@ def _new_batch_form() -> tuple[NewBatchForm, dict[str, int]]:
         sa.select(Department.id, Department.name).order_by(Department.code)
     ).all()
     form.department.choices = [SelectChoice("", _("All"))] + [SelectChoice(str(i), n) for i, n in departments]
+    running = db.session.execute(
+        sa.select(Contract.id, Contract.number, Agency.name)
+        .join(Agency, Agency.id == Contract.agency_id)
+        .where(Contract.state == ContractState.ACTIVE)
+        .order_by(Contract.start_date.desc())
+    ).all()
+    form.contract.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(i), f"{n} · {a}") for i, n, a in running
+    ]
     eligible = db.session.scalar(
         sa.select(sa.func.count()).select_from(Case).where(Case.status == CaseStatus.ELIGIBLE)
     )
@@ -274,6 +284,7 @@ def new() -> Any:
             case_ids,
             seed,
             current_user.id,
+            contract=db.session.get(Contract, int(form.contract.data)) if form.contract.data else None,
         )
     except batch_ops.BatchError as exc:  # shown above the form, which keeps what was typed
         mark(form, exc)

@@ -85,6 +85,7 @@ def upgrade():
     sa.Column('checked_in_dt', sa.DateTime(timezone=True), nullable=True),
     sa.Column('checked_out_dt', sa.DateTime(timezone=True), nullable=True),
     sa.Column('confirmed_dt', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('dissent', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['draw_id'], ['expert_draws.id'], name=op.f('fk_expert_seats_draw_id_expert_draws'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_expert_seats_member_id_members')),
     sa.ForeignKeyConstraint(['project_id'], ['purchase_projects.id'], name=op.f('fk_expert_seats_project_id_purchase_projects'), ondelete='CASCADE'),

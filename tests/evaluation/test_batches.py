@@ -183,3 +183,52 @@ def test_hand_picked_cases_join_a_draft_batch(draft_world, client, auth) -> None
         "/cases/screen", data={"case_ids": ids[:1], "action": "add_to_batch"}, follow_redirects=True
     )
     assert "请选择要加入的草稿批次" in missing.get_data(as_text=True)
+
+
+def test_a_batch_under_a_contract_counts_against_its_quota_and_its_agency_sees_it(
+    draft_world, client, auth
+) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from procurement.models import Agency, Contract, ContractState
+
+    agency = Agency(name="明理中心", credit_code="52510107MJ6CX3Q2K0")
+    signed = Contract(
+        number="HT-9",
+        agency=agency,
+        amount=Decimal(1),
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 12, 31),
+    )
+    draft = Contract(
+        number="HT-10",
+        agency=agency,
+        amount=Decimal(1),
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 12, 31),
+    )
+    signed.state, signed.case_quota, draft.state = ContractState.ACTIVE, 5, ContractState.DRAFT
+    db.session.add_all([signed, draft])
+    make_user("agent", Role.AGENCY, agency=agency)
+    db.session.commit()
+    auth.login("organizer")
+    page = client.get("/batches/new").get_data(as_text=True)
+    assert "HT-9 · 明理中心" in page and "HT-10" not in page  # only running contracts are offered
+    form = {
+        "name": "合同批次",
+        "rubric_version": str(db.session.scalar(sa.select(RubricVersion.id))),
+        "policy": str(db.session.scalar(sa.select(CompositionPolicy.id))),
+        "contract": str(signed.id),
+        "sample_size": "6",
+    }
+    over = client.post("/batches/new", data=form)
+    assert over.status_code == 400 and "该合同额度尚余 5 件，本批次将有 6 件" in over.get_data(as_text=True)
+    assert client.post("/batches/new", data={**form, "sample_size": "4"}).status_code == 302
+    batch = db.session.scalar(sa.select(Batch).where(Batch.name == "合同批次"))
+    assert batch.contract_id == signed.id
+    contract_page = client.get(f"/procurement/contracts/{signed.id}").get_data(as_text=True)
+    assert "已评议 4 / 5 件" in contract_page and "合同批次" in contract_page
+    auth.logout()
+    auth.login("agent")
+    assert client.get(f"/batches/{batch.id}").status_code == 200

@@ -144,7 +144,8 @@ def _score_everything(client, auth, world, project, levels):
             form = technical_form(levels[bid.agency.name], action="submit", confirm="yes")
             answer = client.post(f"/procurement/seats/{seat.id}/bids/{bid.id}", data=form)
             assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
-        assert client.post(f"/procurement/seats/{seat.id}/confirm").status_code == 302
+        dissent = {"dissent": "蓉城调查的方案更切合本市实际，不同意排序"} if seat == seats[-1] else {}
+        assert client.post(f"/procurement/seats/{seat.id}/confirm", data=dissent).status_code == 302
     auth.logout()
     auth.login("office")
     return seats
@@ -204,6 +205,7 @@ def test_the_experts_are_drawn_score_blind_and_the_first_ranked_wins(app_ctx, cl
         if bid_row["valid"]:
             assert bid_row["total"] in report and bid_row["technical"] in report
     assert "ICC(2,1)" in report and "Kendall" in report
+    assert "蓉城调查的方案更切合本市实际，不同意排序" in report and report.count("不同意排序") == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BidScore)) == 15
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from evaluation.extensions import db
 from procurement.credit_code import check_character
 from procurement.models import Agency, Bid, BidState, ProjectState, PurchaseProject
@@ -80,3 +82,32 @@ def test_the_project_and_its_bids_as_json(app_ctx, runner) -> None:
     assert [b["flagged_low"] for b in shown["bids"]] == [False, False, False, False]
     missing = runner.invoke(args=["procurement", "show", "NOPE", "--json"])
     assert missing.exit_code != 0 and "no purchase project NOPE" in missing.output
+
+
+def test_the_expert_draw_replays_from_the_command_line(app_ctx, runner) -> None:
+    from procurement import evaluation as ev
+    from procurement.expert_models import ExpertDraw
+    from procurement.models import ProjectState
+    from tests.procurement.world import procurement
+
+    world = procurement()
+    project = PurchaseProject(
+        code="CG-9", title="评议服务", budget=Decimal(100), state=ProjectState.EVALUATING
+    )
+    project.bids.append(Bid(agency=world.agencies[0], price=Decimal(90), state=BidState.VALID))
+    db.session.add(project)
+    db.session.flush()
+    ev.run_draw(ev.open_draw(project, None), None)
+    db.session.commit()
+    out = runner.invoke(args=["procurement", "verify-draw", "CG-9", "--json"])
+    assert out.exit_code == 0 and json.loads(out.output) == {
+        "project": "CG-9",
+        "verified": True,
+        "detail": "the draw replays exactly",
+    }
+    draw = db.session.scalars(sa.select(ExpertDraw)).one()
+    draw.result = {**draw.result, "seats": draw.result["seats"][:-1]}
+    db.session.commit()
+    tampered = runner.invoke(args=["procurement", "verify-draw", "CG-9", "--json"])
+    assert tampered.exit_code == 1 and json.loads(tampered.output)["verified"] is False
+    assert runner.invoke(args=["procurement", "verify-draw", "NONE"]).exit_code == 1
