@@ -24,7 +24,7 @@ from procurement.expert_models import AgencyReview
 from procurement.forms import ContractForm, PaidForm
 from procurement.models import Contract, Deliverable, Payment, ProjectState, PurchaseProject
 from procurement.projects import ProcurementError, contract_of
-from procurement.views import bp
+from procurement.views import bp, button
 
 MAX_AMOUNT = Decimal("1e11")  # what a contract's amount may be at most
 
@@ -151,56 +151,43 @@ def _checked() -> None:
         abort(400)
 
 
+def _contract_url(obj: Contract | Deliverable | Payment) -> str:
+    contract_id = obj.id if isinstance(obj, Contract) else obj.contract_id
+    return url_for("procurement.contract", contract_id=contract_id)
+
+
 @bp.post("/contracts/<int:contract_id>/confirm")
 @roles_required(Role.ORGANIZER)
 def confirm_clauses(contract_id: int) -> Any:
-    contract = get_or_403(Contract, contract_id)
-    _checked()
-    ops.confirm_clauses(contract, current_user.id)
-    flash(_("The clauses are confirmed; the contract has started."), "success")
-    return _to_contract(contract.id)
+    done = _("The clauses are confirmed; the contract has started.")
+    return button(Contract, contract_id, ops.confirm_clauses, done, _contract_url)
 
 
 @bp.post("/contracts/<int:contract_id>/complete")
 @roles_required(Role.ORGANIZER)
 def complete_contract(contract_id: int) -> Any:
-    contract = get_or_403(Contract, contract_id)
-    _checked()
-    ops.complete(contract, current_user.id)
-    flash(_("The contract is completed."), "success")
-    return _to_contract(contract.id)
+    return button(Contract, contract_id, ops.complete, _("The contract is completed."), _contract_url)
 
 
 @bp.post("/milestones/<int:milestone_id>/accept")
 @roles_required(Role.ORGANIZER)
 def accept_milestone(milestone_id: int) -> Any:
-    milestone = get_or_403(Deliverable, milestone_id)
-    _checked()
-    ops.accept_milestone(milestone, current_user.id)
-    flash(_("The milestone is accepted."), "success")
-    return _to_contract(milestone.contract_id)
+    return button(
+        Deliverable, milestone_id, ops.accept_milestone, _("The milestone is accepted."), _contract_url
+    )
 
 
 @bp.post("/milestones/<int:milestone_id>/payment")
 @roles_required(Role.ORGANIZER)
 def request_payment(milestone_id: int) -> Any:
-    milestone = get_or_403(Deliverable, milestone_id)
-    _checked()
-    contract = db.session.get(Contract, milestone.contract_id)
-    assert contract is not None
-    ops.request_payment(contract, milestone, current_user.id)
-    flash(_("The payment is requested and waits for approval."), "success")
-    return _to_contract(contract.id)
+    done = _("The payment is requested and waits for approval.")
+    return button(Deliverable, milestone_id, ops.request_milestone_payment, done, _contract_url)
 
 
 @bp.post("/payments/<int:payment_id>/approve")
 @roles_required(Role.ORGANIZER)
 def approve_payment(payment_id: int) -> Any:
-    payment = get_or_403(Payment, payment_id)
-    _checked()
-    ops.approve_payment(payment, current_user.id)
-    flash(_("The payment is approved."), "success")
-    return _to_contract(payment.contract_id)
+    return button(Payment, payment_id, ops.approve_payment, _("The payment is approved."), _contract_url)
 
 
 @bp.post("/payments/<int:payment_id>/paid")

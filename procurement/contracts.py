@@ -185,6 +185,11 @@ def request_payment(contract: Contract, milestone: Deliverable, user_id: int | N
     return payment
 
 
+def request_milestone_payment(milestone: Deliverable, user_id: int | None) -> Payment:
+    contract = db.session.get_one(Contract, milestone.contract_id)
+    return request_payment(contract, milestone, user_id)
+
+
 def approve_payment(payment: Payment, user_id: int | None) -> None:
     """An organizer approves the payment; who and when are kept."""
     if payment.state != PaymentState.REQUESTED:

@@ -26,7 +26,7 @@ from procurement import report as report_doc
 from procurement.expert_models import BidScore, ExpertDraw, ExpertRelation, ExpertSeat
 from procurement.forms import HonorariumSessionForm, RelationForm
 from procurement.models import Agency, Bid, BidState, PurchaseProject
-from procurement.views import bp
+from procurement.views import bp, button
 from rubrics.models import RubricVersion
 
 
@@ -34,15 +34,16 @@ def _to_project(project_id: int) -> Any:
     return redirect(url_for("procurement.project", project_id=project_id, _anchor="experts"))
 
 
+def _experts_url(obj: PurchaseProject | ExpertDraw) -> str:
+    project_id = obj.id if isinstance(obj, PurchaseProject) else obj.project_id
+    return url_for("procurement.project", project_id=project_id, _anchor="experts")
+
+
 @bp.post("/projects/<int:project_id>/draw")
 @roles_required(Role.ORGANIZER)
 def open_draw(project_id: int) -> Any:
-    project = get_or_403(PurchaseProject, project_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    ev.open_draw(project, current_user.id)
-    flash(_("The draw is open; its seed's fingerprint is shown. Run it to seat the experts."), "success")
-    return _to_project(project.id)
+    done = _("The draw is open; its seed's fingerprint is shown. Run it to seat the experts.")
+    return button(PurchaseProject, project_id, ev.open_draw, done, _experts_url)
 
 
 @bp.post("/draws/<int:expert_draw_id>/run")
@@ -62,13 +63,8 @@ def run_draw(expert_draw_id: int) -> Any:
 @bp.post("/draws/<int:expert_draw_id>/discard")
 @roles_required(Role.ORGANIZER)
 def discard_draw(expert_draw_id: int) -> Any:
-    draw = get_or_403(ExpertDraw, expert_draw_id)
-    project_id = draw.project_id
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    ev.redraw(draw, current_user.id)
-    flash(_("The draw is set aside; add experts to the pool and draw again."), "success")
-    return _to_project(project_id)
+    done = _("The draw is set aside; add experts to the pool and draw again.")
+    return button(ExpertDraw, expert_draw_id, ev.redraw, done, _experts_url)
 
 
 @bp.get("/draws/<int:expert_draw_id>")

@@ -27,7 +27,7 @@ from evaluation.tabular import append_row, write_csv
 from panels.models import Member
 from procurement import payroll
 from procurement.models import Honorarium, PurchaseProject
-from procurement.views import bp
+from procurement.views import bp, button
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -137,24 +137,24 @@ def batch_honoraria(batch_id: int) -> Any:
     ), (400 if request.method == "POST" else 200)
 
 
+def _honoraria_url(_row: Honorarium) -> str:
+    return url_for("procurement.honoraria")
+
+
 @bp.post("/honoraria/<int:honorarium_id>/approve")
 @roles_required(Role.ORGANIZER)
 def approve_honorarium(honorarium_id: int) -> Any:
-    row = get_or_403(Honorarium, honorarium_id)
-    _checked()
-    payroll.approve(row, current_user.id)
-    flash(_("The honorarium is approved."), "success")
-    return redirect(url_for("procurement.honoraria"))
+    return button(
+        Honorarium, honorarium_id, payroll.approve, _("The honorarium is approved."), _honoraria_url
+    )
 
 
 @bp.post("/honoraria/<int:honorarium_id>/paid")
 @roles_required(Role.ORGANIZER)
 def honorarium_paid(honorarium_id: int) -> Any:
-    row = get_or_403(Honorarium, honorarium_id)
-    _checked()
-    payroll.mark_paid(row, current_user.id)
-    flash(_("The honorarium is recorded as paid."), "success")
-    return redirect(url_for("procurement.honoraria"))
+    return button(
+        Honorarium, honorarium_id, payroll.mark_paid, _("The honorarium is recorded as paid."), _honoraria_url
+    )
 
 
 @bp.get("/honoraria.<fmt>")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -22,12 +23,27 @@ from evaluation.labels import label
 from evaluation.web import mark
 from procurement import projects as ops
 from procurement import transitions
+from procurement.evaluation import bid_results, submitted_scores
 from procurement.expert_models import AgencyReview, ExpertDraw, ExpertSeat
 from procurement.forms import BidForm, FailForm, FindingForm, ProjectForm
 from procurement.models import Agency, Bid, Contract, ProjectState, PurchaseProject
 from rubrics.models import Rubric, RubricPurpose, RubricVersion, VersionState
 
 bp = Blueprint("procurement", __name__, url_prefix="/procurement")
+M = TypeVar("M")
+
+
+def button(
+    model: type[M], ident: int, act: Callable[[M, int | None], object], done: str, back: Callable[[M], str]
+) -> Any:
+    """A button that changes one object: load it (or 403/404), check the form's token, act through the
+    operation as the current user (a refusal is explained by the request's edge), say it is done, go ``back``."""
+    obj = get_or_403(model, ident)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    act(obj, current_user.id)
+    flash(done, "success")
+    return redirect(back(obj))
 
 
 @bp.get("/")
@@ -156,8 +172,6 @@ def _project_page(project: PurchaseProject, bid_form: BidForm | None = None, sta
         .options(selectinload(ExpertSeat.member))
         .order_by(ExpertSeat.id)
     ).all()
-    from procurement.evaluation import bid_results, submitted_scores
-
     scores = submitted_scores(project)
     return render_template(
         "procurement/project.html",
