@@ -20,7 +20,7 @@ def _login(page, live_server: str, username: str) -> None:
 def test_organizer_previews_the_standard_and_drafts_a_new_version(live_server: str, desktop, phone) -> None:
     _login(desktop, live_server, "organizer")
     desktop.get_by_role("navigation").get_by_role("link", name="评议标准").click()
-    desktop.get_by_role("link", name="v1").first.click()
+    desktop.locator("section", has_text="unsatisfied-case-standard").get_by_role("link", name="v1").click()
     expect(desktop.get_by_role("heading", level=1)).to_contain_text("不满意件评议标准 v1")
     expect(desktop.locator("body")).to_contain_text("已发布")
     screenshot(desktop, "rubric-version-desktop")
