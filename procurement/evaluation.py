@@ -167,6 +167,57 @@ def redraw(draw: ExpertDraw, user_id: int | None) -> None:
     db.session.flush()
 
 
+def replace_expert(
+    seat: ExpertSeat, reason: str, user_id: int | None, *, declared_by_expert: bool = False
+) -> Member:
+    """An expert who cannot sit (absent, or a relation with a bidder found after the draw) gives the seat to the
+    draw's next substitute not already on the panel; only before they have submitted a score. An expert's own
+    declaration is also kept as a relation, so later draws recuse them too."""
+    project = seat.project
+    if project.state != ProjectState.EVALUATING:
+        raise ProcurementError(N_("Experts are replaced only while the project is being evaluated."))
+    if not reason.strip():
+        raise ProcurementError(N_("Say why the expert steps down."), field="reason")
+    if seat.confirmed_dt is not None or db.session.scalar(
+        sa.select(BidScore.id).where(BidScore.seat_id == seat.id, BidScore.submitted_dt.is_not(None)).limit(1)
+    ):
+        raise ProcurementError(N_("An expert who has submitted a score can no longer be replaced."))
+    draw = db.session.scalar(sa.select(ExpertDraw).where(ExpertDraw.project_id == project.id))
+    seated = set(
+        db.session.scalars(sa.select(ExpertSeat.member_id).where(ExpertSeat.project_id == project.id))
+    )
+    stepped_down = set(draw.stepped_down or []) if draw else set()
+    ranked = ((draw.result or {}).get("substitutes") or {}).get(f"project-{project.id}", {}) if draw else {}
+    candidates = [int(m) for m in ranked.get(str(seat.member_id), [])]
+    candidates += [int(m) for subs in ranked.values() for m in subs]  # then the other seats' substitutes
+    substitute = next((m for m in candidates if m not in seated and m not in stepped_down), None)
+    if draw is None or substitute is None:
+        raise ProcurementError(N_("No substitute is left from the draw."))
+    if declared_by_expert:
+        for bid in project.bids:
+            db.session.add(
+                ExpertRelation(
+                    member_id=seat.member_id,
+                    agency_id=bid.agency_id,
+                    kind=RelationKind.DECLARED,
+                    note=reason[:300],
+                )
+            )
+    left = seat.member_id
+    draw.stepped_down = sorted(stepped_down | {left})
+    db.session.execute(sa.delete(BidScore).where(BidScore.seat_id == seat.id))  # drafts only, checked above
+    seat.member_id, seat.checked_in_dt, seat.checked_out_dt = substitute, None, None
+    db.session.flush()
+    record(
+        "procurement.expert_replaced",
+        "expert_seat",
+        seat.id,
+        {"left": left, "substitute": substitute, "reason": reason.strip(), "declared": declared_by_expert},
+        actor_id=user_id,
+    )
+    return db.session.get_one(Member, substitute)
+
+
 # ------------------------------------------------------------------------------------------- scoring
 
 

@@ -56,6 +56,7 @@ class ExpertDraw(Model):
     problem: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     exclusions: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # [{member, agency, kind, detail}]
+    stepped_down: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # experts replaced after the draw
     pool_hash: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(32), default="pending")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

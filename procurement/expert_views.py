@@ -98,6 +98,18 @@ def session_times(expert_seat_id: int) -> Any:
     return _to_project(seat.project_id)
 
 
+@bp.post("/seats/<int:expert_seat_id>/replace")
+@roles_required(Role.ORGANIZER)
+def replace_expert(expert_seat_id: int) -> Any:
+    """An expert who cannot sit gives the seat to the draw's next substitute, with the reason recorded."""
+    seat = get_or_403(ExpertSeat, expert_seat_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    substitute = ev.replace_expert(seat, request.form.get("reason") or "", current_user.id)
+    flash(_("%(name)s takes the seat.", name=substitute.name), "success")
+    return _to_project(seat.project_id)
+
+
 # ---------------------------------------------------------------------------------------------- experts
 
 
@@ -118,7 +130,7 @@ def my_evaluations() -> str:
         sa.select(ExpertSeat)
         .join(ExpertSeat.member)
         .where(Member.user_id == current_user.id)
-        .options(selectinload(ExpertSeat.project).selectinload(PurchaseProject.bids))
+        .options(selectinload(ExpertSeat.project).selectinload(PurchaseProject.bids).selectinload(Bid.agency))
         .order_by(ExpertSeat.id.desc())
     ).all()
     done = dict(
@@ -205,6 +217,20 @@ def save_score(expert_seat_id: int, bid_id: int) -> Any:
         return redirect(url_for("procurement.my_evaluations"))
     flash(_("Draft saved."), "success")
     return redirect(url_for("procurement.score", expert_seat_id=seat.id, bid_id=bid.id))
+
+
+@bp.post("/seats/<int:expert_seat_id>/step-down")
+@roles_required(Role.MEMBER)
+def step_down(expert_seat_id: int) -> Any:
+    """The expert declares a relation with a bidder (or another reason to step down) before scoring; a substitute
+    from the draw takes the seat and the declaration recuses them from these bidders' projects."""
+    seat = _own_seat(expert_seat_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    reason = (request.form.get("reason") or "")[:300]
+    ev.replace_expert(seat, reason, current_user.id, declared_by_expert=True)
+    flash(_("You have stepped down; a substitute takes your seat."), "success")
+    return redirect(url_for("procurement.my_evaluations"))
 
 
 @bp.post("/seats/<int:expert_seat_id>/confirm")

@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('problem', sa.JSON(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('exclusions', sa.JSON(), nullable=False),
+    sa.Column('stepped_down', sa.JSON(), nullable=False),
     sa.Column('pool_hash', sa.String(length=64), nullable=True),
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),

@@ -208,6 +208,8 @@ ACCESS: dict[str, Any] = {
     "procurement.honorarium_paid": {"organizer"},
     "procurement.export_honoraria": {"organizer"},
     "procurement.batch_honoraria": {"organizer"},
+    "procurement.replace_expert": {"organizer"},
+    "procurement.step_down": {"member"},
 }
 
 

@@ -14,7 +14,7 @@ from evaluation.accounts.models import Role
 from evaluation.audit.models import AuditEvent
 from evaluation.db import utcnow
 from evaluation.extensions import db
-from procurement.expert_models import AgencyReview, BidScore, ExpertDraw, ExpertSeat
+from procurement.expert_models import AgencyReview, BidScore, ExpertDraw, ExpertRelation, ExpertSeat
 from procurement.models import (
     AgencyStatus,
     Bid,
@@ -29,6 +29,7 @@ from procurement.models import (
 )
 from tests.conftest import make_user
 from tests.procurement.world import PRICES, local, procurement, project_form, technical_form
+from tests.procurement.world import agency as make_agency
 
 
 def _project() -> PurchaseProject:
@@ -354,3 +355,88 @@ def test_numbers_that_are_not_amounts_are_refused_in_words(app_ctx, client, auth
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PurchaseProject)) == 0
     ok = client.post("/procurement/projects/new", data=project_form(world, budget="1,300,000"))
     assert ok.status_code == 302 and _project().budget == 1300000
+
+
+def test_the_pages_run_as_many_queries_for_more_bids_and_payments(
+    app_ctx, client, auth, count_queries
+) -> None:
+    """No query per row: the project page with three bids scored by five experts, and then with two more bids;
+    the contract and honoraria pages likewise."""
+    world = procurement()
+    project = _to_evaluation(client, auth, world)
+    client.post(f"/procurement/projects/{project.id}/draw")
+    client.post(f"/procurement/draws/{db.session.scalars(sa.select(ExpertDraw)).one().id}/run")
+    seats = _score_everything(client, auth, world, project, {"明理评价": 2, "公信评估": 3, "蓉城调查": 4})
+    url = f"/procurement/projects/{project.id}"
+    with count_queries() as before:
+        assert client.get(url).status_code == 200
+    for name, prefix in (("甲机构", "91510100MA61R8KX7"), ("乙机构", "91510100MA61R8KX8")):
+        extra = make_agency(name, prefix)
+        db.session.flush()
+        db.session.add(
+            Bid(project=project, agency=extra, price=100000, state=BidState.VALID, submitted_dt=utcnow())
+        )
+    for seat in seats:
+        seat.checked_in_dt, seat.checked_out_dt = utcnow() - timedelta(hours=5), utcnow()
+    db.session.commit()
+    with count_queries() as after:
+        assert client.get(url).status_code == 200
+    assert after["n"] == before["n"]
+    client.post(f"/procurement/projects/{project.id}/honoraria")
+    with count_queries() as listing:
+        assert client.get("/procurement/honoraria").status_code == 200
+    with count_queries() as export:
+        assert client.get("/procurement/honoraria.xlsx").status_code == 200
+    assert listing["n"] <= 12 and export["n"] <= 12
+
+
+def test_an_expert_who_cannot_sit_gives_the_seat_to_the_draw_s_substitute(
+    app_ctx, client, auth, runner
+) -> None:
+    world = procurement(n_experts=8)
+    project = _to_evaluation(client, auth, world)
+    client.post(f"/procurement/projects/{project.id}/draw")
+    draw = db.session.scalars(sa.select(ExpertDraw)).one()
+    client.post(f"/procurement/draws/{draw.id}/run")
+    seats = db.session.scalars(sa.select(ExpertSeat).order_by(ExpertSeat.id)).all()
+    first, second = seats[0], seats[1]
+    absent, related = first.member_id, second.member_id
+    no_reason = client.post(
+        f"/procurement/seats/{first.id}/replace", data={"reason": ""}, follow_redirects=True
+    )
+    assert "请说明专家回避的原因" in no_reason.get_data(as_text=True)
+    page = client.post(
+        f"/procurement/seats/{first.id}/replace", data={"reason": "临时患病"}, follow_redirects=True
+    )
+    db.session.refresh(first)
+    assert "递补" in page.get_data(as_text=True) and first.member_id not in (absent, world.recused.id)
+    # The second expert declares a relation before scoring, on their phone.
+    auth.logout()
+    auth.login(world.users[related].username)
+    listing = client.get("/procurement/evaluations").get_data(as_text=True)
+    assert all(name in listing for name in ("明理评价", "公信评估", "蓉城调查"))  # the bidders, to check against
+    client.post(f"/procurement/seats/{second.id}/step-down", data={"reason": "曾在公信评估兼职"})
+    db.session.refresh(second)
+    seated = set(db.session.scalars(sa.select(ExpertSeat.member_id)))
+    assert second.member_id not in (related, absent) and len(seated) == 5 and absent not in seated
+    assert {
+        r.kind.value
+        for r in db.session.scalars(sa.select(ExpertRelation).where(ExpertRelation.member_id == related))
+    } == {"declared"}
+    # Someone who has submitted cannot be replaced; the draw still replays.
+    auth.logout()
+    auth.login(world.users[seats[2].member_id].username)
+    bid = next(b for b in project.bids if b.state == BidState.VALID)
+    client.post(
+        f"/procurement/seats/{seats[2].id}/bids/{bid.id}",
+        data=technical_form(3, action="submit", confirm="yes"),
+    )
+    auth.logout()
+    auth.login("office")
+    refused = client.post(
+        f"/procurement/seats/{seats[2].id}/replace", data={"reason": "迟到"}, follow_redirects=True
+    )
+    assert "已提交评分的专家不能再被替换" in refused.get_data(as_text=True)
+    db.session.refresh(draw)
+    assert sorted(draw.stepped_down) == sorted([absent, related])
+    assert runner.invoke(args=["procurement", "verify-draw", project.code]).exit_code == 0
