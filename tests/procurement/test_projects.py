@@ -414,7 +414,8 @@ def test_an_expert_who_cannot_sit_gives_the_seat_to_the_draw_s_substitute(
     auth.logout()
     auth.login(world.users[related].username)
     listing = client.get("/procurement/evaluations").get_data(as_text=True)
-    assert all(name in listing for name in ("明理评价", "公信评估", "蓉城调查"))  # the bidders, to check against
+    # The bidders are listed for the expert to check against.
+    assert all(name in listing for name in ("明理评价", "公信评估", "蓉城调查"))
     client.post(f"/procurement/seats/{second.id}/step-down", data={"reason": "曾在公信评估兼职"})
     db.session.refresh(second)
     seated = set(db.session.scalars(sa.select(ExpertSeat.member_id)))
